@@ -1,21 +1,17 @@
 package model
 
+import "slices"
+
 // MethodAny is the route method that matches every HTTP method.
 const MethodAny = "ANY"
 
-// Methods lists the route methods Amazon API Gateway accepts, ANY last.
-var methods = [...]string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", MethodAny}
+// Methods returns the route methods Amazon API Gateway accepts, ANY last.
+// Methods are upper case, as on the wire.
+func Methods() []string {
+	return []string{"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", MethodAny}
+}
 
-// Methods returns the route methods Archway accepts, ANY last.
-func Methods() []string { return methods[:] }
-
-// ValidMethod reports whether m is an accepted route method. Methods are
-// case-sensitive upper case, as on the wire.
+// ValidMethod reports whether m is an accepted route method.
 func ValidMethod(m string) bool {
-	for _, v := range methods {
-		if v == m {
-			return true
-		}
-	}
-	return false
+	return slices.Contains(Methods(), m)
 }
