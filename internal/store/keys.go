@@ -1,0 +1,164 @@
+package store
+
+import (
+	"strconv"
+	"strings"
+)
+
+// Root is the prefix of every key Archway writes. The version segment lets a
+// later schema live beside this one during a migration.
+//
+// The key schema (docs/store.md has the full story):
+//
+//	/archway/v1/apis/{apiId}                      adminv1.Api
+//	/archway/v1/api-names/{name}                  the API's id, keeping names unique
+//	/archway/v1/api/{apiId}/seq                   guard: rewritten by every change under the API
+//	/archway/v1/api/{apiId}/routes/{routeId}      adminv1.Route
+//	/archway/v1/api/{apiId}/integrations/{id}     adminv1.Integration
+//	/archway/v1/api/{apiId}/stages/{stageName}    adminv1.Stage
+//	/archway/v1/api/{apiId}/deployments/{id}      adminv1.Deployment
+//
+// APIs and their contents live under different prefixes so that listing APIs
+// never reads their routes or deployments.
+const Root = "/archway/v1/"
+
+const (
+	apisPrefix     = Root + "apis/"
+	apiNamesPrefix = Root + "api-names/"
+	apiDataPrefix  = Root + "api/"
+)
+
+// Kind says what a key holds.
+type Kind int
+
+// The kinds of keys in the schema.
+const (
+	KindUnknown Kind = iota
+	KindAPI
+	KindAPIName
+	KindSeq
+	KindRoute
+	KindIntegration
+	KindStage
+	KindDeployment
+)
+
+// String returns the kind's lower-case name.
+func (k Kind) String() string {
+	switch k {
+	case KindAPI:
+		return "api"
+	case KindAPIName:
+		return "api-name"
+	case KindSeq:
+		return "seq"
+	case KindRoute:
+		return "route"
+	case KindIntegration:
+		return "integration"
+	case KindStage:
+		return "stage"
+	case KindDeployment:
+		return "deployment"
+	}
+	return "unknown"
+}
+
+// collectionKind maps the collection segment of an API data key to its kind.
+func collectionKind(segment string) Kind {
+	switch segment {
+	case "routes":
+		return KindRoute
+	case "integrations":
+		return KindIntegration
+	case "stages":
+		return KindStage
+	case "deployments":
+		return KindDeployment
+	}
+	return KindUnknown
+}
+
+// Key is a parsed etcd key.
+type Key struct {
+	Kind Kind
+	// APIID is the API the key belongs to; for KindAPIName it is empty.
+	APIID string
+	// Name is the route, integration or deployment id, the stage name, or
+	// (for KindAPIName) the API name.
+	Name string
+}
+
+// APIKey is the key of an API record.
+func APIKey(id string) string { return apisPrefix + id }
+
+// APIsPrefix is the prefix of every API record.
+func APIsPrefix() string { return apisPrefix }
+
+// APINameKey is the key that reserves an API name for one API.
+func APINameKey(name string) string { return apiNamesPrefix + name }
+
+// APIDataPrefix is the prefix of everything that belongs to an API.
+func APIDataPrefix(apiID string) string { return apiDataPrefix + apiID + "/" }
+
+// SeqKey is the key every change under an API rewrites, so a transaction
+// that compares its revision fails if anything under the API changed.
+func SeqKey(apiID string) string { return APIDataPrefix(apiID) + "seq" }
+
+// RoutesPrefix is the prefix of an API's routes.
+func RoutesPrefix(apiID string) string { return APIDataPrefix(apiID) + "routes/" }
+
+// IntegrationsPrefix is the prefix of an API's integrations.
+func IntegrationsPrefix(apiID string) string { return APIDataPrefix(apiID) + "integrations/" }
+
+// StagesPrefix is the prefix of an API's stages.
+func StagesPrefix(apiID string) string { return APIDataPrefix(apiID) + "stages/" }
+
+// DeploymentsPrefix is the prefix of an API's deployments.
+func DeploymentsPrefix(apiID string) string { return APIDataPrefix(apiID) + "deployments/" }
+
+// RouteKey is the key of one route.
+func RouteKey(apiID, id string) string { return RoutesPrefix(apiID) + id }
+
+// IntegrationKey is the key of one integration.
+func IntegrationKey(apiID, id string) string { return IntegrationsPrefix(apiID) + id }
+
+// StageKey is the key of one stage; stages are keyed by name.
+func StageKey(apiID, name string) string { return StagesPrefix(apiID) + name }
+
+// DeploymentKey is the key of one deployment.
+func DeploymentKey(apiID, id string) string { return DeploymentsPrefix(apiID) + id }
+
+// ParseKey parses a key of the schema. It reports false for keys outside it.
+func ParseKey(key string) (Key, bool) {
+	switch {
+	case strings.HasPrefix(key, apisPrefix):
+		id := key[len(apisPrefix):]
+		return Key{Kind: KindAPI, APIID: id}, validSegment(id)
+	case strings.HasPrefix(key, apiNamesPrefix):
+		name := key[len(apiNamesPrefix):]
+		return Key{Kind: KindAPIName, Name: name}, name != ""
+	case strings.HasPrefix(key, apiDataPrefix):
+		return parseDataKey(key[len(apiDataPrefix):])
+	}
+	return Key{}, false
+}
+
+func parseDataKey(rest string) (Key, bool) {
+	parts := strings.SplitN(rest, "/", 3)
+	if len(parts) == 2 && parts[1] == "seq" && validSegment(parts[0]) {
+		return Key{Kind: KindSeq, APIID: parts[0]}, true
+	}
+	if len(parts) != 3 || !validSegment(parts[0]) || !validSegment(parts[2]) {
+		return Key{}, false
+	}
+	kind := collectionKind(parts[1])
+	return Key{Kind: kind, APIID: parts[0], Name: parts[2]}, kind != KindUnknown
+}
+
+func validSegment(s string) bool { return s != "" && !strings.Contains(s, "/") }
+
+// Etag renders a key's etcd ModRevision as a resource etag. The revision
+// changes on every write of the key, so it is exactly the version of the
+// resource, and it is never stored in the value.
+func Etag(modRevision int64) string { return strconv.FormatInt(modRevision, 10) }
