@@ -1,0 +1,31 @@
+package store
+
+import "testing"
+
+func TestParseKey(t *testing.T) {
+	tests := map[string]struct {
+		key  string
+		want Key
+		ok   bool
+	}{
+		"api":          {APIKey("a1"), Key{Kind: KindAPI, APIID: "a1"}, true},
+		"api name":     {APINameKey("pets"), Key{Kind: KindAPIName, Name: "pets"}, true},
+		"seq":          {SeqKey("a1"), Key{Kind: KindSeq, APIID: "a1"}, true},
+		"route":        {RouteKey("a1", "r1"), Key{Kind: KindRoute, APIID: "a1", Name: "r1"}, true},
+		"integration":  {IntegrationKey("a1", "i1"), Key{Kind: KindIntegration, APIID: "a1", Name: "i1"}, true},
+		"stage":        {StageKey("a1", "$default"), Key{Kind: KindStage, APIID: "a1", Name: "$default"}, true},
+		"deployment":   {DeploymentKey("a1", "d1"), Key{Kind: KindDeployment, APIID: "a1", Name: "d1"}, true},
+		"outside":      {"/other/key", Key{}, false},
+		"unknown kind": {APIDataPrefix("a1") + "widgets/w1", Key{}, false},
+		"nested":       {RouteKey("a1", "r1/x"), Key{}, false},
+		"empty id":     {APIKey(""), Key{Kind: KindAPI}, false},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			got, ok := ParseKey(tc.key)
+			if ok != tc.ok || (ok && got != tc.want) {
+				t.Errorf("ParseKey(%q) = %+v, %v; want %+v, %v", tc.key, got, ok, tc.want, tc.ok)
+			}
+		})
+	}
+}
