@@ -1,0 +1,144 @@
+package model
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// Config is everything deployed at one etcd revision. It is immutable once
+// published: consumers share one *Config and must never modify it or
+// anything it references.
+type Config struct {
+	// Revision is the etcd revision the Config reflects. Configs are
+	// published in increasing revision order, and the xDS snapshot version
+	// is derived from it.
+	Revision int64
+	// APIs are sorted by ID.
+	APIs []*API
+
+	byID map[string]*API
+}
+
+// NewConfig returns the Config of apis at revision rev, sorted by ID and
+// indexed for API. It copies the slice, not the APIs, which from then on
+// belong to the Config and may also be shared with later Configs.
+func NewConfig(rev int64, apis []*API) (*Config, error) {
+	sorted := slices.Clone(apis)
+	byID := make(map[string]*API, len(sorted))
+	for _, a := range sorted {
+		if a == nil {
+			return nil, errors.New("nil API")
+		}
+		if _, dup := byID[a.ID]; dup {
+			return nil, fmt.Errorf("API %q appears twice", a.ID)
+		}
+		byID[a.ID] = a
+	}
+	slices.SortFunc(sorted, func(a, b *API) int { return cmp.Compare(a.ID, b.ID) })
+	return &Config{Revision: rev, APIs: sorted, byID: byID}, nil
+}
+
+// API returns the API with the given ID, or nil. Services find requests'
+// APIs by the IDs the translator stamped into Envoy's route, so this lookup
+// is on the request path and costs one map access.
+func (c *Config) API(id string) *API {
+	if c == nil {
+		return nil
+	}
+	return c.byID[id]
+}
+
+// Protocol selects which Amazon API Gateway product an API behaves like.
+// The zero value is invalid, so a missing protocol is caught rather than
+// silently given one product's semantics.
+type Protocol int
+
+// The supported protocols.
+const (
+	// ProtocolHTTP has HTTP API (API Gateway v2) semantics: unmatched
+	// requests get 404 {"message":"Not Found"}.
+	ProtocolHTTP Protocol = iota + 1
+	// ProtocolREST has REST API (API Gateway v1) semantics: unmatched
+	// requests get 403 {"message":"Missing Authentication Token"}.
+	ProtocolREST
+)
+
+// String returns the protocol's name as users write it.
+func (p Protocol) String() string {
+	switch p {
+	case ProtocolHTTP:
+		return "HTTP"
+	case ProtocolREST:
+		return "REST"
+	}
+	return fmt.Sprintf("Protocol(%d)", int(p))
+}
+
+// API is one deployed API: a name, a protocol, and the stages through which
+// its deployments are served.
+type API struct {
+	ID   string
+	Name string
+	// Protocol decides AWS behaviour that differs between products, such as
+	// the response to a request no route matches.
+	Protocol Protocol
+	// Stages are sorted by name.
+	Stages []*Stage
+}
+
+// Stage is a named entry point of an API, served under /{stage}/ (or
+// without a prefix for "$default"). Its variables are substituted into
+// integration URIs at request time.
+type Stage struct {
+	Name string
+	// Variables are the ${stageVariables.name} values. The map is shared and
+	// must only be read.
+	Variables map[string]string
+	// AutoDeploy reports whether every change to the API is deployed to
+	// this stage at once (HTTP APIs).
+	AutoDeploy bool
+	// Deployment is what the stage serves; nil serves nothing. Stages that
+	// serve the same deployment share one *Deployment.
+	Deployment *Deployment
+}
+
+// NewAPI returns an API with its stages sorted by name. It fails if the
+// protocol is unknown or a stage name is empty or repeated, since requests
+// are matched to stages by name.
+func NewAPI(id, name string, protocol Protocol, stages []*Stage) (*API, error) {
+	if id == "" {
+		return nil, errors.New("API id is empty")
+	}
+	if protocol != ProtocolHTTP && protocol != ProtocolREST {
+		return nil, fmt.Errorf("API %q: unknown protocol %v", id, protocol)
+	}
+	sorted := slices.Clone(stages)
+	seen := make(map[string]bool, len(sorted))
+	for _, s := range sorted {
+		switch {
+		case s == nil:
+			return nil, fmt.Errorf("API %q: nil stage", id)
+		case s.Name == "":
+			return nil, fmt.Errorf("API %q: stage name is empty", id)
+		case seen[s.Name]:
+			return nil, fmt.Errorf("API %q: stage %q appears twice", id, s.Name)
+		}
+		seen[s.Name] = true
+	}
+	slices.SortFunc(sorted, func(a, b *Stage) int { return cmp.Compare(a.Name, b.Name) })
+	return &API{ID: id, Name: name, Protocol: protocol, Stages: sorted}, nil
+}
+
+// Stage returns the stage with the given name, or nil.
+func (a *API) Stage(name string) *Stage {
+	if a == nil {
+		return nil
+	}
+	i, ok := slices.BinarySearchFunc(a.Stages, name, func(s *Stage, n string) int { return cmp.Compare(s.Name, n) })
+	if !ok {
+		return nil
+	}
+	return a.Stages[i]
+}

@@ -1,0 +1,205 @@
+package model
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+)
+
+// Deployment is an immutable snapshot of an API's routes and integrations,
+// the unit a stage serves. Stages that serve the same deployment share it.
+type Deployment struct {
+	ID string
+	// Routes are sorted by ID.
+	Routes []*Route
+	// Integrations are sorted by ID. Every route's integration is one of
+	// them.
+	Integrations []*Integration
+}
+
+// Route sends requests that match its method and path template to its
+// integration.
+type Route struct {
+	ID string
+	// Method is one of Methods(); MethodAny matches every method, after the
+	// routes for the request's own method.
+	Method string
+	Path   PathTemplate
+	// Integration is never nil and belongs to the route's deployment.
+	Integration *Integration
+}
+
+// Integration is where a route sends requests. Exactly one of its kinds is
+// set; the services switch on which.
+type Integration struct {
+	ID string
+	// Name is unique within the API; logs and status messages use it.
+	Name      string
+	HTTPProxy *HTTPProxy
+	Mock      *Mock
+}
+
+// HTTPProxy forwards requests unchanged to an HTTP(S) backend.
+type HTTPProxy struct {
+	// URI is an http or https URL. Its path may hold {param} route
+	// parameters and ${stageVariables.name} references, substituted per
+	// request. It may hold credentials, so it is never logged.
+	URI string
+	// Method is sent upstream; empty forwards the client's method.
+	Method string
+	// Timeout is how long Envoy waits for the backend before answering 504.
+	// It is always within [MinTimeout, MaxTimeout]; producers resolve an
+	// unset timeout to DefaultTimeout.
+	Timeout time.Duration
+}
+
+// Mock answers requests from the gateway itself, as API Gateway's MOCK
+// integration does, without calling any backend.
+type Mock struct {
+	// StatusCode is within [100, 599].
+	StatusCode int
+	// Headers are added to the response. The map must only be read.
+	Headers map[string]string
+	Body    string
+}
+
+// NewDeployment returns a deployment with its routes and integrations sorted
+// by ID. It fails unless IDs are unique, every route has a valid method and
+// an integration from integrations, no two routes of one method have paths
+// of the same shape (they would match the same requests, and Envoy would
+// silently pick the first), and every integration is valid.
+func NewDeployment(id string, routes []*Route, integrations []*Integration) (*Deployment, error) {
+	if id == "" {
+		return nil, errors.New("deployment id is empty")
+	}
+	ints, err := sortIntegrations(integrations)
+	if err != nil {
+		return nil, fmt.Errorf("deployment %q: %w", id, err)
+	}
+	rs, err := sortRoutes(routes, ints)
+	if err != nil {
+		return nil, fmt.Errorf("deployment %q: %w", id, err)
+	}
+	return &Deployment{ID: id, Routes: rs, Integrations: ints}, nil
+}
+
+func sortIntegrations(integrations []*Integration) ([]*Integration, error) {
+	sorted := slices.Clone(integrations)
+	seen := make(map[string]bool, len(sorted))
+	for _, in := range sorted {
+		if in == nil {
+			return nil, errors.New("nil integration")
+		}
+		if seen[in.ID] {
+			return nil, fmt.Errorf("integration %q appears twice", in.ID)
+		}
+		seen[in.ID] = true
+		if err := in.validate(); err != nil {
+			return nil, fmt.Errorf("integration %q: %w", in.ID, err)
+		}
+	}
+	slices.SortFunc(sorted, func(a, b *Integration) int { return cmp.Compare(a.ID, b.ID) })
+	return sorted, nil
+}
+
+// sortRoutes checks routes against the sorted integrations ints.
+func sortRoutes(routes []*Route, ints []*Integration) ([]*Route, error) {
+	sorted := slices.Clone(routes)
+	seen := make(map[string]bool, len(sorted))
+	shapes := make(map[string]string, len(sorted))
+	for _, r := range sorted {
+		if r == nil {
+			return nil, errors.New("nil route")
+		}
+		if r.ID == "" || seen[r.ID] {
+			return nil, fmt.Errorf("route id %q is empty or appears twice", r.ID)
+		}
+		seen[r.ID] = true
+		if !ValidMethod(r.Method) {
+			return nil, fmt.Errorf("route %q: invalid method %q", r.ID, r.Method)
+		}
+		if r.Integration == nil || findByID(ints, r.Integration.ID) != r.Integration {
+			return nil, fmt.Errorf("route %q: integration is not part of the deployment", r.ID)
+		}
+		match := r.Method + " " + r.Path.Shape()
+		if other, dup := shapes[match]; dup {
+			return nil, fmt.Errorf("routes %q and %q both match %s %s", other, r.ID, r.Method, r.Path.Shape())
+		}
+		shapes[match] = r.ID
+	}
+	slices.SortFunc(sorted, func(a, b *Route) int { return cmp.Compare(a.ID, b.ID) })
+	return sorted, nil
+}
+
+// Route returns the route with the given ID, or nil. Services find a
+// request's route by the ID the translator stamped into Envoy's route.
+func (d *Deployment) Route(id string) *Route {
+	if d == nil {
+		return nil
+	}
+	return findByID(d.Routes, id)
+}
+
+// Integration returns the integration with the given ID, or nil.
+func (d *Deployment) Integration(id string) *Integration {
+	if d == nil {
+		return nil
+	}
+	return findByID(d.Integrations, id)
+}
+
+// identified is what findByID needs of an element.
+type identified interface{ identity() string }
+
+func (r *Route) identity() string        { return r.ID }
+func (in *Integration) identity() string { return in.ID }
+
+// findByID binary-searches a slice sorted by ID.
+func findByID[T identified](s []T, id string) T {
+	i, ok := slices.BinarySearchFunc(s, id, func(e T, id string) int { return cmp.Compare(e.identity(), id) })
+	if !ok {
+		var zero T
+		return zero
+	}
+	return s[i]
+}
+
+func (in *Integration) validate() error {
+	if in.ID == "" {
+		return errors.New("id is empty")
+	}
+	switch {
+	case in.HTTPProxy != nil && in.Mock != nil:
+		return errors.New("more than one kind is set")
+	case in.HTTPProxy != nil:
+		return in.HTTPProxy.validate()
+	case in.Mock != nil:
+		return in.Mock.validate()
+	}
+	return errors.New("no kind is set")
+}
+
+// validate never puts the URI into its error: it may hold credentials.
+func (h *HTTPProxy) validate() error {
+	scheme, _, ok := strings.Cut(h.URI, "://")
+	if !ok || !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+		return errors.New("http proxy uri must be an http or https URL")
+	}
+	if h.Method != "" && (h.Method == MethodAny || !ValidMethod(h.Method)) {
+		return fmt.Errorf("http proxy method %q is not an HTTP method", h.Method)
+	}
+	if h.Timeout < MinTimeout || h.Timeout > MaxTimeout {
+		return fmt.Errorf("http proxy timeout %v is outside [%v, %v]", h.Timeout, MinTimeout, MaxTimeout)
+	}
+	return nil
+}
+
+func (m *Mock) validate() error {
+	if m.StatusCode < 100 || m.StatusCode > 599 {
+		return fmt.Errorf("mock status code %d is outside [100, 599]", m.StatusCode)
+	}
+	return nil
+}

@@ -1,0 +1,161 @@
+package watcher
+
+import (
+	"errors"
+	"fmt"
+	"log/slog"
+	"maps"
+	"time"
+
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/archway-gateway/archway/internal/model"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+)
+
+// buildAPI converts one API's records. What cannot be served (a stage whose
+// deployment is missing or invalid) is logged and left out, so the rest of
+// the API keeps working; nil means the API itself cannot be served. Log
+// lines name records by id and never carry integration URIs, which may hold
+// credentials.
+func buildAPI(log *slog.Logger, id string, r *apiRecords) *model.API {
+	if r.api == nil {
+		// Records of an API whose own record is gone or not yet written.
+		log.Debug("skipping records without their API", "api", id)
+		return nil
+	}
+	log = log.With("api", id, "api_name", r.api.GetName())
+	protocol, err := convertProtocol(r.api.GetProtocol())
+	if err != nil {
+		log.Warn("skipping API", "err", err)
+		return nil
+	}
+	stages := make([]*model.Stage, 0, len(r.stages))
+	for name, st := range r.stages {
+		d, err := r.deployment(st.GetDeploymentId())
+		if err != nil {
+			log.Warn("skipping stage", "stage", name, "deployment", st.GetDeploymentId(), "err", err)
+			continue
+		}
+		stages = append(stages, &model.Stage{
+			Name:       name,
+			Variables:  cloneMap(st.GetVariables()),
+			AutoDeploy: st.GetAutoDeploy(),
+			Deployment: d,
+		})
+	}
+	api, err := model.NewAPI(id, r.api.GetName(), protocol, stages)
+	if err != nil {
+		log.Warn("skipping API", "err", err)
+		return nil
+	}
+	return api
+}
+
+// deployment returns the converted deployment a stage serves, converting it
+// on first use; an empty id is a stage that serves nothing.
+func (r *apiRecords) deployment(id string) (*model.Deployment, error) {
+	if id == "" {
+		return nil, nil
+	}
+	rec := r.deployments[id]
+	if rec == nil {
+		return nil, errors.New("the deployment does not exist")
+	}
+	if !rec.done {
+		rec.converted, rec.err = convertDeployment(id, rec.msg)
+		rec.done = true
+	}
+	return rec.converted, rec.err
+}
+
+func convertProtocol(p adminv1.Protocol) (model.Protocol, error) {
+	switch p {
+	case adminv1.Protocol_PROTOCOL_HTTP:
+		return model.ProtocolHTTP, nil
+	case adminv1.Protocol_PROTOCOL_REST:
+		return model.ProtocolREST, nil
+	}
+	return 0, fmt.Errorf("unsupported protocol %v", p)
+}
+
+// convertDeployment converts a deployment's snapshot of routes and
+// integrations; the deployment is served whole or not at all.
+func convertDeployment(id string, d *adminv1.Deployment) (*model.Deployment, error) {
+	ints := make([]*model.Integration, 0, len(d.GetIntegrations()))
+	byID := make(map[string]*model.Integration, len(d.GetIntegrations()))
+	for _, in := range d.GetIntegrations() {
+		mi, err := convertIntegration(in)
+		if err != nil {
+			return nil, err
+		}
+		ints = append(ints, mi)
+		byID[mi.ID] = mi
+	}
+	routes := make([]*model.Route, 0, len(d.GetRoutes()))
+	for _, r := range d.GetRoutes() {
+		mr, err := convertRoute(r, byID)
+		if err != nil {
+			return nil, err
+		}
+		routes = append(routes, mr)
+	}
+	return model.NewDeployment(id, routes, ints)
+}
+
+func convertRoute(r *adminv1.Route, ints map[string]*model.Integration) (*model.Route, error) {
+	path, err := model.ParsePathTemplate(r.GetPath())
+	if err != nil {
+		return nil, fmt.Errorf("route %q: %w", r.GetId(), err)
+	}
+	in := ints[r.GetIntegrationId()]
+	if in == nil {
+		return nil, fmt.Errorf("route %q: integration %q is not in the deployment", r.GetId(), r.GetIntegrationId())
+	}
+	return &model.Route{ID: r.GetId(), Method: r.GetMethod(), Path: path, Integration: in}, nil
+}
+
+func convertIntegration(in *adminv1.Integration) (*model.Integration, error) {
+	mi := &model.Integration{ID: in.GetId(), Name: in.GetName()}
+	switch k := in.GetKind().(type) {
+	case *adminv1.Integration_HttpProxy:
+		timeout, err := convertTimeout(k.HttpProxy.GetTimeout())
+		if err != nil {
+			return nil, fmt.Errorf("integration %q: %w", in.GetId(), err)
+		}
+		mi.HTTPProxy = &model.HTTPProxy{URI: k.HttpProxy.GetUri(), Method: k.HttpProxy.GetMethod(), Timeout: timeout}
+	case *adminv1.Integration_Mock:
+		mi.Mock = &model.Mock{
+			StatusCode: int(k.Mock.GetStatusCode()),
+			Headers:    cloneMap(k.Mock.GetHeaders()),
+			Body:       k.Mock.GetBody(),
+		}
+	default:
+		return nil, fmt.Errorf("integration %q: no supported kind is set", in.GetId())
+	}
+	return mi, nil
+}
+
+// convertTimeout resolves an unset timeout to API Gateway's default; the
+// model checks the bounds.
+func convertTimeout(d *durationpb.Duration) (time.Duration, error) {
+	if d == nil {
+		return model.DefaultTimeout, nil
+	}
+	if err := d.CheckValid(); err != nil {
+		return 0, fmt.Errorf("timeout: %w", err)
+	}
+	if t := d.AsDuration(); t != 0 {
+		return t, nil
+	}
+	return model.DefaultTimeout, nil
+}
+
+// cloneMap copies a map out of a record, so that a published Config shares
+// nothing with the watcher's records; empty maps become nil.
+func cloneMap(m map[string]string) map[string]string {
+	if len(m) == 0 {
+		return nil
+	}
+	return maps.Clone(m)
+}
