@@ -8,10 +8,11 @@ ENVOY_BIN     := $(TOOLS)/envoy/envoy/_bin/envoy
 PYTHON        ?= python3
 GO            ?= go
 FUZZTIME      ?= 10s
+GOLANGCI_VERSION ?= v2.15.0
 
 export ARCHWAY_ENVOY_BIN := $(ENVOY_BIN)
 
-.PHONY: all build run test test-unit fuzz envoy proto proto-tools lint bench clean
+.PHONY: all build run test test-unit fuzz envoy proto proto-tools lint golangci bench clean
 
 all: build
 
@@ -27,6 +28,10 @@ test: envoy
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
 	$(MAKE) fuzz
+
+## test-unit: go test without -race, fuzzing or installing Envoy, for a quick check.
+test-unit:
+	$(GO) test -count=1 ./...
 
 ## fuzz: run each fuzz target briefly (FUZZTIME each).
 fuzz:
@@ -54,6 +59,11 @@ lint: proto-tools
 	gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$') | tee /dev/stderr | (! read)
 	$(GO) vet ./...
 	$(TOOLS_BIN)/buf lint
+
+## golangci: the linters of .golangci.yml (gofumpt, errorlint, revive, godot); not in CI yet.
+golangci:
+	GOBIN=$(TOOLS_BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
+	$(TOOLS_BIN)/golangci-lint run ./...
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...

@@ -36,7 +36,8 @@ type EmbeddedConfig struct {
 	ClientURL string
 	// PeerURL is the (unused by a single member, but required) peer listener.
 	PeerURL string
-	// Logger receives etcd's own logs at warning level and above.
+	// Logger receives etcd's warnings and errors, one level lower (see
+	// slogLevel).
 	Logger *slog.Logger
 	// UnsafeNoFsync skips fsync; for tests only, never for real data.
 	UnsafeNoFsync bool

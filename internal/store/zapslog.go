@@ -51,13 +51,18 @@ func (c *slogCore) Write(e zapcore.Entry, fields []zap.Field) error {
 
 func (c *slogCore) Sync() error { return nil }
 
+// slogLevel demotes etcd's levels by one step. The embedded etcd warns about
+// choices Archway makes for it on purpose (one port for HTTP and gRPC,
+// simple auth tokens) and reports its own clean shutdown as an error; what
+// matters to an operator reaches Archway as client errors anyway. etcd's
+// fatal and panic records stay errors.
 func slogLevel(l zapcore.Level) slog.Level {
 	switch {
-	case l >= zapcore.ErrorLevel:
+	case l >= zapcore.DPanicLevel:
 		return slog.LevelError
-	case l == zapcore.WarnLevel:
+	case l == zapcore.ErrorLevel:
 		return slog.LevelWarn
-	case l == zapcore.InfoLevel:
+	case l == zapcore.WarnLevel:
 		return slog.LevelInfo
 	}
 	return slog.LevelDebug

@@ -1,0 +1,247 @@
+// Package server wires the components of `archway serve` together: the
+// store (embedded or external etcd), the admin API, the watcher that builds
+// the model, and the Envoy-facing gRPC server, each optional, with their
+// listeners, TLS, authentication and health checks.
+package server
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"slices"
+	"time"
+
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/health"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/reflection"
+
+	"github.com/archway-gateway/archway/internal/admin"
+	"github.com/archway-gateway/archway/internal/store"
+	"github.com/archway-gateway/archway/internal/watcher"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+)
+
+// Component names, as --components takes them.
+const (
+	// ComponentAdmin is the admin API: AdminService, health and reflection.
+	ComponentAdmin = "admin"
+	// ComponentXDS is the gRPC server Envoy talks to, and the watcher that
+	// builds the model it serves from.
+	ComponentXDS = "xds"
+)
+
+// Components returns every component name, in start-up order.
+func Components() []string { return []string{ComponentAdmin, ComponentXDS} }
+
+// DefaultShutdownGrace bounds how long in-flight calls may take to finish
+// once shutdown begins.
+const DefaultShutdownGrace = 10 * time.Second
+
+// Config is everything New needs; cmd/archway fills it from flags,
+// environment and config file.
+type Config struct {
+	// Logger receives every component's logs; nil discards them.
+	Logger *slog.Logger
+	// Now is the clock stamped into resources; nil means time.Now.
+	Now func() time.Time
+	// Components to run; empty means all of them.
+	Components []string
+	// AdminAddr and XDSAddr are host:port listen addresses; port 0 picks a
+	// free port (see Server.AdminAddr and Server.XDSAddr).
+	AdminAddr, XDSAddr string
+	// AdminTokenFile holds the bearer token admin API callers must send.
+	AdminTokenFile string
+	// AdminTLSCert, AdminTLSKey and AdminClientCA, all set or none, make
+	// the admin API speak TLS and require client certificates.
+	AdminTLSCert, AdminTLSKey, AdminClientCA string
+	// Etcd says where the state is kept.
+	Etcd EtcdConfig
+	// Apply lists declarative API files applied at start-up, before the
+	// servers accept calls. Applying is idempotent.
+	Apply []string
+	// Dev selects developer defaults.
+	Dev bool
+	// ShutdownGrace bounds graceful shutdown; zero means
+	// DefaultShutdownGrace.
+	ShutdownGrace time.Duration
+}
+
+// Server is a started but not yet serving `archway serve`: its listeners
+// are bound and its store is open. Run serves and then releases all of it.
+type Server struct {
+	log     *slog.Logger
+	grace   time.Duration
+	etcd    *Etcd
+	watcher *watcher.Watcher
+	admin   *endpoint
+	xds     *endpoint
+}
+
+// endpoint is one gRPC server and the listener it will serve.
+type endpoint struct {
+	name   string
+	srv    *grpc.Server
+	health *health.Server
+	lis    net.Listener
+}
+
+// New checks the configuration, binds the listeners, opens the store and
+// applies cfg.Apply. Nothing is served until Run, which must then be
+// called to release what New acquired. On error, New releases it itself.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	cfg = cfg.withDefaults()
+	if err := cfg.checkComponents(); err != nil {
+		return nil, err
+	}
+	s := &Server{log: cfg.Logger, grace: cfg.ShutdownGrace}
+	if err := s.listen(cfg); err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	etcd, err := OpenEtcd(ctx, cfg.Etcd, cfg.Logger)
+	if err != nil {
+		s.closeListeners()
+		return nil, err
+	}
+	s.etcd = etcd
+	st := store.New(etcd.Client)
+	adm := admin.NewServer(st, admin.Options{Logger: cfg.Logger.With("component", "admin"), Now: cfg.Now})
+	if err := applyFiles(ctx, adm, cfg.Apply, cfg.Logger); err != nil {
+		s.closeListeners()
+		_ = s.etcd.Close()
+		return nil, err
+	}
+	if s.admin != nil {
+		adminv1.RegisterAdminServiceServer(s.admin.srv, adm)
+		reflection.Register(s.admin.srv)
+		s.admin.health.SetServingStatus(adminv1.AdminService_ServiceDesc.ServiceName, healthpb.HealthCheckResponse_SERVING)
+	}
+	if s.xds != nil {
+		s.watcher = watcher.New(st, watcher.Options{Logger: cfg.Logger.With("component", "watcher")})
+		// Envoy should not be sent anywhere before there is a model.
+		s.xds.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+	}
+	if cfg.Dev {
+		cfg.Logger.Info("developer mode")
+	}
+	return s, nil
+}
+
+func (c Config) withDefaults() Config {
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	if len(c.Components) == 0 {
+		c.Components = Components()
+	}
+	if c.ShutdownGrace <= 0 {
+		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	return c
+}
+
+func (c Config) checkComponents() error {
+	for _, name := range c.Components {
+		if !slices.Contains(Components(), name) {
+			return fmt.Errorf("unknown component %q (want one of %v)", name, Components())
+		}
+	}
+	return nil
+}
+
+func (c Config) enabled(component string) bool { return slices.Contains(c.Components, component) }
+
+// listen binds the enabled components' listeners, refusing an exposed
+// admin API before anything is bound.
+func (s *Server) listen(cfg Config) error {
+	if cfg.enabled(ComponentAdmin) {
+		opts, err := adminSecurity(cfg)
+		if err != nil {
+			return err
+		}
+		if s.admin, err = newEndpoint(ComponentAdmin, cfg.AdminAddr, opts); err != nil {
+			return err
+		}
+	}
+	if cfg.enabled(ComponentXDS) {
+		var err error
+		opts := GRPCOptions{Logger: cfg.Logger.With("server", ComponentXDS)}
+		if s.xds, err = newEndpoint(ComponentXDS, cfg.XDSAddr, opts); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// adminSecurity reads the admin API's token and TLS files and refuses to
+// expose it beyond loopback without either.
+func adminSecurity(cfg Config) (GRPCOptions, error) {
+	opts := GRPCOptions{Logger: cfg.Logger.With("server", ComponentAdmin)}
+	if cfg.AdminTokenFile != "" {
+		tok, err := ReadToken(cfg.AdminTokenFile)
+		if err != nil {
+			return opts, err
+		}
+		if opts.Auth, err = NewTokenAuth(tok); err != nil {
+			return opts, err
+		}
+	}
+	tlsSet := []bool{cfg.AdminTLSCert != "", cfg.AdminTLSKey != "", cfg.AdminClientCA != ""}
+	switch {
+	case !slices.Contains(tlsSet, true):
+	case slices.Contains(tlsSet, false):
+		return opts, errors.New("admin TLS needs a certificate, a key and a client CA together")
+	default:
+		var err error
+		if opts.TLS, err = MutualTLSConfig(cfg.AdminTLSCert, cfg.AdminTLSKey, cfg.AdminClientCA); err != nil {
+			return opts, err
+		}
+	}
+	return opts, CheckExposure(cfg.AdminAddr, opts.Auth != nil || opts.TLS != nil)
+}
+
+func newEndpoint(name, addr string, opts GRPCOptions) (*endpoint, error) {
+	lis, err := net.Listen("tcp", addr)
+	if err != nil {
+		return nil, fmt.Errorf("%s server: %w", name, err)
+	}
+	srv, hs := NewGRPCServer(opts)
+	return &endpoint{name: name, srv: srv, health: hs, lis: lis}, nil
+}
+
+func (s *Server) endpoints() []*endpoint {
+	var out []*endpoint
+	for _, e := range []*endpoint{s.admin, s.xds} {
+		if e != nil {
+			out = append(out, e)
+		}
+	}
+	return out
+}
+
+func (s *Server) closeListeners() {
+	for _, e := range s.endpoints() {
+		_ = e.lis.Close()
+	}
+}
+
+// AdminAddr returns the admin API's bound address, or nil if the admin
+// component is not enabled.
+func (s *Server) AdminAddr() net.Addr { return s.admin.addr() }
+
+// XDSAddr returns the Envoy-facing server's bound address, or nil if the
+// xds component is not enabled.
+func (s *Server) XDSAddr() net.Addr { return s.xds.addr() }
+
+func (e *endpoint) addr() net.Addr {
+	if e == nil {
+		return nil
+	}
+	return e.lis.Addr()
+}

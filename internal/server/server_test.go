@@ -1,0 +1,251 @@
+package server
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	healthpb "google.golang.org/grpc/health/grpc_health_v1"
+	"google.golang.org/grpc/status"
+
+	"github.com/archway-gateway/archway/internal/store/storetest"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+)
+
+const petstoreFile = "../../examples/petstore.yaml"
+
+func testConfig(t *testing.T, etcd *storetest.Etcd) Config {
+	return Config{
+		Logger:    slog.New(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: slog.LevelDebug})),
+		AdminAddr: "127.0.0.1:0",
+		XDSAddr:   "127.0.0.1:0",
+		Etcd:      EtcdConfig{Endpoints: etcd.Endpoints},
+	}
+}
+
+// start runs a Server until the test ends, and checks that it then stops
+// cleanly.
+func start(t *testing.T, cfg Config) *Server {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	srv, err := New(ctx, cfg)
+	if err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- srv.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("Run: %v", err)
+		}
+	})
+	return srv
+}
+
+func adminClient(t *testing.T, srv *Server) adminv1.AdminServiceClient {
+	t.Helper()
+	return adminv1.NewAdminServiceClient(dial(t, srv.AdminAddr().String()))
+}
+
+func TestServerAdminRequiresToken(t *testing.T) {
+	etcd := storetest.New(t)
+	cfg := testConfig(t, etcd)
+	cfg.AdminTokenFile = filepath.Join(t.TempDir(), "token")
+	if err := os.WriteFile(cfg.AdminTokenFile, []byte(testToken+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	srv := start(t, cfg)
+	conn := dial(t, srv.AdminAddr().String())
+	admin := adminv1.NewAdminServiceClient(conn)
+
+	_, err := admin.ListApis(context.Background(), &adminv1.ListApisRequest{})
+	if status.Code(err) != codes.Unauthenticated {
+		t.Errorf("ListApis without a token: %v, want UNAUTHENTICATED", err)
+	}
+	if _, err := admin.ListApis(withAuthorization("Bearer "+testToken), &adminv1.ListApisRequest{}); err != nil {
+		t.Errorf("ListApis with the token: %v", err)
+	}
+	resp, err := healthpb.NewHealthClient(conn).Check(context.Background(), &healthpb.HealthCheckRequest{
+		Service: adminv1.AdminService_ServiceDesc.ServiceName,
+	})
+	if err != nil || resp.GetStatus() != healthpb.HealthCheckResponse_SERVING {
+		t.Errorf("admin health without a token: %v, %v; want SERVING", resp.GetStatus(), err)
+	}
+}
+
+func TestNewRefusesBadAdminSecurity(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.WriteFile(empty, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	tests := map[string]struct {
+		cfg     Config
+		exposed bool
+	}{
+		"every interface without auth":      {cfg: Config{AdminAddr: "0.0.0.0:0"}, exposed: true},
+		"every ipv6 interface without auth": {cfg: Config{AdminAddr: "[::]:0"}, exposed: true},
+		"empty token file":                  {cfg: Config{AdminAddr: "0.0.0.0:0", AdminTokenFile: empty}},
+		"missing token file":                {cfg: Config{AdminAddr: "127.0.0.1:0", AdminTokenFile: filepath.Join(dir, "none")}},
+		"TLS without a client CA":           {cfg: Config{AdminAddr: "0.0.0.0:0", AdminTLSCert: "c", AdminTLSKey: "k"}},
+		"unknown component":                 {cfg: Config{Components: []string{"admin", "router"}}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			// No etcd is configured: New must fail before it needs one.
+			srv, err := New(context.Background(), tc.cfg)
+			if err == nil {
+				t.Fatalf("New succeeded and listens on %v", srv.AdminAddr())
+			}
+			if got := errors.Is(err, ErrExposed); got != tc.exposed {
+				t.Errorf("error %q: errors.Is(ErrExposed) = %v, want %v", err, got, tc.exposed)
+			}
+		})
+	}
+}
+
+func TestNewReleasesListenersOnError(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = taken.Close() }()
+	admin, xds := freeAddr(t), freeAddr(t)
+	tests := map[string]struct {
+		cfg  Config
+		free []string // addresses New bound and must have released
+	}{
+		"embedded etcd without a data directory": {
+			cfg:  Config{AdminAddr: admin, XDSAddr: xds},
+			free: []string{admin, xds},
+		},
+		"xds address taken": {
+			cfg:  Config{AdminAddr: admin, XDSAddr: taken.Addr().String()},
+			free: []string{admin},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			if _, err := New(context.Background(), tc.cfg); err == nil {
+				t.Fatal("New succeeded")
+			}
+			for _, addr := range tc.free {
+				lis, err := net.Listen("tcp", addr)
+				if err != nil {
+					t.Fatalf("%s was not released: %v", addr, err)
+				}
+				_ = lis.Close()
+			}
+		})
+	}
+}
+
+// freeAddr returns a loopback address whose port was free a moment ago.
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = lis.Close() }()
+	return lis.Addr().String()
+}
+
+func TestServerAppliesFilesIdempotently(t *testing.T) {
+	etcd := storetest.New(t)
+	cfg := testConfig(t, etcd)
+	cfg.Components = []string{ComponentAdmin}
+	cfg.Apply = []string{petstoreFile}
+
+	first := resourceEtags(t, adminClient(t, start(t, cfg)), "petstore")
+	// 1 API, 4 integrations, 5 routes, 2 stages, 1 auto deployment to dev.
+	if len(first) != 13 {
+		t.Errorf("petstore has %d resources, want 13: %v", len(first), first)
+	}
+	second := resourceEtags(t, adminClient(t, start(t, cfg)), "petstore")
+	for name, etag := range first {
+		if second[name] != etag {
+			t.Errorf("%s: etag %s after the second apply, was %s", name, second[name], etag)
+		}
+	}
+	if len(second) != len(first) {
+		t.Errorf("the second apply made %d resources, the first %d", len(second), len(first))
+	}
+}
+
+func TestServerXDSHealthWaitsForModel(t *testing.T) {
+	etcd := storetest.New(t)
+	cfg := testConfig(t, etcd)
+	cfg.Components = []string{ComponentXDS}
+	srv := start(t, cfg)
+	if srv.AdminAddr() != nil {
+		t.Errorf("admin listens on %v although not enabled", srv.AdminAddr())
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	health := healthpb.NewHealthClient(dial(t, srv.XDSAddr().String()))
+	stream, err := health.Watch(ctx, &healthpb.HealthCheckRequest{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		resp, err := stream.Recv()
+		if err != nil {
+			t.Fatalf("xds health never became SERVING: %v", err)
+		}
+		if resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
+			return
+		}
+	}
+}
+
+// resourceEtags returns the etag of every resource of the named API, keyed
+// by kind and name.
+func resourceEtags(t *testing.T, admin adminv1.AdminServiceClient, name string) map[string]string {
+	t.Helper()
+	ctx := context.Background()
+	apis, err := admin.ListApis(ctx, &adminv1.ListApisRequest{Name: name})
+	if err != nil || len(apis.GetApis()) != 1 {
+		t.Fatalf("ListApis(%q) = %v, %v; want one API", name, apis, err)
+	}
+	api := apis.GetApis()[0]
+	id := api.GetId()
+	etags := map[string]string{"api": api.GetEtag()}
+	routes, err := admin.ListRoutes(ctx, &adminv1.ListRoutesRequest{ApiId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes.GetRoutes() {
+		etags["route "+r.GetMethod()+" "+r.GetPath()] = r.GetEtag()
+	}
+	ints, err := admin.ListIntegrations(ctx, &adminv1.ListIntegrationsRequest{ApiId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, i := range ints.GetIntegrations() {
+		etags["integration "+i.GetName()] = i.GetEtag()
+	}
+	stages, err := admin.ListStages(ctx, &adminv1.ListStagesRequest{ApiId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, s := range stages.GetStages() {
+		etags["stage "+s.GetName()] = s.GetEtag()
+	}
+	deps, err := admin.ListDeployments(ctx, &adminv1.ListDeploymentsRequest{ApiId: id})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, d := range deps.GetDeployments() {
+		etags["deployment "+d.GetId()] = d.GetEtag()
+	}
+	return etags
+}
