@@ -1,0 +1,176 @@
+package admin
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/fieldmaskpb"
+
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+)
+
+func proxyIntegration(name, uri string) *adminv1.Integration {
+	return &adminv1.Integration{Name: name, Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{Uri: uri}}}
+}
+
+func TestIntegrationCRUD(t *testing.T) {
+	e := newEnv(t)
+	api := e.mustAPI(t, "integrations")
+	in := proxyIntegration("backend", "https://${stageVariables.host}/v1/{proxy}")
+	in.GetHttpProxy().Timeout = durationpb.New(5 * time.Second)
+	i, err := e.CreateIntegration(e.ctx, &adminv1.CreateIntegrationRequest{ApiId: api.GetId(), Integration: in})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !validID(i.GetId()) || i.GetApiId() != api.GetId() || i.GetEtag() == "" || !proto.Equal(i.GetHttpProxy(), in.GetHttpProxy()) {
+		t.Errorf("created integration = %v", i)
+	}
+	got, err := e.GetIntegration(e.ctx, &adminv1.GetIntegrationRequest{ApiId: api.GetId(), Id: i.GetId()})
+	if err != nil || !proto.Equal(got, i) {
+		t.Fatalf("GetIntegration = %v, %v; want %v", got, err, i)
+	}
+	// Naming the other kind in the mask replaces the kind.
+	upd, err := e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
+		Integration: &adminv1.Integration{ApiId: api.GetId(), Id: i.GetId(), Etag: i.GetEtag(),
+			Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{StatusCode: 204}}},
+		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"mock"}},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if upd.GetHttpProxy() != nil || upd.GetMock().GetStatusCode() != 204 || upd.GetName() != "backend" {
+		t.Errorf("updated integration = %v, want a mock named backend", upd)
+	}
+	list, err := e.ListIntegrations(e.ctx, &adminv1.ListIntegrationsRequest{ApiId: api.GetId()})
+	if err != nil || len(list.GetIntegrations()) != 1 || !proto.Equal(list.GetIntegrations()[0], upd) {
+		t.Fatalf("ListIntegrations = %v, %v", list, err)
+	}
+	if _, err := e.DeleteIntegration(e.ctx, &adminv1.DeleteIntegrationRequest{ApiId: api.GetId(), Id: i.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	_, err = e.GetIntegration(e.ctx, &adminv1.GetIntegrationRequest{ApiId: api.GetId(), Id: i.GetId()})
+	wantCode(t, err, codes.NotFound)
+}
+
+func TestIntegrationNameUnique(t *testing.T) {
+	e := newEnv(t)
+	api := e.mustAPI(t, "names")
+	e.mustMock(t, api.GetId(), "a")
+	b := e.mustMock(t, api.GetId(), "b")
+	_, err := e.CreateIntegration(e.ctx, &adminv1.CreateIntegrationRequest{ApiId: api.GetId(), Integration: mockIntegration("a")})
+	wantCode(t, err, codes.AlreadyExists)
+	_, err = e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
+		Integration: &adminv1.Integration{ApiId: api.GetId(), Id: b.GetId(), Name: "a"},
+		UpdateMask:  &fieldmaskpb.FieldMask{Paths: []string{"name"}},
+	})
+	wantCode(t, err, codes.AlreadyExists)
+	// Another API may use the same name.
+	other := e.mustAPI(t, "other")
+	e.mustMock(t, other.GetId(), "a")
+}
+
+func TestDeleteReferencedIntegration(t *testing.T) {
+	e := newEnv(t)
+	api := e.mustAPI(t, "refs")
+	i := e.mustMock(t, api.GetId(), "m")
+	r := e.mustRoute(t, api.GetId(), "GET", "/pets", i.GetId())
+	before := e.revision(t)
+	_, err := e.DeleteIntegration(e.ctx, &adminv1.DeleteIntegrationRequest{ApiId: api.GetId(), Id: i.GetId()})
+	wantPrecondition(t, err, failureInUse)
+	if msg := status.Convert(err).Message(); !strings.Contains(msg, r.GetId()) || !strings.Contains(msg, "GET /pets") {
+		t.Errorf("message %q does not name route %s", msg, r.GetId())
+	}
+	if after := e.revision(t); after != before {
+		t.Errorf("refused delete wrote: revision %d -> %d", before, after)
+	}
+	if _, err := e.DeleteRoute(e.ctx, &adminv1.DeleteRouteRequest{ApiId: api.GetId(), Id: r.GetId()}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := e.DeleteIntegration(e.ctx, &adminv1.DeleteIntegrationRequest{ApiId: api.GetId(), Id: i.GetId()}); err != nil {
+		t.Errorf("delete after the route is gone: %v", err)
+	}
+}
+
+func TestIntegrationStaleEtag(t *testing.T) {
+	e := newEnv(t)
+	api := e.mustAPI(t, "etags")
+	i := e.mustMock(t, api.GetId(), "m")
+	if _, err := e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
+		Integration: &adminv1.Integration{ApiId: api.GetId(), Id: i.GetId(), Description: "v2"},
+		UpdateMask:  &fieldmaskpb.FieldMask{Paths: []string{"description"}},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	before := e.revision(t)
+	_, err := e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
+		Integration: &adminv1.Integration{ApiId: api.GetId(), Id: i.GetId(), Description: "v3", Etag: i.GetEtag()},
+		UpdateMask:  &fieldmaskpb.FieldMask{Paths: []string{"description"}},
+	})
+	wantPrecondition(t, err, failureEtag)
+	_, err = e.DeleteIntegration(e.ctx, &adminv1.DeleteIntegrationRequest{ApiId: api.GetId(), Id: i.GetId(), Etag: i.GetEtag()})
+	wantPrecondition(t, err, failureEtag)
+	if after := e.revision(t); after != before {
+		t.Errorf("stale etag wrote: revision %d -> %d", before, after)
+	}
+}
+
+func TestIntegrationValidation(t *testing.T) {
+	e := newEnv(t)
+	api := e.mustAPI(t, "valid")
+	existing := e.mustMock(t, api.GetId(), "m")
+	create := func(i *adminv1.Integration) func() error {
+		return func() error {
+			_, err := e.CreateIntegration(e.ctx, &adminv1.CreateIntegrationRequest{ApiId: api.GetId(), Integration: i})
+			return err
+		}
+	}
+	tests := map[string]struct {
+		call func() error
+		want []string
+	}{
+		"no kind":      {create(&adminv1.Integration{Name: "x"}), []string{"integration.kind"}},
+		"relative uri": {create(proxyIntegration("x", "/pets")), []string{"integration.http_proxy.uri"}},
+		"userinfo uri": {create(proxyIntegration("x", "http://user:pw@h/")), []string{"integration.http_proxy.uri"}},
+		"everything bad": {create(&adminv1.Integration{
+			Name: "bad name", Description: strings.Repeat("d", 2000),
+			Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{
+				Uri: "ftp://h/", Method: "ANY", Timeout: durationpb.New(time.Hour),
+			}},
+		}), []string{
+			"integration.name", "integration.description", "integration.http_proxy.uri",
+			"integration.http_proxy.method", "integration.http_proxy.timeout",
+		}},
+		"bad mock": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{
+			StatusCode: 99, Headers: map[string]string{"bad header": "v"},
+		}}}), []string{"integration.mock.status_code", `integration.mock.headers["bad header"]`}},
+		"update to bad uri": {func() error {
+			_, err := e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
+				Integration: &adminv1.Integration{ApiId: api.GetId(), Id: existing.GetId(),
+					Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{Uri: "nope"}}},
+				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"http_proxy"}},
+			})
+			return err
+		}, []string{"integration.http_proxy.uri"}},
+		"update immutable": {func() error {
+			_, err := e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
+				Integration: &adminv1.Integration{ApiId: api.GetId(), Id: existing.GetId()},
+				UpdateMask:  &fieldmaskpb.FieldMask{Paths: []string{"update_time", "mock.status_code"}},
+			})
+			return err
+		}, []string{"update_mask", "update_mask"}},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			before := e.revision(t)
+			wantViolations(t, tc.call(), tc.want...)
+			if after := e.revision(t); after != before {
+				t.Errorf("invalid request wrote: revision %d -> %d", before, after)
+			}
+		})
+	}
+}
