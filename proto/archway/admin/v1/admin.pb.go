@@ -2437,6 +2437,110 @@ func (x *ApplyApiResponse) GetChanges() []*Change {
 	return nil
 }
 
+type ListFleetRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	PageSize      int32                  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFleetRequest) Reset() {
+	*x = ListFleetRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[40]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFleetRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFleetRequest) ProtoMessage() {}
+
+func (x *ListFleetRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[40]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFleetRequest.ProtoReflect.Descriptor instead.
+func (*ListFleetRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{40}
+}
+
+func (x *ListFleetRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListFleetRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListFleetResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Nodes         []*EnvoyNode           `protobuf:"bytes,1,rep,name=nodes,proto3" json:"nodes,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListFleetResponse) Reset() {
+	*x = ListFleetResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[41]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListFleetResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListFleetResponse) ProtoMessage() {}
+
+func (x *ListFleetResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[41]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListFleetResponse.ProtoReflect.Descriptor instead.
+func (*ListFleetResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{41}
+}
+
+func (x *ListFleetResponse) GetNodes() []*EnvoyNode {
+	if x != nil {
+		return x.Nodes
+	}
+	return nil
+}
+
+func (x *ListFleetResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
 var File_archway_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_admin_proto_rawDesc = "" +
@@ -2636,7 +2740,14 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eACTION_DELETED\x10\x03\"o\n" +
 	"\x10ApplyApiResponse\x12'\n" +
 	"\x03api\x18\x01 \x01(\v2\x15.archway.admin.v1.ApiR\x03api\x122\n" +
-	"\achanges\x18\x02 \x03(\v2\x18.archway.admin.v1.ChangeR\achanges2\xa6\x12\n" +
+	"\achanges\x18\x02 \x03(\v2\x18.archway.admin.v1.ChangeR\achanges\"N\n" +
+	"\x10ListFleetRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"n\n" +
+	"\x11ListFleetResponse\x121\n" +
+	"\x05nodes\x18\x01 \x03(\v2\x1b.archway.admin.v1.EnvoyNodeR\x05nodes\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xfc\x12\n" +
 	"\fAdminService\x12F\n" +
 	"\tCreateApi\x12\".archway.admin.v1.CreateApiRequest\x1a\x15.archway.admin.v1.Api\x12@\n" +
 	"\x06GetApi\x12\x1f.archway.admin.v1.GetApiRequest\x1a\x15.archway.admin.v1.Api\x12Q\n" +
@@ -2667,7 +2778,8 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\vDeleteStage\x12$.archway.admin.v1.DeleteStageRequest\x1a\x16.google.protobuf.Empty\x12K\n" +
 	"\x06Deploy\x12\x1f.archway.admin.v1.DeployRequest\x1a .archway.admin.v1.DeployResponse\x12F\n" +
 	"\bRollback\x12!.archway.admin.v1.RollbackRequest\x1a\x17.archway.admin.v1.Stage\x12Q\n" +
-	"\bApplyApi\x12!.archway.admin.v1.ApplyApiRequest\x1a\".archway.admin.v1.ApplyApiResponseB\xc7\x01\n" +
+	"\bApplyApi\x12!.archway.admin.v1.ApplyApiRequest\x1a\".archway.admin.v1.ApplyApiResponse\x12T\n" +
+	"\tListFleet\x12\".archway.admin.v1.ListFleetRequest\x1a#.archway.admin.v1.ListFleetResponseB\xc7\x01\n" +
 	"\x14com.archway.admin.v1B\n" +
 	"AdminProtoP\x01ZAgithub.com/archway-gateway/archway/proto/archway/admin/v1;adminv1\xa2\x02\x03AAX\xaa\x02\x10Archway.Admin.V1\xca\x02\x10Archway\\Admin\\V1\xe2\x02\x1cArchway\\Admin\\V1\\GPBMetadata\xea\x02\x12Archway::Admin::V1b\x06proto3"
 
@@ -2684,7 +2796,7 @@ func file_archway_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_archway_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 46)
+var file_archway_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
 var file_archway_admin_v1_admin_proto_goTypes = []any{
 	(Change_Action)(0),               // 0: archway.admin.v1.Change.Action
 	(*CreateApiRequest)(nil),         // 1: archway.admin.v1.CreateApiRequest
@@ -2727,122 +2839,128 @@ var file_archway_admin_v1_admin_proto_goTypes = []any{
 	(*ApplyApiRequest)(nil),          // 38: archway.admin.v1.ApplyApiRequest
 	(*Change)(nil),                   // 39: archway.admin.v1.Change
 	(*ApplyApiResponse)(nil),         // 40: archway.admin.v1.ApplyApiResponse
-	nil,                              // 41: archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	nil,                              // 42: archway.admin.v1.ApiDefinition.TagsEntry
-	nil,                              // 43: archway.admin.v1.IntegrationDefinition.TagsEntry
-	nil,                              // 44: archway.admin.v1.RouteDefinition.TagsEntry
-	nil,                              // 45: archway.admin.v1.StageDefinition.VariablesEntry
-	nil,                              // 46: archway.admin.v1.StageDefinition.TagsEntry
-	(*Api)(nil),                      // 47: archway.admin.v1.Api
-	(*fieldmaskpb.FieldMask)(nil),    // 48: google.protobuf.FieldMask
-	(*Route)(nil),                    // 49: archway.admin.v1.Route
-	(*Integration)(nil),              // 50: archway.admin.v1.Integration
-	(*Deployment)(nil),               // 51: archway.admin.v1.Deployment
-	(*Stage)(nil),                    // 52: archway.admin.v1.Stage
-	(Protocol)(0),                    // 53: archway.admin.v1.Protocol
-	(*HttpProxyIntegration)(nil),     // 54: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),          // 55: archway.admin.v1.MockIntegration
-	(*emptypb.Empty)(nil),            // 56: google.protobuf.Empty
+	(*ListFleetRequest)(nil),         // 41: archway.admin.v1.ListFleetRequest
+	(*ListFleetResponse)(nil),        // 42: archway.admin.v1.ListFleetResponse
+	nil,                              // 43: archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	nil,                              // 44: archway.admin.v1.ApiDefinition.TagsEntry
+	nil,                              // 45: archway.admin.v1.IntegrationDefinition.TagsEntry
+	nil,                              // 46: archway.admin.v1.RouteDefinition.TagsEntry
+	nil,                              // 47: archway.admin.v1.StageDefinition.VariablesEntry
+	nil,                              // 48: archway.admin.v1.StageDefinition.TagsEntry
+	(*Api)(nil),                      // 49: archway.admin.v1.Api
+	(*fieldmaskpb.FieldMask)(nil),    // 50: google.protobuf.FieldMask
+	(*Route)(nil),                    // 51: archway.admin.v1.Route
+	(*Integration)(nil),              // 52: archway.admin.v1.Integration
+	(*Deployment)(nil),               // 53: archway.admin.v1.Deployment
+	(*Stage)(nil),                    // 54: archway.admin.v1.Stage
+	(Protocol)(0),                    // 55: archway.admin.v1.Protocol
+	(*HttpProxyIntegration)(nil),     // 56: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),          // 57: archway.admin.v1.MockIntegration
+	(*EnvoyNode)(nil),                // 58: archway.admin.v1.EnvoyNode
+	(*emptypb.Empty)(nil),            // 59: google.protobuf.Empty
 }
 var file_archway_admin_v1_admin_proto_depIdxs = []int32{
-	47, // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
-	47, // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
-	47, // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
-	48, // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
-	49, // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
-	49, // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
-	49, // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
-	48, // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
-	50, // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	50, // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
-	50, // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	48, // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	41, // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	51, // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
-	51, // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
-	48, // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	52, // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	52, // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
-	52, // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	48, // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
-	51, // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
-	52, // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
-	53, // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
-	42, // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
+	49, // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
+	49, // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
+	49, // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
+	50, // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
+	51, // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
+	51, // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
+	51, // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
+	50, // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
+	52, // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	52, // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
+	52, // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	50, // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	43, // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	53, // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
+	53, // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
+	50, // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	54, // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	54, // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
+	54, // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	50, // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
+	53, // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
+	54, // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
+	55, // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
+	44, // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
 	35, // 24: archway.admin.v1.ApiDefinition.integrations:type_name -> archway.admin.v1.IntegrationDefinition
 	36, // 25: archway.admin.v1.ApiDefinition.routes:type_name -> archway.admin.v1.RouteDefinition
 	37, // 26: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
-	43, // 27: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
-	54, // 28: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	55, // 29: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
-	44, // 30: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	45, // 31: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	46, // 32: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	45, // 27: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
+	56, // 28: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	57, // 29: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
+	46, // 30: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
+	47, // 31: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	48, // 32: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
 	34, // 33: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
 	0,  // 34: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	47, // 35: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	49, // 35: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
 	39, // 36: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	1,  // 37: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	2,  // 38: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	3,  // 39: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	5,  // 40: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	6,  // 41: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	7,  // 42: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	8,  // 43: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	9,  // 44: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	11, // 45: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	12, // 46: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	13, // 47: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	14, // 48: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	15, // 49: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	17, // 50: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	18, // 51: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	19, // 52: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	20, // 53: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	21, // 54: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	23, // 55: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	24, // 56: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	25, // 57: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	26, // 58: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	27, // 59: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	29, // 60: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	30, // 61: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	31, // 62: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	33, // 63: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	38, // 64: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	47, // 65: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	47, // 66: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	4,  // 67: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	47, // 68: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	56, // 69: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	49, // 70: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	49, // 71: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	10, // 72: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	49, // 73: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	56, // 74: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	50, // 75: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	50, // 76: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	16, // 77: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	50, // 78: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	56, // 79: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	51, // 80: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	51, // 81: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	22, // 82: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	51, // 83: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	56, // 84: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	52, // 85: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	52, // 86: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	28, // 87: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	52, // 88: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	56, // 89: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	32, // 90: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	52, // 91: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	40, // 92: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	65, // [65:93] is the sub-list for method output_type
-	37, // [37:65] is the sub-list for method input_type
-	37, // [37:37] is the sub-list for extension type_name
-	37, // [37:37] is the sub-list for extension extendee
-	0,  // [0:37] is the sub-list for field type_name
+	58, // 37: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	1,  // 38: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	2,  // 39: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	3,  // 40: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	5,  // 41: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	6,  // 42: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	7,  // 43: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	8,  // 44: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	9,  // 45: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	11, // 46: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	12, // 47: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	13, // 48: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	14, // 49: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	15, // 50: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	17, // 51: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	18, // 52: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	19, // 53: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	20, // 54: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	21, // 55: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	23, // 56: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	24, // 57: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	25, // 58: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	26, // 59: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	27, // 60: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	29, // 61: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	30, // 62: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	31, // 63: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	33, // 64: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	38, // 65: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	41, // 66: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	49, // 67: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	49, // 68: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	4,  // 69: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	49, // 70: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	59, // 71: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	51, // 72: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	51, // 73: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	10, // 74: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	51, // 75: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	59, // 76: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	52, // 77: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	52, // 78: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	16, // 79: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	52, // 80: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	59, // 81: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	53, // 82: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	53, // 83: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	22, // 84: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	53, // 85: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	59, // 86: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	54, // 87: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	54, // 88: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	28, // 89: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	54, // 90: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	59, // 91: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	32, // 92: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	54, // 93: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	40, // 94: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	42, // 95: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	67, // [67:96] is the sub-list for method output_type
+	38, // [38:67] is the sub-list for method input_type
+	38, // [38:38] is the sub-list for extension type_name
+	38, // [38:38] is the sub-list for extension extendee
+	0,  // [0:38] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }
@@ -2861,7 +2979,7 @@ func file_archway_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_admin_proto_rawDesc), len(file_archway_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   46,
+			NumMessages:   48,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

@@ -48,6 +48,7 @@ const (
 	AdminService_Deploy_FullMethodName            = "/archway.admin.v1.AdminService/Deploy"
 	AdminService_Rollback_FullMethodName          = "/archway.admin.v1.AdminService/Rollback"
 	AdminService_ApplyApi_FullMethodName          = "/archway.admin.v1.AdminService/ApplyApi"
+	AdminService_ListFleet_FullMethodName         = "/archway.admin.v1.AdminService/ListFleet"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -105,6 +106,9 @@ type AdminServiceClient interface {
 	// and the stages it names are created or updated. Applying the same
 	// definition twice changes nothing. All of it is one transaction.
 	ApplyApi(ctx context.Context, in *ApplyApiRequest, opts ...grpc.CallOption) (*ApplyApiResponse, error)
+	// ListFleet lists the Envoys connected to the gateway's xDS servers, with
+	// the configuration each last accepted and rejected.
+	ListFleet(ctx context.Context, in *ListFleetRequest, opts ...grpc.CallOption) (*ListFleetResponse, error)
 }
 
 type adminServiceClient struct {
@@ -395,6 +399,16 @@ func (c *adminServiceClient) ApplyApi(ctx context.Context, in *ApplyApiRequest, 
 	return out, nil
 }
 
+func (c *adminServiceClient) ListFleet(ctx context.Context, in *ListFleetRequest, opts ...grpc.CallOption) (*ListFleetResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListFleetResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListFleet_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -450,6 +464,9 @@ type AdminServiceServer interface {
 	// and the stages it names are created or updated. Applying the same
 	// definition twice changes nothing. All of it is one transaction.
 	ApplyApi(context.Context, *ApplyApiRequest) (*ApplyApiResponse, error)
+	// ListFleet lists the Envoys connected to the gateway's xDS servers, with
+	// the configuration each last accepted and rejected.
+	ListFleet(context.Context, *ListFleetRequest) (*ListFleetResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -543,6 +560,9 @@ func (UnimplementedAdminServiceServer) Rollback(context.Context, *RollbackReques
 }
 func (UnimplementedAdminServiceServer) ApplyApi(context.Context, *ApplyApiRequest) (*ApplyApiResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ApplyApi not implemented")
+}
+func (UnimplementedAdminServiceServer) ListFleet(context.Context, *ListFleetRequest) (*ListFleetResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListFleet not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -1069,6 +1089,24 @@ func _AdminService_ApplyApi_Handler(srv interface{}, ctx context.Context, dec fu
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ListFleet_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListFleetRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListFleet(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListFleet_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListFleet(ctx, req.(*ListFleetRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1187,6 +1225,10 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ApplyApi",
 			Handler:    _AdminService_ApplyApi_Handler,
+		},
+		{
+			MethodName: "ListFleet",
+			Handler:    _AdminService_ListFleet_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

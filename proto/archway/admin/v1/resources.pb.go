@@ -79,6 +79,57 @@ func (Protocol) EnumDescriptor() ([]byte, []int) {
 	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{0}
 }
 
+type ApiStatus_State int32
+
+const (
+	ApiStatus_STATE_UNSPECIFIED ApiStatus_State = 0
+	// Every deployed stage is translated and pushed to Envoy.
+	ApiStatus_STATE_SERVING ApiStatus_State = 1
+	// Some stage failed translation; message says which and why.
+	ApiStatus_STATE_FAILED ApiStatus_State = 2
+)
+
+// Enum value maps for ApiStatus_State.
+var (
+	ApiStatus_State_name = map[int32]string{
+		0: "STATE_UNSPECIFIED",
+		1: "STATE_SERVING",
+		2: "STATE_FAILED",
+	}
+	ApiStatus_State_value = map[string]int32{
+		"STATE_UNSPECIFIED": 0,
+		"STATE_SERVING":     1,
+		"STATE_FAILED":      2,
+	}
+)
+
+func (x ApiStatus_State) Enum() *ApiStatus_State {
+	p := new(ApiStatus_State)
+	*p = x
+	return p
+}
+
+func (x ApiStatus_State) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ApiStatus_State) Descriptor() protoreflect.EnumDescriptor {
+	return file_archway_admin_v1_resources_proto_enumTypes[1].Descriptor()
+}
+
+func (ApiStatus_State) Type() protoreflect.EnumType {
+	return &file_archway_admin_v1_resources_proto_enumTypes[1]
+}
+
+func (x ApiStatus_State) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ApiStatus_State.Descriptor instead.
+func (ApiStatus_State) EnumDescriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1, 0}
+}
+
 // Api is the root of every other resource: routes, integrations, stages and
 // deployments all belong to exactly one API.
 type Api struct {
@@ -94,7 +145,9 @@ type Api struct {
 	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	// Opaque version of this resource. Send it back on update or delete to
 	// fail with FAILED_PRECONDITION if someone else changed it in between.
-	Etag          string `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
+	Etag string `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only: whether the data plane serves what is deployed.
+	Status        *ApiStatus `protobuf:"bytes,9,opt,name=status,proto3" json:"status,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -185,6 +238,269 @@ func (x *Api) GetEtag() string {
 	return ""
 }
 
+func (x *Api) GetStatus() *ApiStatus {
+	if x != nil {
+		return x.Status
+	}
+	return nil
+}
+
+// ApiStatus reports what the xDS server made of an API's deployed stages. A
+// stage that fails translation is skipped and reported here; everything
+// else keeps being served.
+type ApiStatus struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	State   ApiStatus_State        `protobuf:"varint,1,opt,name=state,proto3,enum=archway.admin.v1.ApiStatus_State" json:"state,omitempty"`
+	Message string                 `protobuf:"bytes,2,opt,name=message,proto3" json:"message,omitempty"`
+	// The configuration revision the status describes.
+	Revision      int64                  `protobuf:"varint,3,opt,name=revision,proto3" json:"revision,omitempty"`
+	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiStatus) Reset() {
+	*x = ApiStatus{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiStatus) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiStatus) ProtoMessage() {}
+
+func (x *ApiStatus) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiStatus.ProtoReflect.Descriptor instead.
+func (*ApiStatus) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ApiStatus) GetState() ApiStatus_State {
+	if x != nil {
+		return x.State
+	}
+	return ApiStatus_STATE_UNSPECIFIED
+}
+
+func (x *ApiStatus) GetMessage() string {
+	if x != nil {
+		return x.Message
+	}
+	return ""
+}
+
+func (x *ApiStatus) GetRevision() int64 {
+	if x != nil {
+		return x.Revision
+	}
+	return 0
+}
+
+func (x *ApiStatus) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+// EnvoyNode is one Envoy connected to an xDS server of the gateway.
+type EnvoyNode struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The node id and cluster from Envoy's bootstrap.
+	Id           string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Cluster      string `protobuf:"bytes,2,opt,name=cluster,proto3" json:"cluster,omitempty"`
+	EnvoyVersion string `protobuf:"bytes,3,opt,name=envoy_version,json=envoyVersion,proto3" json:"envoy_version,omitempty"`
+	// The control-plane instance the node is connected to.
+	ControlPlane string `protobuf:"bytes,4,opt,name=control_plane,json=controlPlane,proto3" json:"control_plane,omitempty"`
+	// True if the node uses incremental (delta) xDS.
+	Delta bool `protobuf:"varint,5,opt,name=delta,proto3" json:"delta,omitempty"`
+	// The configuration version the node last accepted.
+	AckedVersion string                 `protobuf:"bytes,6,opt,name=acked_version,json=ackedVersion,proto3" json:"acked_version,omitempty"`
+	ConnectTime  *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=connect_time,json=connectTime,proto3" json:"connect_time,omitempty"`
+	AckTime      *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=ack_time,json=ackTime,proto3" json:"ack_time,omitempty"`
+	// The last configuration the node rejected, if any.
+	LastNack      *Nack `protobuf:"bytes,9,opt,name=last_nack,json=lastNack,proto3" json:"last_nack,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *EnvoyNode) Reset() {
+	*x = EnvoyNode{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *EnvoyNode) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*EnvoyNode) ProtoMessage() {}
+
+func (x *EnvoyNode) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use EnvoyNode.ProtoReflect.Descriptor instead.
+func (*EnvoyNode) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *EnvoyNode) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *EnvoyNode) GetCluster() string {
+	if x != nil {
+		return x.Cluster
+	}
+	return ""
+}
+
+func (x *EnvoyNode) GetEnvoyVersion() string {
+	if x != nil {
+		return x.EnvoyVersion
+	}
+	return ""
+}
+
+func (x *EnvoyNode) GetControlPlane() string {
+	if x != nil {
+		return x.ControlPlane
+	}
+	return ""
+}
+
+func (x *EnvoyNode) GetDelta() bool {
+	if x != nil {
+		return x.Delta
+	}
+	return false
+}
+
+func (x *EnvoyNode) GetAckedVersion() string {
+	if x != nil {
+		return x.AckedVersion
+	}
+	return ""
+}
+
+func (x *EnvoyNode) GetConnectTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.ConnectTime
+	}
+	return nil
+}
+
+func (x *EnvoyNode) GetAckTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.AckTime
+	}
+	return nil
+}
+
+func (x *EnvoyNode) GetLastNack() *Nack {
+	if x != nil {
+		return x.LastNack
+	}
+	return nil
+}
+
+// Nack is a configuration an Envoy rejected.
+type Nack struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	Version string                 `protobuf:"bytes,1,opt,name=version,proto3" json:"version,omitempty"`
+	TypeUrl string                 `protobuf:"bytes,2,opt,name=type_url,json=typeUrl,proto3" json:"type_url,omitempty"`
+	// Envoy's error message.
+	Error         string                 `protobuf:"bytes,3,opt,name=error,proto3" json:"error,omitempty"`
+	Time          *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=time,proto3" json:"time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Nack) Reset() {
+	*x = Nack{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Nack) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Nack) ProtoMessage() {}
+
+func (x *Nack) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Nack.ProtoReflect.Descriptor instead.
+func (*Nack) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *Nack) GetVersion() string {
+	if x != nil {
+		return x.Version
+	}
+	return ""
+}
+
+func (x *Nack) GetTypeUrl() string {
+	if x != nil {
+		return x.TypeUrl
+	}
+	return ""
+}
+
+func (x *Nack) GetError() string {
+	if x != nil {
+		return x.Error
+	}
+	return ""
+}
+
+func (x *Nack) GetTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.Time
+	}
+	return nil
+}
+
 // Route matches requests by method and AWS-style path template and sends them
 // to an integration.
 type Route struct {
@@ -209,7 +525,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -221,7 +537,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -234,7 +550,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *Route) GetId() string {
@@ -323,7 +639,7 @@ type HttpProxyIntegration struct {
 
 func (x *HttpProxyIntegration) Reset() {
 	*x = HttpProxyIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -335,7 +651,7 @@ func (x *HttpProxyIntegration) String() string {
 func (*HttpProxyIntegration) ProtoMessage() {}
 
 func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -348,7 +664,7 @@ func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpProxyIntegration.ProtoReflect.Descriptor instead.
 func (*HttpProxyIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *HttpProxyIntegration) GetUri() string {
@@ -385,7 +701,7 @@ type MockIntegration struct {
 
 func (x *MockIntegration) Reset() {
 	*x = MockIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -397,7 +713,7 @@ func (x *MockIntegration) String() string {
 func (*MockIntegration) ProtoMessage() {}
 
 func (x *MockIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -410,7 +726,7 @@ func (x *MockIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockIntegration.ProtoReflect.Descriptor instead.
 func (*MockIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *MockIntegration) GetStatusCode() int32 {
@@ -459,7 +775,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -471,7 +787,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -484,7 +800,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Integration) GetId() string {
@@ -607,7 +923,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -619,7 +935,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -632,7 +948,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Deployment) GetId() string {
@@ -731,7 +1047,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -743,7 +1059,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -756,7 +1072,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Stage) GetApiId() string {
@@ -833,7 +1149,7 @@ var File_archway_admin_v1_resources_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	" archway/admin/v1/resources.proto\x12\x10archway.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xff\x02\n" +
+	" archway/admin/v1/resources.proto\x12\x10archway.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x03\n" +
 	"\x03Api\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -844,10 +1160,36 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
-	"\x04etag\x18\b \x01(\tR\x04etag\x1a7\n" +
+	"\x04etag\x18\b \x01(\tR\x04etag\x123\n" +
+	"\x06status\x18\t \x01(\v2\x1b.archway.admin.v1.ApiStatusR\x06status\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xa1\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfc\x01\n" +
+	"\tApiStatus\x127\n" +
+	"\x05state\x18\x01 \x01(\x0e2!.archway.admin.v1.ApiStatus.StateR\x05state\x12\x18\n" +
+	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1a\n" +
+	"\brevision\x18\x03 \x01(\x03R\brevision\x12;\n" +
+	"\vupdate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\"C\n" +
+	"\x05State\x12\x15\n" +
+	"\x11STATE_UNSPECIFIED\x10\x00\x12\x11\n" +
+	"\rSTATE_SERVING\x10\x01\x12\x10\n" +
+	"\fSTATE_FAILED\x10\x02\"\xe5\x02\n" +
+	"\tEnvoyNode\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x18\n" +
+	"\acluster\x18\x02 \x01(\tR\acluster\x12#\n" +
+	"\renvoy_version\x18\x03 \x01(\tR\fenvoyVersion\x12#\n" +
+	"\rcontrol_plane\x18\x04 \x01(\tR\fcontrolPlane\x12\x14\n" +
+	"\x05delta\x18\x05 \x01(\bR\x05delta\x12#\n" +
+	"\racked_version\x18\x06 \x01(\tR\fackedVersion\x12=\n" +
+	"\fconnect_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\vconnectTime\x125\n" +
+	"\back_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\aackTime\x123\n" +
+	"\tlast_nack\x18\t \x01(\v2\x16.archway.admin.v1.NackR\blastNack\"\x81\x01\n" +
+	"\x04Nack\x12\x18\n" +
+	"\aversion\x18\x01 \x01(\tR\aversion\x12\x19\n" +
+	"\btype_url\x18\x02 \x01(\tR\atypeUrl\x12\x14\n" +
+	"\x05error\x18\x03 \x01(\tR\x05error\x12.\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xa1\x03\n" +
 	"\x05Route\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x16\n" +
@@ -953,56 +1295,67 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 	return file_archway_admin_v1_resources_proto_rawDescData
 }
 
-var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 14)
+var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
-	(*Api)(nil),                   // 1: archway.admin.v1.Api
-	(*Route)(nil),                 // 2: archway.admin.v1.Route
-	(*HttpProxyIntegration)(nil),  // 3: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),       // 4: archway.admin.v1.MockIntegration
-	(*Integration)(nil),           // 5: archway.admin.v1.Integration
-	(*Deployment)(nil),            // 6: archway.admin.v1.Deployment
-	(*Stage)(nil),                 // 7: archway.admin.v1.Stage
-	nil,                           // 8: archway.admin.v1.Api.TagsEntry
-	nil,                           // 9: archway.admin.v1.Route.TagsEntry
-	nil,                           // 10: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 11: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 12: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 13: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 14: archway.admin.v1.Stage.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 15: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 16: google.protobuf.Duration
+	(ApiStatus_State)(0),          // 1: archway.admin.v1.ApiStatus.State
+	(*Api)(nil),                   // 2: archway.admin.v1.Api
+	(*ApiStatus)(nil),             // 3: archway.admin.v1.ApiStatus
+	(*EnvoyNode)(nil),             // 4: archway.admin.v1.EnvoyNode
+	(*Nack)(nil),                  // 5: archway.admin.v1.Nack
+	(*Route)(nil),                 // 6: archway.admin.v1.Route
+	(*HttpProxyIntegration)(nil),  // 7: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),       // 8: archway.admin.v1.MockIntegration
+	(*Integration)(nil),           // 9: archway.admin.v1.Integration
+	(*Deployment)(nil),            // 10: archway.admin.v1.Deployment
+	(*Stage)(nil),                 // 11: archway.admin.v1.Stage
+	nil,                           // 12: archway.admin.v1.Api.TagsEntry
+	nil,                           // 13: archway.admin.v1.Route.TagsEntry
+	nil,                           // 14: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 15: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 16: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 17: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 18: archway.admin.v1.Stage.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 20: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	8,  // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	15, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	15, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
-	9,  // 4: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	15, // 5: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	15, // 6: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	16, // 7: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	10, // 8: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	11, // 9: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
-	3,  // 10: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	4,  // 11: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	15, // 12: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	15, // 13: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	12, // 14: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
-	2,  // 15: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
-	5,  // 16: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	15, // 17: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	15, // 18: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	13, // 19: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	14, // 20: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	15, // 21: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	15, // 22: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	23, // [23:23] is the sub-list for method output_type
-	23, // [23:23] is the sub-list for method input_type
-	23, // [23:23] is the sub-list for extension type_name
-	23, // [23:23] is the sub-list for extension extendee
-	0,  // [0:23] is the sub-list for field type_name
+	12, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	19, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	19, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	3,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
+	1,  // 5: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
+	19, // 6: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	19, // 7: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	19, // 8: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	5,  // 9: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
+	19, // 10: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	13, // 11: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	19, // 12: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	19, // 13: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	20, // 14: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	14, // 15: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	15, // 16: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	7,  // 17: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	8,  // 18: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
+	19, // 19: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	19, // 20: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	16, // 21: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	6,  // 22: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
+	9,  // 23: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
+	19, // 24: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	19, // 25: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	17, // 26: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	18, // 27: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	19, // 28: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	19, // 29: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	30, // [30:30] is the sub-list for method output_type
+	30, // [30:30] is the sub-list for method input_type
+	30, // [30:30] is the sub-list for extension type_name
+	30, // [30:30] is the sub-list for extension extendee
+	0,  // [0:30] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -1010,7 +1363,7 @@ func file_archway_admin_v1_resources_proto_init() {
 	if File_archway_admin_v1_resources_proto != nil {
 		return
 	}
-	file_archway_admin_v1_resources_proto_msgTypes[4].OneofWrappers = []any{
+	file_archway_admin_v1_resources_proto_msgTypes[7].OneofWrappers = []any{
 		(*Integration_HttpProxy)(nil),
 		(*Integration_Mock)(nil),
 	}
@@ -1019,8 +1372,8 @@ func file_archway_admin_v1_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
-			NumEnums:      1,
-			NumMessages:   14,
+			NumEnums:      2,
+			NumMessages:   17,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
