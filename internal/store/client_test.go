@@ -2,13 +2,6 @@ package store
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
@@ -16,13 +9,15 @@ import (
 	"time"
 
 	"go.etcd.io/etcd/server/v3/embed"
+
+	"github.com/archway-gateway/archway/internal/testutil/testpki"
 )
 
 // startTLSEtcd starts an etcd that serves clients over TLS on a free port
 // and requires client certificates signed by the test CA.
-func startTLSEtcd(t *testing.T) (endpoint string, files tlsFiles) {
+func startTLSEtcd(t *testing.T) (endpoint string, files testpki.Files) {
 	t.Helper()
-	files = writeTestPKI(t)
+	files = testpki.WriteFiles(t, t.TempDir())
 	cfg, err := embedConfig(EmbeddedConfig{
 		DataDir:       t.TempDir(),
 		ClientURL:     "https://" + freePort(t),
@@ -32,8 +27,8 @@ func startTLSEtcd(t *testing.T) (endpoint string, files tlsFiles) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg.ClientTLSInfo.CertFile, cfg.ClientTLSInfo.KeyFile = files.serverCert, files.serverKey
-	cfg.ClientTLSInfo.TrustedCAFile, cfg.ClientTLSInfo.ClientCertAuth = files.ca, true
+	cfg.ClientTLSInfo.CertFile, cfg.ClientTLSInfo.KeyFile = files.ServerCert, files.ServerKey
+	cfg.ClientTLSInfo.TrustedCAFile, cfg.ClientTLSInfo.ClientCertAuth = files.CA, true
 	e, err := embed.StartEtcd(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -52,7 +47,7 @@ func TestNewClientTLS(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	defer cancel()
 
-	cli, err := NewClient(ClientConfig{Endpoints: []string{endpoint}, CAFile: files.ca, CertFile: files.clientCert, KeyFile: files.clientKey})
+	cli, err := NewClient(ClientConfig{Endpoints: []string{endpoint}, CAFile: files.CA, CertFile: files.ClientCert, KeyFile: files.ClientKey})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -62,7 +57,7 @@ func TestNewClientTLS(t *testing.T) {
 	}
 
 	// Without a client certificate the server refuses the connection.
-	anon, err := NewClient(ClientConfig{Endpoints: []string{endpoint}, CAFile: files.ca, DialTimeout: time.Second})
+	anon, err := NewClient(ClientConfig{Endpoints: []string{endpoint}, CAFile: files.CA, DialTimeout: time.Second})
 	if err == nil {
 		defer anon.Close()
 		short, cancel := context.WithTimeout(ctx, 2*time.Second)
@@ -74,14 +69,14 @@ func TestNewClientTLS(t *testing.T) {
 }
 
 func TestNewClientTLSFileErrors(t *testing.T) {
-	files := writeTestPKI(t)
+	files := testpki.WriteFiles(t, t.TempDir())
 	tests := map[string]ClientConfig{
 		"missing CA":       {Endpoints: []string{"https://127.0.0.1:1"}, CAFile: filepath.Join(t.TempDir(), "nope.pem")},
-		"CA is not PEM":    {Endpoints: []string{"https://127.0.0.1:1"}, CAFile: files.serverKey + ".txt"},
-		"key without cert": {Endpoints: []string{"https://127.0.0.1:1"}, KeyFile: files.clientKey},
+		"CA is not PEM":    {Endpoints: []string{"https://127.0.0.1:1"}, CAFile: files.ServerKey + ".txt"},
+		"key without cert": {Endpoints: []string{"https://127.0.0.1:1"}, KeyFile: files.ClientKey},
 		"no endpoints":     {},
 	}
-	if err := os.WriteFile(files.serverKey+".txt", []byte("not pem"), 0o600); err != nil {
+	if err := os.WriteFile(files.ServerKey+".txt", []byte("not pem"), 0o600); err != nil {
 		t.Fatal(err)
 	}
 	for name, cfg := range tests {
@@ -139,75 +134,6 @@ func TestNewClientAuth(t *testing.T) {
 			t.Fatal("a wrong password could read")
 		}
 	}
-}
-
-type tlsFiles struct{ ca, serverCert, serverKey, clientCert, clientKey string }
-
-// writeTestPKI writes a CA, a server certificate for 127.0.0.1 and a client
-// certificate, all signed by the CA.
-func writeTestPKI(t *testing.T) tlsFiles {
-	t.Helper()
-	dir := t.TempDir()
-	caKey, caCert := newCert(t, nil, nil, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "test CA"}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign,
-	})
-	srvKey, srvCert := newCert(t, caKey, caCert, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "etcd"}, IPAddresses: []net.IP{net.ParseIP("127.0.0.1")},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth},
-	})
-	cliKey, cliCert := newCert(t, caKey, caCert, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "archway"}, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	})
-	f := tlsFiles{
-		ca:         writePEM(t, dir, "ca.pem", "CERTIFICATE", caCert.Raw),
-		serverCert: writePEM(t, dir, "server.pem", "CERTIFICATE", srvCert.Raw),
-		serverKey:  writePEM(t, dir, "server-key.pem", "EC PRIVATE KEY", marshalKey(t, srvKey)),
-		clientCert: writePEM(t, dir, "client.pem", "CERTIFICATE", cliCert.Raw),
-		clientKey:  writePEM(t, dir, "client-key.pem", "EC PRIVATE KEY", marshalKey(t, cliKey)),
-	}
-	return f
-}
-
-func newCert(t *testing.T, parentKey *ecdsa.PrivateKey, parent, tmpl *x509.Certificate) (*ecdsa.PrivateKey, *x509.Certificate) {
-	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		t.Fatal(err)
-	}
-	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
-	tmpl.SerialNumber = serial
-	tmpl.NotBefore, tmpl.NotAfter = time.Now().Add(-time.Hour), time.Now().Add(time.Hour)
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, cert
-}
-
-func marshalKey(t *testing.T, k *ecdsa.PrivateKey) []byte {
-	t.Helper()
-	der, err := x509.MarshalECPrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return der
-}
-
-func writePEM(t *testing.T, dir, name, typ string, der []byte) string {
-	t.Helper()
-	path := filepath.Join(dir, name)
-	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: typ, Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
 }
 
 func freePort(t *testing.T) string {
