@@ -19,9 +19,9 @@ import (
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 
 	"github.com/archway-gateway/archway/internal/server"
+	"github.com/archway-gateway/archway/internal/testutil/admintest"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
@@ -96,8 +96,11 @@ func testRestart(t *testing.T, bin string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	petstore := apiEtags(t, admin, "petstore")
-	waitServing(t, grpcDial(t, first.addrs["xds"]))
+	petstore := admintest.Etags(t, admin, "petstore")
+	if len(petstore) != 13 {
+		t.Errorf("petstore has %d resources, want 13 (1 API, 5 routes, 4 integrations, 2 stages, 1 automatic deployment): %v", len(petstore), petstore)
+	}
+	admintest.WaitServing(t, grpcDial(t, first.addrs["xds"]))
 	first.stop(t)
 
 	second := startServe(t, bin, args)
@@ -109,7 +112,7 @@ func testRestart(t *testing.T, bin string) {
 	if got.GetName() != "restart-check" || got.GetEtag() != created.GetEtag() {
 		t.Errorf("after the restart: %v, want %v", got, created)
 	}
-	again := apiEtags(t, admin, "petstore")
+	again := admintest.Etags(t, admin, "petstore")
 	if len(again) != len(petstore) {
 		t.Errorf("petstore has %d resources after applying it again, had %d", len(again), len(petstore))
 	}
@@ -209,65 +212,6 @@ func (p *serveProcess) stop(t *testing.T) {
 	if !p.logged("stopped") {
 		t.Errorf("no clean shutdown in the logs:\n%s", p.output())
 	}
-}
-
-// waitServing waits until the Envoy-facing server reports SERVING, which
-// it does once the watcher built the first model.
-func waitServing(t *testing.T, conn *grpc.ClientConn) {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	stream, err := healthpb.NewHealthClient(conn).Watch(ctx, &healthpb.HealthCheckRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		resp, err := stream.Recv()
-		if err != nil {
-			t.Fatalf("xds server never became SERVING: %v", err)
-		}
-		if resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return
-		}
-	}
-}
-
-// apiEtags returns the etags of an API, its routes, integrations and
-// stages, keyed by kind and name.
-func apiEtags(t *testing.T, admin adminv1.AdminServiceClient, name string) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	apis, err := admin.ListApis(ctx, &adminv1.ListApisRequest{Name: name})
-	if err != nil || len(apis.GetApis()) != 1 {
-		t.Fatalf("ListApis(%q) = %v, %v; want one API", name, apis, err)
-	}
-	id := apis.GetApis()[0].GetId()
-	etags := map[string]string{"api": apis.GetApis()[0].GetEtag()}
-	routes, err := admin.ListRoutes(ctx, &adminv1.ListRoutesRequest{ApiId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range routes.GetRoutes() {
-		etags["route "+r.GetMethod()+" "+r.GetPath()] = r.GetEtag()
-	}
-	ints, err := admin.ListIntegrations(ctx, &adminv1.ListIntegrationsRequest{ApiId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range ints.GetIntegrations() {
-		etags["integration "+i.GetName()] = i.GetEtag()
-	}
-	stages, err := admin.ListStages(ctx, &adminv1.ListStagesRequest{ApiId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stages.GetStages() {
-		etags["stage "+s.GetName()] = s.GetEtag()
-	}
-	if len(etags) != 12 {
-		t.Errorf("%s has %d resources, want 12 (1 API, 5 routes, 4 integrations, 2 stages): %v", name, len(etags), etags)
-	}
-	return etags
 }
 
 func grpcDial(t *testing.T, addr string) *grpc.ClientConn {

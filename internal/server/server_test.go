@@ -8,13 +8,13 @@ import (
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
 
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
 
 	"github.com/archway-gateway/archway/internal/store/storetest"
+	"github.com/archway-gateway/archway/internal/testutil/admintest"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
@@ -165,12 +165,12 @@ func TestServerAppliesFilesIdempotently(t *testing.T) {
 	cfg.Components = []string{ComponentAdmin}
 	cfg.Apply = []string{petstoreFile}
 
-	first := resourceEtags(t, adminClient(t, start(t, cfg)), "petstore")
+	first := admintest.Etags(t, adminClient(t, start(t, cfg)), "petstore")
 	// 1 API, 4 integrations, 5 routes, 2 stages, 1 auto deployment to dev.
 	if len(first) != 13 {
 		t.Errorf("petstore has %d resources, want 13: %v", len(first), first)
 	}
-	second := resourceEtags(t, adminClient(t, start(t, cfg)), "petstore")
+	second := admintest.Etags(t, adminClient(t, start(t, cfg)), "petstore")
 	for name, etag := range first {
 		if second[name] != etag {
 			t.Errorf("%s: etag %s after the second apply, was %s", name, second[name], etag)
@@ -189,63 +189,5 @@ func TestServerXDSHealthWaitsForModel(t *testing.T) {
 	if srv.AdminAddr() != nil {
 		t.Errorf("admin listens on %v although not enabled", srv.AdminAddr())
 	}
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	health := healthpb.NewHealthClient(dial(t, srv.XDSAddr().String()))
-	stream, err := health.Watch(ctx, &healthpb.HealthCheckRequest{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for {
-		resp, err := stream.Recv()
-		if err != nil {
-			t.Fatalf("xds health never became SERVING: %v", err)
-		}
-		if resp.GetStatus() == healthpb.HealthCheckResponse_SERVING {
-			return
-		}
-	}
-}
-
-// resourceEtags returns the etag of every resource of the named API, keyed
-// by kind and name.
-func resourceEtags(t *testing.T, admin adminv1.AdminServiceClient, name string) map[string]string {
-	t.Helper()
-	ctx := context.Background()
-	apis, err := admin.ListApis(ctx, &adminv1.ListApisRequest{Name: name})
-	if err != nil || len(apis.GetApis()) != 1 {
-		t.Fatalf("ListApis(%q) = %v, %v; want one API", name, apis, err)
-	}
-	api := apis.GetApis()[0]
-	id := api.GetId()
-	etags := map[string]string{"api": api.GetEtag()}
-	routes, err := admin.ListRoutes(ctx, &adminv1.ListRoutesRequest{ApiId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range routes.GetRoutes() {
-		etags["route "+r.GetMethod()+" "+r.GetPath()] = r.GetEtag()
-	}
-	ints, err := admin.ListIntegrations(ctx, &adminv1.ListIntegrationsRequest{ApiId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, i := range ints.GetIntegrations() {
-		etags["integration "+i.GetName()] = i.GetEtag()
-	}
-	stages, err := admin.ListStages(ctx, &adminv1.ListStagesRequest{ApiId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range stages.GetStages() {
-		etags["stage "+s.GetName()] = s.GetEtag()
-	}
-	deps, err := admin.ListDeployments(ctx, &adminv1.ListDeploymentsRequest{ApiId: id})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, d := range deps.GetDeployments() {
-		etags["deployment "+d.GetId()] = d.GetEtag()
-	}
-	return etags
+	admintest.WaitServing(t, dial(t, srv.XDSAddr().String()))
 }
