@@ -1,0 +1,52 @@
+package envoy
+
+import "strconv"
+
+// Names of the resources the translator generates. Envoy and the services
+// that read Envoy's configuration (admin dumps, stats, access logs) refer to
+// them by these names, so they never change between snapshots.
+const (
+	// HTTPListenerName is the one listener that serves every API.
+	HTTPListenerName = "archway_http"
+	// HTTPRouteConfigName is the RDS route configuration of that listener.
+	HTTPRouteConfigName = "archway_http"
+)
+
+// Route metadata. The translator stamps every route with the IDs of what it
+// serves under filter_metadata[MetadataNamespace], and ext_authz gets the
+// same keys as context_extensions, so that services find the API, stage,
+// route and deployment a request matched without matching paths again.
+const (
+	MetadataNamespace    = "archway"
+	MetadataAPIID        = "api_id"
+	MetadataStage        = "stage"
+	MetadataRouteID      = "route_id"
+	MetadataDeploymentID = "deployment_id"
+)
+
+// InternalHeaderPrefix starts every header Archway's services use to talk to
+// each other through Envoy. Envoy strips such headers from client requests,
+// so a client can never forge what a service asserted.
+const InternalHeaderPrefix = "x-archway-"
+
+// Extension names. HTTP filter names are also the keys of a route's
+// typed_per_filter_config, so the filter chain and the routes must agree on
+// them.
+const (
+	FilterHTTPConnectionManager = "envoy.filters.network.http_connection_manager"
+	FilterHeaderMutation        = "envoy.filters.http.header_mutation"
+	FilterExtAuthz              = "envoy.filters.http.ext_authz"
+	FilterRouter                = "envoy.filters.http.router"
+	PathMatchURITemplate        = "envoy.path.match.uri_template"
+	PathRewriteURITemplate      = "envoy.path.rewrite.uri_template"
+	TransportSocketTLS          = "envoy.transport_sockets.tls"
+)
+
+// UpstreamClusterName names the cluster of one HTTP(S) backend. Routes that
+// proxy to the same scheme, host and port share the cluster and its
+// connection pool, and the name stays the same for as long as any route uses
+// that backend, so Envoy keeps its connections across snapshots. The host is
+// expected in lower case, without IPv6 brackets.
+func UpstreamClusterName(scheme, host string, port uint32) string {
+	return scheme + "|" + host + "|" + strconv.FormatUint(uint64(port), 10)
+}
