@@ -20,6 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/archway-gateway/archway/envoy"
+	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden files in testdata/")
@@ -97,7 +98,7 @@ func removeOrphans(t *testing.T, dir string) {
 // bootstrap in --mode validate, which parses the file, checks every typed
 // config and initialises the static cluster without serving.
 func TestEnvoyValidatesBootstrap(t *testing.T) {
-	bin := envoyBinary(t)
+	bin := testenvoy.Binary(t)
 	for name, opts := range bootstrapCases {
 		t.Run(name, func(t *testing.T) {
 			b, err := envoy.Bootstrap(opts)

@@ -17,13 +17,14 @@ import (
 	adminv3 "github.com/envoyproxy/go-control-plane/envoy/admin/v3"
 
 	"github.com/archway-gateway/archway/envoy"
+	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
 )
 
 // TestLauncherServesRestartsAndStops runs the real Envoy against a real
 // ADS server: traffic flows, an Envoy killed from outside comes back and
 // serves again, and cancelling Run stops Envoy cleanly.
 func TestLauncherServesRestartsAndStops(t *testing.T) {
-	bin := envoyBinary(t)
+	bin := testenvoy.Binary(t)
 	for name, delta := range map[string]bool{"sotw": false, "delta": true} {
 		t.Run(name, func(t *testing.T) {
 			ctx, cancel := context.WithTimeout(t.Context(), 90*time.Second)
@@ -35,7 +36,7 @@ func TestLauncherServesRestartsAndStops(t *testing.T) {
 				NodeID: nodeID, XDSAddr: startADS(t, nodeID), AdminAddr: "127.0.0.1:0", Delta: delta,
 			})
 			adminPath := filepath.Join(dir, "admin-address")
-			out := &lineLogger{t: t, prefix: "envoy: "}
+			out := testenvoy.LogWriter(t, "envoy: ")
 			l := envoy.NewLauncher(envoy.LauncherOptions{
 				Binary: bin, BootstrapPath: bootstrapPath, AdminAddressPath: adminPath, LogLevel: "warning",
 				MinBackoff: 10 * time.Millisecond, Stdout: out, Stderr: out, Logger: slog.New(slog.NewTextHandler(out, nil)),
@@ -192,9 +193,9 @@ func waitUntil(ctx context.Context, t *testing.T, what string, cond func() bool)
 func TestLauncherGivesUpOnACrashLoop(t *testing.T) {
 	ctx, cancel := context.WithTimeout(t.Context(), 60*time.Second)
 	defer cancel()
-	out := &lineLogger{t: t, prefix: "envoy: "}
+	out := testenvoy.LogWriter(t, "envoy: ")
 	l := envoy.NewLauncher(envoy.LauncherOptions{
-		Binary: envoyBinary(t), BootstrapPath: filepath.Join(t.TempDir(), "missing.yaml"),
+		Binary: testenvoy.Binary(t), BootstrapPath: filepath.Join(t.TempDir(), "missing.yaml"),
 		MinBackoff: time.Millisecond, MaxBackoff: 4 * time.Millisecond, MaxFailures: 2, LogLevel: "error",
 		Stdout: out, Stderr: out, Logger: slog.New(slog.NewTextHandler(out, nil)),
 	})

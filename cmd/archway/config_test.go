@@ -25,7 +25,7 @@ func load(args []string, env map[string]string) (*pflag.FlagSet, server.Config, 
 	if err := resolve(fs, func(k string) string { return env[k] }); err != nil {
 		return nil, server.Config{}, err
 	}
-	cfg, err := opts.serverConfig(nil)
+	cfg, err := opts.serverConfig(nil, nil)
 	return fs, cfg, err
 }
 

@@ -39,6 +39,6 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	root.SetArgs(args)
 	root.SetOut(stdout)
 	root.SetErr(stderr)
-	root.AddCommand(newServeCommand(env, stderr), newVersionCommand(stdout))
+	root.AddCommand(newServeCommand(env, stderr), newBootstrapCommand(stdout), newVersionCommand(stdout))
 	return root.ExecuteContext(ctx)
 }

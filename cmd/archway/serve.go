@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/server"
 )
 
@@ -40,6 +41,12 @@ type serveOptions struct {
 	adminClientCA    string
 	dev              bool
 	apply            []string
+	envoyMode        envoyModeValue
+	envoyPath        string
+	envoyAdminAddr   string
+	envoyNodeID      string
+	envoyDelta       bool
+	envoyLogLevel    string
 }
 
 func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
@@ -68,11 +75,18 @@ func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.adminClientCA, "admin-client-ca", "", "CA `file` admin API client certificates must chain to (mTLS)")
 	fs.BoolVar(&o.dev, "dev", false, "developer defaults")
 	fs.StringSliceVar(&o.apply, "apply", nil, "API definition `file` to apply at start-up; repeatable")
+	o.envoyMode.mode = server.EnvoyAuto
+	fs.Var(&o.envoyMode, "envoy", "run an Envoy: auto (when a binary is found; otherwise print how to attach one) or off")
+	fs.StringVar(&o.envoyPath, "envoy-path", "", "Envoy `binary` to run; default: $ENVOY_BIN, what `make envoy` installed, or envoy on PATH")
+	fs.StringVar(&o.envoyAdminAddr, "envoy-admin-addr", envoy.DefaultAdminAddr, "admin API `address` of the Envoy serve runs")
+	fs.StringVar(&o.envoyNodeID, "envoy-node-id", "archway-local", "node `id` of the Envoy serve runs")
+	fs.BoolVar(&o.envoyDelta, "envoy-delta", false, "the Envoy serve runs uses incremental (delta) xDS")
+	fs.StringVar(&o.envoyLogLevel, "envoy-log-level", "warning", "log `level` of the Envoy serve runs")
 }
 
 // serverConfig checks the settings against each other and returns the
 // server configuration. Every error names the setting at fault.
-func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
+func (o *serveOptions) serverConfig(log *slog.Logger, notices io.Writer) (server.Config, error) {
 	if err := o.check(); err != nil {
 		return server.Config{}, err
 	}
@@ -98,6 +112,18 @@ func (o *serveOptions) serverConfig(log *slog.Logger) (server.Config, error) {
 		},
 		Apply: o.apply,
 		Dev:   o.dev,
+		Envoy: server.EnvoyConfig{
+			Mode:          o.envoyMode.mode,
+			Binary:        o.envoyPath,
+			BootstrapPath: filepath.Join(o.dataDir, "envoy", "bootstrap.yaml"),
+			Bootstrap: envoy.BootstrapOptions{
+				NodeID:    o.envoyNodeID,
+				AdminAddr: o.envoyAdminAddr,
+				Delta:     o.envoyDelta,
+			},
+			LogLevel: o.envoyLogLevel,
+		},
+		Notices: notices,
 	}, nil
 }
 
@@ -167,7 +193,7 @@ func newServeCommand(env func(string) string, stderr io.Writer) *cobra.Command {
 				return err
 			}
 			log := newLogger(stderr, opts.logFormat.format, opts.logLevel.level)
-			cfg, err := opts.serverConfig(log)
+			cfg, err := opts.serverConfig(log, stderr)
 			if err != nil {
 				return err
 			}

@@ -85,6 +85,7 @@ func testRestart(t *testing.T, bin string) {
 		"--log-format", "json",
 		"--log-level", "debug",
 		"--apply", "../../examples/petstore.yaml",
+		"--envoy", "off",
 	}
 	ctx := context.Background()
 

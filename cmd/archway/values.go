@@ -74,3 +74,18 @@ func (v *componentsValue) Replace(items []string) error {
 
 // GetSlice returns the component names.
 func (v *componentsValue) GetSlice() []string { return slices.Clone(v.names) }
+
+// envoyModeValue is --envoy: whether serve runs an Envoy itself.
+type envoyModeValue struct{ mode string }
+
+func (v *envoyModeValue) String() string { return v.mode }
+
+func (v *envoyModeValue) Set(s string) error {
+	if s != server.EnvoyAuto && s != server.EnvoyOff {
+		return fmt.Errorf("%q is not %s or %s", s, server.EnvoyAuto, server.EnvoyOff)
+	}
+	v.mode = s
+	return nil
+}
+
+func (*envoyModeValue) Type() string { return "mode" }

@@ -8,8 +8,8 @@ import (
 )
 
 // Run serves until ctx is done or a component fails, then shuts down in
-// dependency order: the gRPC servers stop accepting and drain (bounded by
-// the shutdown grace), then the watcher stops, then the etcd client and
+// dependency order: the Envoy it launched stops, the gRPC servers stop
+// accepting and drain (bounded by the shutdown grace), then the watcher stops, then the etcd client and
 // the embedded etcd close. It returns nil after a shutdown asked for by
 // ctx, and the first failure otherwise.
 func (s *Server) Run(ctx context.Context) error {
@@ -38,6 +38,14 @@ func (s *Server) Run(ctx context.Context) error {
 		watching.Go(func() { s.followConfigs(watchCtx) })
 	}
 
+	// Envoy stops first, while the servers still answer it.
+	envoyCtx, stopEnvoy := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopEnvoy()
+	var launching sync.WaitGroup
+	if s.launcher != nil {
+		launching.Go(func() { s.runEnvoy(envoyCtx) })
+	}
+
 	var serving sync.WaitGroup
 	for _, e := range s.endpoints() {
 		s.log.Info("serving", "server", e.name, "addr", e.lis.Addr().String())
@@ -50,6 +58,8 @@ func (s *Server) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	s.log.Info("shutting down")
+	stopEnvoy()
+	launching.Wait()
 	for _, e := range s.endpoints() {
 		e.health.Shutdown() // tell health checkers first, while draining
 	}

@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"log/slog"
 	"net"
 	"slices"
@@ -18,6 +19,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/admin"
 	"github.com/archway-gateway/archway/internal/store"
 	"github.com/archway-gateway/archway/internal/watcher"
@@ -67,17 +69,23 @@ type Config struct {
 	// ShutdownGrace bounds graceful shutdown; zero means
 	// DefaultShutdownGrace.
 	ShutdownGrace time.Duration
+	// Envoy says whether to run an Envoy beside the xds component.
+	Envoy EnvoyConfig
+	// Notices receives messages for the person running the server, such
+	// as how to attach an Envoy; nil discards them.
+	Notices io.Writer
 }
 
 // Server is a started but not yet serving `archway serve`: its listeners
 // are bound and its store is open. Run serves and then releases all of it.
 type Server struct {
-	log     *slog.Logger
-	grace   time.Duration
-	etcd    *Etcd
-	watcher *watcher.Watcher
-	admin   *endpoint
-	xds     *endpoint
+	log      *slog.Logger
+	grace    time.Duration
+	etcd     *Etcd
+	watcher  *watcher.Watcher
+	launcher *envoy.Launcher
+	admin    *endpoint
+	xds      *endpoint
 }
 
 // endpoint is one gRPC server and the listener it will serve.
@@ -123,11 +131,34 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.watcher = watcher.New(st, watcher.Options{Logger: cfg.Logger.With("component", "watcher")})
 		// Envoy should not be sent anywhere before there is a model.
 		s.xds.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
+		if err := s.setUpEnvoy(cfg); err != nil {
+			s.closeListeners()
+			_ = s.etcd.Close()
+			return nil, err
+		}
 	}
 	if cfg.Dev {
 		cfg.Logger.Info("developer mode")
 	}
 	return s, nil
+}
+
+// setUpEnvoy prepares the Envoy that serve runs itself, or tells how to
+// attach one.
+func (s *Server) setUpEnvoy(cfg Config) error {
+	if cfg.Envoy.Mode != EnvoyAuto {
+		return nil
+	}
+	launcher, attach, err := prepareEnvoy(cfg.Envoy, s.xds.lis.Addr().String(), s)
+	if err != nil {
+		return err
+	}
+	s.launcher = launcher
+	if attach != "" {
+		s.log.Info("no envoy binary found; not launching one", "bootstrap", cfg.Envoy.BootstrapPath)
+		fmt.Fprintln(cfg.Notices, attach)
+	}
+	return nil
 }
 
 func (c Config) withDefaults() Config {
@@ -142,6 +173,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.ShutdownGrace <= 0 {
 		c.ShutdownGrace = DefaultShutdownGrace
+	}
+	if c.Notices == nil {
+		c.Notices = io.Discard
 	}
 	return c
 }
