@@ -1,0 +1,171 @@
+package translate
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+
+	"github.com/archway-gateway/archway/envoy"
+	"github.com/archway-gateway/archway/internal/model"
+)
+
+// apiUnit is the translation of one API, the unit Translator caches: its
+// virtual host, its path-style routes for the default virtual host, the
+// clusters its routes use and what could not be translated.
+type apiUnit struct {
+	vhost      *routev3.VirtualHost // nil when the whole API was left out
+	pathRoutes []*routev3.Route
+	clusters   []*clusterv3.Cluster // sorted by name
+	maxBody    int                  // longest direct response body
+	problems   []Problem
+}
+
+// translateAPI translates one API. A stage that fails is left out with a
+// Problem; its requests get the API's not-found answer.
+func translateAPI(s settings, api *model.API) *apiUnit {
+	u := &apiUnit{}
+	if !isDNSLabel(api.ID) {
+		u.problems = []Problem{{APIID: api.ID, Err: errors.New("API id must be a DNS label: lower-case letters, digits, '-' and '_'")}}
+		return u
+	}
+	var host, path []*routev3.Route
+	clusters := make(map[string]*clusterv3.Cluster)
+	// With a $default stage, /prod/x is still stage prod's: API Gateway
+	// picks the stage from the first segment before any route, so a stage's
+	// unmatched requests must not fall through to $default's routes.
+	guard := hasDeployment(api.Stage(defaultStage))
+	for _, st := range stagesInOrder(api.Stages) {
+		sr, err := translateStage(s, api, st)
+		if err != nil {
+			u.problems = append(u.problems, Problem{APIID: api.ID, Stage: st.Name, Err: err})
+		} else {
+			host, path = append(host, sr.host...), append(path, sr.path...)
+			u.maxBody = max(u.maxBody, sr.maxBody)
+			for _, c := range sr.clusters {
+				clusters[c.GetName()] = c
+			}
+		}
+		if guard && st.Name != defaultStage && isStageName(st.Name) {
+			host = append(host, stageNotFound(api, st.Name, ""))
+			if s.PathStyle {
+				path = append(path, stageNotFound(api, st.Name, pathStylePrefix(api.ID)))
+			}
+		}
+	}
+	meta := routeMetadata(map[string]string{envoy.MetadataAPIID: api.ID})
+	host = append(host, notFoundRoute(notFoundRouteName(api.ID, ""), prefixMatch("/"), api.Protocol, meta))
+	if s.PathStyle {
+		path = append(path, notFoundRoute(notFoundRouteName(api.ID, ""), segmentPrefixMatch(pathStylePrefix(api.ID)), api.Protocol, meta))
+	}
+	u.vhost = apiVirtualHost(api.ID, s.BaseDomain, host)
+	u.pathRoutes = path
+	u.clusters = sortedClusters(slices.Collect(maps.Values(clusters)))
+	return u
+}
+
+// stagesInOrder puts $default last: its routes have no stage segment, so
+// they would otherwise catch other stages' requests.
+func stagesInOrder(stages []*model.Stage) []*model.Stage {
+	i := slices.IndexFunc(stages, func(s *model.Stage) bool { return s.Name == defaultStage })
+	if i < 0 {
+		return stages
+	}
+	out := slices.Concat(stages[:i], stages[i+1:])
+	return append(out, stages[i])
+}
+
+// stageNotFound answers a stage's requests that none of its routes match.
+func stageNotFound(api *model.API, stage, prefix string) *routev3.Route {
+	meta := routeMetadata(map[string]string{envoy.MetadataAPIID: api.ID, envoy.MetadataStage: stage})
+	return notFoundRoute(notFoundRouteName(api.ID, stage), segmentPrefixMatch(prefix+stagePrefix(stage)), api.Protocol, meta)
+}
+
+// isStageName reports whether name is a stage name API Gateway accepts:
+// letters, digits, '-' and '_', at most 128 of them. Any other stage name
+// could not be a path segment.
+func isStageName(name string) bool {
+	return len(name) <= 128 && isVariableName(strings.ReplaceAll(name, "-", "_"))
+}
+
+// stageRoutes is the translation of one stage.
+type stageRoutes struct {
+	host, path []*routev3.Route // on the API's host, and path-style
+	clusters   []*clusterv3.Cluster
+	maxBody    int
+}
+
+// translateStage translates the routes of the deployment a stage serves,
+// most specific first, under the stage's prefix on the API's host and, for
+// path-style access, under /{apiId} on the default host.
+func translateStage(s settings, api *model.API, st *model.Stage) (*stageRoutes, error) {
+	if st.Name != defaultStage && !isStageName(st.Name) {
+		return nil, errors.New("stage name must be $default or letters, digits, '-' and '_'")
+	}
+	out := &stageRoutes{}
+	d := st.Deployment
+	if d == nil {
+		return out, nil
+	}
+	prefixes := []string{stagePrefix(st.Name)}
+	if s.PathStyle {
+		prefixes = append(prefixes, pathStylePrefix(api.ID)+stagePrefix(st.Name))
+	}
+	targets := newTargetBuilder(s, api, st)
+	head := headShapes(api, d)
+	for _, r := range byPrecedence(d.Routes) {
+		t, err := targets.build(r)
+		if err != nil {
+			return nil, fmt.Errorf("route %s (%s %s): %w", r.ID, r.Method, r.Path, err)
+		}
+		var method *routev3.HeaderMatcher
+		if r.Method != model.MethodAny {
+			method = methodMatcher(r.Method, r.Method == "GET" && head != nil && !head[r.Path.Shape()])
+		}
+		for i, prefix := range prefixes {
+			routes, err := t.routes(routeName(api.ID, st.Name, r.ID), prefix, r.Path, method)
+			if err != nil {
+				return nil, fmt.Errorf("route %s (%s %s): %w", r.ID, r.Method, r.Path, err)
+			}
+			if i == 0 {
+				out.host = append(out.host, routes...)
+			} else {
+				out.path = append(out.path, routes...)
+			}
+		}
+	}
+	out.clusters, out.maxBody = targets.clusters(), targets.maxBody
+	return out, nil
+}
+
+// headShapes returns, for an HTTP API, the path shapes of the deployment's
+// HEAD routes, where GET routes must not also serve HEAD; nil for a REST
+// API, whose GET routes never serve HEAD.
+func headShapes(api *model.API, d *model.Deployment) map[string]bool {
+	if api.Protocol != model.ProtocolHTTP {
+		return nil
+	}
+	shapes := make(map[string]bool)
+	for _, r := range d.Routes {
+		if r.Method == "HEAD" {
+			shapes[r.Path.Shape()] = true
+		}
+	}
+	return shapes
+}
+
+// routeIDs are the IDs a route is stamped with.
+func routeIDs(api *model.API, st *model.Stage, r *model.Route) map[string]string {
+	return map[string]string{
+		envoy.MetadataAPIID:        api.ID,
+		envoy.MetadataStage:        st.Name,
+		envoy.MetadataRouteID:      r.ID,
+		envoy.MetadataDeploymentID: st.Deployment.ID,
+	}
+}
+
+func hasDeployment(st *model.Stage) bool { return st != nil && st.Deployment != nil }

@@ -1,0 +1,177 @@
+package translate
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	"google.golang.org/protobuf/encoding/protojson"
+	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/anypb"
+	"sigs.k8s.io/yaml"
+
+	"github.com/archway-gateway/archway/envoy"
+)
+
+// TestEnvoyAcceptsGoldenOutputs loads every golden output into the real
+// Envoy (--mode validate): the listeners and clusters of a case as static
+// resources, its route configuration inlined into the connection manager
+// in place of RDS. Envoy builds every listener, route, template matcher and
+// TLS context as it would from xDS, so an output it would reject over xDS
+// fails here.
+func TestEnvoyAcceptsGoldenOutputs(t *testing.T) {
+	bin := envoyBinary(t)
+	listenerFiles, err := filepath.Glob(filepath.Join("testdata", "out", "*.listeners.yaml"))
+	if err != nil || len(listenerFiles) == 0 {
+		t.Fatalf("no golden listeners: %v", err)
+	}
+	for _, lf := range listenerFiles {
+		name := strings.TrimSuffix(filepath.Base(lf), ".listeners.yaml")
+		t.Run(name, func(t *testing.T) {
+			b, err := goldenBootstrap(filepath.Join("testdata", "out", name))
+			if err != nil {
+				t.Fatal(err)
+			}
+			runEnvoyValidate(t, bin, b)
+		})
+	}
+}
+
+// envoyBinary returns $ARCHWAY_ENVOY_BIN, or the Envoy `make envoy`
+// installs. Its absence fails the test: skipping would hide that nothing
+// checked the configuration against Envoy.
+func envoyBinary(t *testing.T) string {
+	t.Helper()
+	bin := os.Getenv("ARCHWAY_ENVOY_BIN")
+	if bin == "" {
+		bin = filepath.Join("..", "..", envoy.RepoBinaryPath)
+	}
+	if _, err := os.Stat(bin); err != nil {
+		t.Fatalf("no Envoy binary at %s (%v): run `make envoy` to install it, or set ARCHWAY_ENVOY_BIN", bin, err)
+	}
+	return bin
+}
+
+// goldenBootstrap reads the golden outputs of one case (prefix is the path
+// without ".<kind>.yaml") into a static bootstrap.
+func goldenBootstrap(prefix string) (*bootstrapv3.Bootstrap, error) {
+	listeners, err := readGolden(prefix+".listeners.yaml", func() *listenerv3.Listener { return &listenerv3.Listener{} })
+	if err != nil {
+		return nil, err
+	}
+	routes, err := readGolden(prefix+".routes.yaml", func() *routev3.RouteConfiguration { return &routev3.RouteConfiguration{} })
+	if err != nil {
+		return nil, err
+	}
+	clusters, err := readGolden(prefix+".clusters.yaml", func() *clusterv3.Cluster { return &clusterv3.Cluster{} })
+	if err != nil {
+		return nil, err
+	}
+	return staticBootstrap(listeners, routes, clusters)
+}
+
+// readGolden parses a golden YAML list of protos; a missing file is an
+// empty list.
+func readGolden[T proto.Message](path string, newT func() T) ([]T, error) {
+	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, err
+	}
+	j, err := yaml.YAMLToJSON(data)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	var items []json.RawMessage
+	if err := json.Unmarshal(j, &items); err != nil {
+		return nil, fmt.Errorf("%s: %w", path, err)
+	}
+	out := make([]T, len(items))
+	for i, item := range items {
+		out[i] = newT()
+		if err := protojson.Unmarshal(item, out[i]); err != nil {
+			return nil, fmt.Errorf("%s item %d: %w", path, i, err)
+		}
+	}
+	return out, nil
+}
+
+// staticBootstrap returns a bootstrap that serves listeners and clusters
+// statically, with each connection manager's RDS route configuration
+// inlined.
+func staticBootstrap(listeners []*listenerv3.Listener, routes []*routev3.RouteConfiguration, clusters []*clusterv3.Cluster) (*bootstrapv3.Bootstrap, error) {
+	byName := make(map[string]*routev3.RouteConfiguration, len(routes))
+	for _, rc := range routes {
+		byName[rc.GetName()] = rc
+	}
+	for _, l := range listeners {
+		for _, chain := range l.GetFilterChains() {
+			for _, f := range chain.GetFilters() {
+				if f.GetName() != envoy.FilterHTTPConnectionManager {
+					continue
+				}
+				if err := inlineRoutes(f, byName); err != nil {
+					return nil, fmt.Errorf("listener %s: %w", l.GetName(), err)
+				}
+			}
+		}
+	}
+	return &bootstrapv3.Bootstrap{StaticResources: &bootstrapv3.Bootstrap_StaticResources{
+		Listeners: listeners,
+		Clusters:  clusters,
+	}}, nil
+}
+
+func inlineRoutes(f *listenerv3.Filter, byName map[string]*routev3.RouteConfiguration) error {
+	hcm := &hcmv3.HttpConnectionManager{}
+	if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
+		return err
+	}
+	name := hcm.GetRds().GetRouteConfigName()
+	rc, ok := byName[name]
+	if !ok {
+		return fmt.Errorf("route configuration %q is not in the outputs", name)
+	}
+	hcm.RouteSpecifier = &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: rc}
+	a, err := anypb.New(hcm)
+	if err != nil {
+		return err
+	}
+	f.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: a}
+	return nil
+}
+
+// runEnvoyValidate runs `envoy --mode validate` on b and fails the test
+// with Envoy's output if Envoy rejects it.
+func runEnvoyValidate(t *testing.T, bin string, b *bootstrapv3.Bootstrap) {
+	t.Helper()
+	data, err := protojson.Marshal(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), "bootstrap.json")
+	if err := os.WriteFile(path, data, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	defer cancel()
+	out, err := exec.CommandContext(ctx, bin, "--mode", "validate", "--log-level", "warn", "-c", path).CombinedOutput()
+	if err != nil {
+		t.Fatalf("Envoy rejects the configuration: %v\n%s", err, out)
+	}
+}

@@ -1,0 +1,63 @@
+package translate
+
+import (
+	mutationrulesv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
+	headermutationv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/header_mutation/v3"
+	routerv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/router/v3"
+	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/archway-gateway/archway/envoy"
+)
+
+// httpFilter is one entry of the HTTP filter chain.
+type httpFilter struct {
+	name   string
+	config proto.Message
+}
+
+// filterChain is the HTTP filter order, in one place. Requests pass the
+// filters top to bottom:
+//
+//  1. header_mutation strips x-archway-* headers first, so that nothing a
+//     client sends can pose as what a later filter or service asserts;
+//  2. the router sends the request to the route's backend or answers it
+//     directly. It suppresses Envoy's own x-envoy-* request and response
+//     headers, which API Gateway's clients and backends never see.
+//
+// ext_authz, rate limiting and ext_proc will take their places between
+// the two.
+func filterChain() []httpFilter {
+	return []httpFilter{
+		{name: envoy.FilterHeaderMutation, config: stripInternalHeaders()},
+		{name: envoy.FilterRouter, config: &routerv3.Router{SuppressEnvoyHeaders: true}},
+	}
+}
+
+// stripInternalHeaders removes every request header that starts with
+// envoy.InternalHeaderPrefix. Header names are lower case inside Envoy
+// whatever the client sent, so a prefix match covers every spelling.
+func stripInternalHeaders() *headermutationv3.HeaderMutation {
+	return &headermutationv3.HeaderMutation{Mutations: &headermutationv3.Mutations{
+		RequestMutations: []*mutationrulesv3.HeaderMutation{{
+			Action: &mutationrulesv3.HeaderMutation_RemoveOnMatch_{RemoveOnMatch: &mutationrulesv3.HeaderMutation_RemoveOnMatch{
+				KeyMatcher: &matcherv3.StringMatcher{MatchPattern: &matcherv3.StringMatcher_Prefix{Prefix: envoy.InternalHeaderPrefix}},
+			}},
+		}},
+	}}
+}
+
+// httpFilters returns filterChain as the connection manager's filters.
+func httpFilters() ([]*hcmv3.HttpFilter, error) {
+	chain := filterChain()
+	out := make([]*hcmv3.HttpFilter, len(chain))
+	for i, f := range chain {
+		a, err := toAny(f.config)
+		if err != nil {
+			return nil, err
+		}
+		out[i] = &hcmv3.HttpFilter{Name: f.name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: a}}
+	}
+	return out, nil
+}

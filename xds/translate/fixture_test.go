@@ -1,0 +1,162 @@
+package translate
+
+import (
+	"fmt"
+	"os"
+	"time"
+
+	"sigs.k8s.io/yaml"
+
+	"github.com/archway-gateway/archway/internal/model"
+)
+
+// fixture is a golden test input: translator options and a model in a
+// small YAML form, turned into a *model.Config through the model's own
+// constructors so that fixtures obey the same invariants as real input.
+type fixture struct {
+	Options fixtureOptions `json:"options"`
+	APIs    []fixtureAPI   `json:"apis"`
+}
+
+type fixtureOptions struct {
+	GatewayAddr    string `json:"gatewayAddr"`
+	BaseDomain     string `json:"baseDomain"`
+	PathStyle      bool   `json:"pathStyle"`
+	XFFTrustedHops uint32 `json:"xffTrustedHops"`
+	CAFile         string `json:"caFile"`
+}
+
+type fixtureAPI struct {
+	ID          string              `json:"id"`
+	Name        string              `json:"name"`
+	Protocol    string              `json:"protocol"` // HTTP or REST
+	Stages      []fixtureStage      `json:"stages"`
+	Deployments []fixtureDeployment `json:"deployments"`
+}
+
+type fixtureStage struct {
+	Name       string            `json:"name"`
+	Variables  map[string]string `json:"variables"`
+	Deployment string            `json:"deployment"` // a deployment id; empty serves nothing
+}
+
+type fixtureDeployment struct {
+	ID           string               `json:"id"`
+	Routes       []fixtureRoute       `json:"routes"`
+	Integrations []fixtureIntegration `json:"integrations"`
+}
+
+type fixtureRoute struct {
+	ID          string `json:"id"`
+	Method      string `json:"method"`
+	Path        string `json:"path"`
+	Integration string `json:"integration"`
+}
+
+type fixtureIntegration struct {
+	ID        string `json:"id"`
+	HTTPProxy *struct {
+		URI     string `json:"uri"`
+		Method  string `json:"method"`
+		Timeout string `json:"timeout"` // a Go duration; empty is model.DefaultTimeout
+	} `json:"httpProxy"`
+	Mock *struct {
+		StatusCode int               `json:"statusCode"`
+		Headers    map[string]string `json:"headers"`
+		Body       string            `json:"body"`
+	} `json:"mock"`
+}
+
+// loadFixture reads a fixture file.
+func loadFixture(path string) (*model.Config, Options, error) {
+	data, err := os.ReadFile(path)
+	if err != nil {
+		return nil, Options{}, err
+	}
+	return parseFixture(data)
+}
+
+// parseFixture decodes a fixture, rejecting unknown fields.
+func parseFixture(data []byte) (*model.Config, Options, error) {
+	var f fixture
+	if err := yaml.UnmarshalStrict(data, &f); err != nil {
+		return nil, Options{}, err
+	}
+	cfg, err := f.config()
+	return cfg, Options(f.Options), err
+}
+
+func (f *fixture) config() (*model.Config, error) {
+	apis := make([]*model.API, 0, len(f.APIs))
+	for _, a := range f.APIs {
+		api, err := a.api()
+		if err != nil {
+			return nil, fmt.Errorf("API %s: %w", a.ID, err)
+		}
+		apis = append(apis, api)
+	}
+	return model.NewConfig(1, apis)
+}
+
+func (a *fixtureAPI) api() (*model.API, error) {
+	deployments := make(map[string]*model.Deployment, len(a.Deployments))
+	for _, fd := range a.Deployments {
+		d, err := fd.deployment()
+		if err != nil {
+			return nil, err
+		}
+		deployments[d.ID] = d
+	}
+	stages := make([]*model.Stage, 0, len(a.Stages))
+	for _, fs := range a.Stages {
+		st := &model.Stage{Name: fs.Name, Variables: fs.Variables}
+		if fs.Deployment != "" {
+			if st.Deployment = deployments[fs.Deployment]; st.Deployment == nil {
+				return nil, fmt.Errorf("stage %s: no deployment %s", fs.Name, fs.Deployment)
+			}
+		}
+		stages = append(stages, st)
+	}
+	protocol := map[string]model.Protocol{"HTTP": model.ProtocolHTTP, "REST": model.ProtocolREST}[a.Protocol]
+	return model.NewAPI(a.ID, a.Name, protocol, stages)
+}
+
+func (fd *fixtureDeployment) deployment() (*model.Deployment, error) {
+	ints := make([]*model.Integration, 0, len(fd.Integrations))
+	byID := make(map[string]*model.Integration, len(fd.Integrations))
+	for _, fi := range fd.Integrations {
+		in, err := fi.integration()
+		if err != nil {
+			return nil, err
+		}
+		ints, byID[in.ID] = append(ints, in), in
+	}
+	routes := make([]*model.Route, 0, len(fd.Routes))
+	for _, fr := range fd.Routes {
+		p, err := model.ParsePathTemplate(fr.Path)
+		if err != nil {
+			return nil, fmt.Errorf("route %s: %w", fr.ID, err)
+		}
+		routes = append(routes, &model.Route{ID: fr.ID, Method: fr.Method, Path: p, Integration: byID[fr.Integration]})
+	}
+	return model.NewDeployment(fd.ID, routes, ints)
+}
+
+func (fi *fixtureIntegration) integration() (*model.Integration, error) {
+	in := &model.Integration{ID: fi.ID, Name: "integration-" + fi.ID}
+	if fi.Mock != nil {
+		in.Mock = &model.Mock{StatusCode: fi.Mock.StatusCode, Headers: fi.Mock.Headers, Body: fi.Mock.Body}
+	}
+	if h := fi.HTTPProxy; h != nil {
+		timeout := model.DefaultTimeout
+		if h.Timeout != "" {
+			d, err := time.ParseDuration(h.Timeout)
+			if err != nil {
+				return nil, fmt.Errorf("integration %s: %w", fi.ID, err)
+			}
+			timeout = d
+		}
+		in.HTTPProxy = &model.HTTPProxy{URI: h.URI, Method: h.Method, Timeout: timeout}
+	}
+	return in, nil
+}
