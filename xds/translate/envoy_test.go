@@ -24,6 +24,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/archway-gateway/archway/envoy"
+	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
 )
 
 // TestEnvoyAcceptsGoldenOutputs loads every golden output into the real
@@ -33,7 +34,7 @@ import (
 // TLS context as it would from xDS, so an output it would reject over xDS
 // fails here.
 func TestEnvoyAcceptsGoldenOutputs(t *testing.T) {
-	bin := envoyBinary(t)
+	bin := testenvoy.Binary(t)
 	listenerFiles, err := filepath.Glob(filepath.Join("testdata", "out", "*.listeners.yaml"))
 	if err != nil || len(listenerFiles) == 0 {
 		t.Fatalf("no golden listeners: %v", err)
@@ -48,21 +49,6 @@ func TestEnvoyAcceptsGoldenOutputs(t *testing.T) {
 			runEnvoyValidate(t, bin, b)
 		})
 	}
-}
-
-// envoyBinary returns $ARCHWAY_ENVOY_BIN, or the Envoy `make envoy`
-// installs. Its absence fails the test: skipping would hide that nothing
-// checked the configuration against Envoy.
-func envoyBinary(t *testing.T) string {
-	t.Helper()
-	bin := os.Getenv("ARCHWAY_ENVOY_BIN")
-	if bin == "" {
-		bin = filepath.Join("..", "..", envoy.RepoBinaryPath)
-	}
-	if _, err := os.Stat(bin); err != nil {
-		t.Fatalf("no Envoy binary at %s (%v): run `make envoy` to install it, or set ARCHWAY_ENVOY_BIN", bin, err)
-	}
-	return bin
 }
 
 // goldenBootstrap reads the golden outputs of one case (prefix is the path

@@ -14,6 +14,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
 	"google.golang.org/protobuf/encoding/protojson"
 )
 
@@ -31,7 +32,7 @@ type echo struct {
 // to produce: routing precedence, method matching, path rewriting, Host
 // rewriting, mocks, not-found answers, header hygiene and timeouts.
 func TestEnvoyServesTranslation(t *testing.T) {
-	bin := envoyBinary(t)
+	bin := testenvoy.Binary(t)
 	backend := httptest.NewServer(http.HandlerFunc(echoHandler))
 	t.Cleanup(backend.Close)
 	gateway := startGateway(t, bin, strings.TrimPrefix(backend.URL, "http://"))
