@@ -60,10 +60,7 @@ func (c *cli) createAPI() *cobra.Command {
 				return err
 			}
 			created, err := cl.CreateApi(ctx, &adminv1.CreateApiRequest{Api: api})
-			if err != nil {
-				return err
-			}
-			return printResources(c.out, out, apiColumns(), []*adminv1.Api{created}, false)
+			return printOne(c.out, out, apiColumns(), created, err)
 		}),
 	}
 	cmd.Flags().StringVar(&protocol, "protocol", "HTTP", "HTTP (HTTP API semantics) or REST (REST API semantics)")
@@ -133,10 +130,7 @@ func (c *cli) createIntegration() *cobra.Command {
 				return err
 			}
 			created, err := cl.CreateIntegration(ctx, &adminv1.CreateIntegrationRequest{ApiId: api.GetId(), Integration: in})
-			if err != nil {
-				return err
-			}
-			return printResources(c.out, out, integrationColumns(), []*adminv1.Integration{created}, false)
+			return printOne(c.out, out, integrationColumns(), created, err)
 		}),
 	}
 	addAPIFlag(cmd, &apiRef)
@@ -179,16 +173,12 @@ func (c *cli) createRoute() *cobra.Command {
 				IntegrationId: in.GetId(), Description: description,
 			}
 			created, err := cl.CreateRoute(ctx, &adminv1.CreateRouteRequest{ApiId: api.GetId(), Route: r})
-			if err != nil {
-				return err
-			}
 			names := map[string]string{in.GetId(): in.GetName()}
-			return printResources(c.out, out, routeColumns(names), []*adminv1.Route{created}, false)
+			return printOne(c.out, out, routeColumns(names), created, err)
 		}),
 	}
 	addAPIFlag(cmd, &apiRef)
-	cmd.Flags().StringVar(&integration, "integration", "", "the integration, by id or name (required)")
-	_ = cmd.MarkFlagRequired("integration")
+	addRequiredFlag(cmd, &integration, "integration", "the integration, by id or name (required)")
 	cmd.Flags().StringVar(&description, "description", "", "what the route is for")
 	addOutputFlag(cmd, &out)
 	return cmd
@@ -219,10 +209,7 @@ func (c *cli) createStage() *cobra.Command {
 				AutoDeploy: autoDeploy, Variables: variables,
 			}
 			created, err := cl.CreateStage(ctx, &adminv1.CreateStageRequest{ApiId: api.GetId(), Stage: st})
-			if err != nil {
-				return err
-			}
-			return printResources(c.out, out, stageColumns(), []*adminv1.Stage{created}, false)
+			return printOne(c.out, out, stageColumns(), created, err)
 		}),
 	}
 	addAPIFlag(cmd, &apiRef)
@@ -252,10 +239,7 @@ func (c *cli) createDeployment() *cobra.Command {
 			d, err := cl.CreateDeployment(ctx, &adminv1.CreateDeploymentRequest{
 				ApiId: api.GetId(), Description: description, StageName: stage,
 			})
-			if err != nil {
-				return err
-			}
-			return printResources(c.out, out, deploymentColumns(), []*adminv1.Deployment{d}, false)
+			return printOne(c.out, out, deploymentColumns(), d, err)
 		}),
 	}
 	addAPIFlag(cmd, &apiRef)

@@ -42,8 +42,7 @@ func (c *cli) deployCommand() *cobra.Command {
 			return nil
 		}),
 	}
-	cmd.Flags().StringVar(&stage, "stage", "", "the stage to deploy to (required)")
-	_ = cmd.MarkFlagRequired("stage")
+	addRequiredFlag(cmd, &stage, "stage", "the stage to deploy to (required)")
 	cmd.Flags().StringVar(&description, "description", "", "what changed in this deployment")
 	addOutputFlag(cmd, &out)
 	return cmd
@@ -78,10 +77,8 @@ func (c *cli) rollbackCommand() *cobra.Command {
 			return nil
 		}),
 	}
-	cmd.Flags().StringVar(&stage, "stage", "", "the stage to roll back (required)")
-	cmd.Flags().StringVar(&to, "to", "", "the deployment the stage should serve (required)")
-	_ = cmd.MarkFlagRequired("stage")
-	_ = cmd.MarkFlagRequired("to")
+	addRequiredFlag(cmd, &stage, "stage", "the stage to roll back (required)")
+	addRequiredFlag(cmd, &to, "to", "the deployment the stage should serve (required)")
 	addOutputFlag(cmd, &out)
 	return cmd
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/spf13/cobra"
+	"google.golang.org/protobuf/proto"
 
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
@@ -16,8 +17,14 @@ func (c *cli) getCommand() *cobra.Command {
 // addAPIFlag gives cmd the required --api flag of commands that work on
 // one API's resources.
 func addAPIFlag(cmd *cobra.Command, ref *string) {
-	cmd.Flags().StringVar(ref, "api", "", "the API, by id or name (required)")
-	_ = cmd.MarkFlagRequired("api")
+	addRequiredFlag(cmd, ref, "api", "the API, by id or name (required)")
+}
+
+// addRequiredFlag gives cmd a string flag that must be set: cobra refuses
+// the command line without it.
+func addRequiredFlag(cmd *cobra.Command, ref *string, name, usage string) {
+	cmd.Flags().StringVar(ref, name, "", usage)
+	_ = cmd.MarkFlagRequired(name)
 }
 
 // withAPI connects and resolves the API a command works on.
@@ -30,74 +37,111 @@ func (c *cli) withAPI(ctx context.Context, ref string) (adminv1.AdminServiceClie
 	return cl, api, err
 }
 
-func (c *cli) getAPIs() *cobra.Command {
-	var out outputFormat
-	cmd := &cobra.Command{
-		Use:     "apis [ID|NAME]",
-		Aliases: []string{"api"},
-		Short:   "List APIs, or show one",
-		Args:    cobra.MaximumNArgs(1),
-		RunE: c.action(func(ctx context.Context, _ *cobra.Command, args []string) error {
-			cl, err := c.client()
-			if err != nil {
-				return err
-			}
-			if len(args) == 1 {
-				api, err := resolveAPI(ctx, cl, args[0])
-				if err != nil {
-					return err
-				}
-				return printResources(c.out, out, apiColumns(), []*adminv1.Api{api}, false)
-			}
-			apis, err := listAPIs(ctx, cl)
-			if err != nil {
-				return err
-			}
-			return printResources(c.out, out, apiColumns(), apis, true)
-		}),
-	}
-	addOutputFlag(cmd, &out)
-	return cmd
+// getSpec is one get subcommand: a kind of resource, how to show the one
+// its arguments name, and how to list them all.
+type getSpec[T proto.Message] struct {
+	use, alias, short string
+	maxArgs           int
+	// ofAPI is set for the resources of one API, which --api names.
+	ofAPI bool
+	// one finds the resource args name; api is nil unless ofAPI is set.
+	one func(ctx context.Context, cl adminv1.AdminServiceClient, api *adminv1.Api, args []string) (T, error)
+	// all lists the resources of the API apiID, "" unless ofAPI is set.
+	all func(ctx context.Context, cl adminv1.AdminServiceClient, apiID string) ([]T, error)
+	// table returns the table form, which may ask the admin API for names.
+	table func(ctx context.Context, cl adminv1.AdminServiceClient, apiID string) (columns[T], error)
 }
 
-func (c *cli) getRoutes() *cobra.Command {
+// fixedColumns is a table form that needs nothing from the admin API.
+func fixedColumns[T proto.Message](cols columns[T]) func(context.Context, adminv1.AdminServiceClient, string) (columns[T], error) {
+	return func(context.Context, adminv1.AdminServiceClient, string) (columns[T], error) { return cols, nil }
+}
+
+// getResources builds the get subcommand of spec: with no argument it
+// lists the resources, with one (two for a route's method and path) it
+// shows the resource they name.
+func getResources[T proto.Message](c *cli, spec getSpec[T]) *cobra.Command {
 	var (
 		apiRef string
 		out    outputFormat
 	)
 	cmd := &cobra.Command{
-		Use:     "routes --api API [ID | METHOD PATH]",
-		Aliases: []string{"route"},
-		Short:   "List an API's routes, or show one",
-		Args:    cobra.MaximumNArgs(2),
+		Use:     spec.use,
+		Aliases: []string{spec.alias},
+		Short:   spec.short,
+		Args:    cobra.MaximumNArgs(spec.maxArgs),
 		RunE: c.action(func(ctx context.Context, _ *cobra.Command, args []string) error {
-			cl, api, err := c.withAPI(ctx, apiRef)
-			if err != nil {
-				return err
-			}
-			routes, list := []*adminv1.Route(nil), len(args) == 0
-			if list {
-				routes, err = listRoutes(ctx, cl, api.GetId())
-			} else {
-				var r *adminv1.Route
-				r, err = resolveRoute(ctx, cl, api, args)
-				routes = []*adminv1.Route{r}
-			}
-			if err != nil {
-				return err
-			}
-			names := map[string]string{}
-			if out == formatTable {
-				if names, err = integrationNames(ctx, cl, api.GetId()); err != nil {
-					return err
-				}
-			}
-			return printResources(c.out, out, routeColumns(names), routes, list)
+			return spec.run(ctx, c, apiRef, out, args)
 		}),
 	}
-	addAPIFlag(cmd, &apiRef)
+	if spec.ofAPI {
+		addAPIFlag(cmd, &apiRef)
+	}
 	addOutputFlag(cmd, &out)
 	return cmd
+}
+
+// run fetches what args name and prints it in format out.
+func (spec getSpec[T]) run(ctx context.Context, c *cli, apiRef string, out outputFormat, args []string) error {
+	cl, api, err := spec.connect(ctx, c, apiRef)
+	if err != nil {
+		return err
+	}
+	items, list, err := spec.fetch(ctx, cl, api, args)
+	if err != nil {
+		return err
+	}
+	var cols columns[T]
+	if out == formatTable {
+		if cols, err = spec.table(ctx, cl, api.GetId()); err != nil {
+			return err
+		}
+	}
+	return printResources(c.out, out, cols, items, list)
+}
+
+// connect connects and, for the resources of one API, resolves the API.
+func (spec getSpec[T]) connect(ctx context.Context, c *cli, apiRef string) (adminv1.AdminServiceClient, *adminv1.Api, error) {
+	if spec.ofAPI {
+		return c.withAPI(ctx, apiRef)
+	}
+	cl, err := c.client()
+	return cl, nil, err
+}
+
+// fetch returns the resource args name or, without args, every resource;
+// list says which.
+func (spec getSpec[T]) fetch(ctx context.Context, cl adminv1.AdminServiceClient, api *adminv1.Api, args []string) (items []T, list bool, err error) {
+	if len(args) == 0 {
+		items, err = spec.all(ctx, cl, api.GetId())
+		return items, true, err
+	}
+	one, err := spec.one(ctx, cl, api, args)
+	return []T{one}, false, err
+}
+
+func (c *cli) getAPIs() *cobra.Command {
+	return getResources(c, getSpec[*adminv1.Api]{
+		use: "apis [ID|NAME]", alias: "api", short: "List APIs, or show one", maxArgs: 1,
+		one: func(ctx context.Context, cl adminv1.AdminServiceClient, _ *adminv1.Api, args []string) (*adminv1.Api, error) {
+			return resolveAPI(ctx, cl, args[0])
+		},
+		all: func(ctx context.Context, cl adminv1.AdminServiceClient, _ string) ([]*adminv1.Api, error) {
+			return listAPIs(ctx, cl)
+		},
+		table: fixedColumns(apiColumns()),
+	})
+}
+
+func (c *cli) getRoutes() *cobra.Command {
+	return getResources(c, getSpec[*adminv1.Route]{
+		use: "routes --api API [ID | METHOD PATH]", alias: "route", short: "List an API's routes, or show one",
+		maxArgs: 2, ofAPI: true, one: resolveRoute, all: listRoutes,
+		table: func(ctx context.Context, cl adminv1.AdminServiceClient, apiID string) (columns[*adminv1.Route], error) {
+			names, err := integrationNames(ctx, cl, apiID)
+			return routeColumns(names), err
+		},
+	})
 }
 
 // integrationNames maps the ids of an API's integrations to their names.
@@ -114,103 +158,32 @@ func integrationNames(ctx context.Context, cl adminv1.AdminServiceClient, apiID 
 }
 
 func (c *cli) getIntegrations() *cobra.Command {
-	var (
-		apiRef string
-		out    outputFormat
-	)
-	cmd := &cobra.Command{
-		Use:     "integrations --api API [ID|NAME]",
-		Aliases: []string{"integration"},
-		Short:   "List an API's integrations, or show one",
-		Args:    cobra.MaximumNArgs(1),
-		RunE: c.action(func(ctx context.Context, _ *cobra.Command, args []string) error {
-			cl, api, err := c.withAPI(ctx, apiRef)
-			if err != nil {
-				return err
-			}
-			if len(args) == 1 {
-				in, err := resolveIntegration(ctx, cl, api, args[0])
-				if err != nil {
-					return err
-				}
-				return printResources(c.out, out, integrationColumns(), []*adminv1.Integration{in}, false)
-			}
-			all, err := listIntegrations(ctx, cl, api.GetId())
-			if err != nil {
-				return err
-			}
-			return printResources(c.out, out, integrationColumns(), all, true)
-		}),
-	}
-	addAPIFlag(cmd, &apiRef)
-	addOutputFlag(cmd, &out)
-	return cmd
+	return getResources(c, getSpec[*adminv1.Integration]{
+		use: "integrations --api API [ID|NAME]", alias: "integration", short: "List an API's integrations, or show one",
+		maxArgs: 1, ofAPI: true, all: listIntegrations, table: fixedColumns(integrationColumns()),
+		one: func(ctx context.Context, cl adminv1.AdminServiceClient, api *adminv1.Api, args []string) (*adminv1.Integration, error) {
+			return resolveIntegration(ctx, cl, api, args[0])
+		},
+	})
 }
 
 func (c *cli) getStages() *cobra.Command {
-	var (
-		apiRef string
-		out    outputFormat
-	)
-	cmd := &cobra.Command{
-		Use:     "stages --api API [NAME]",
-		Aliases: []string{"stage"},
-		Short:   "List an API's stages, or show one",
-		Args:    cobra.MaximumNArgs(1),
-		RunE: c.action(func(ctx context.Context, _ *cobra.Command, args []string) error {
-			cl, api, err := c.withAPI(ctx, apiRef)
-			if err != nil {
-				return err
-			}
-			if len(args) == 1 {
-				st, err := cl.GetStage(ctx, &adminv1.GetStageRequest{ApiId: api.GetId(), Name: args[0]})
-				if err != nil {
-					return err
-				}
-				return printResources(c.out, out, stageColumns(), []*adminv1.Stage{st}, false)
-			}
-			all, err := listStages(ctx, cl, api.GetId())
-			if err != nil {
-				return err
-			}
-			return printResources(c.out, out, stageColumns(), all, true)
-		}),
-	}
-	addAPIFlag(cmd, &apiRef)
-	addOutputFlag(cmd, &out)
-	return cmd
+	return getResources(c, getSpec[*adminv1.Stage]{
+		use: "stages --api API [NAME]", alias: "stage", short: "List an API's stages, or show one",
+		maxArgs: 1, ofAPI: true, all: listStages, table: fixedColumns(stageColumns()),
+		one: func(ctx context.Context, cl adminv1.AdminServiceClient, api *adminv1.Api, args []string) (*adminv1.Stage, error) {
+			return cl.GetStage(ctx, &adminv1.GetStageRequest{ApiId: api.GetId(), Name: args[0]})
+		},
+	})
 }
 
 func (c *cli) getDeployments() *cobra.Command {
-	var (
-		apiRef string
-		out    outputFormat
-	)
-	cmd := &cobra.Command{
-		Use:     "deployments --api API [ID]",
-		Aliases: []string{"deployment"},
-		Short:   "List an API's deployments, or show one with its routes and integrations",
-		Args:    cobra.MaximumNArgs(1),
-		RunE: c.action(func(ctx context.Context, _ *cobra.Command, args []string) error {
-			cl, api, err := c.withAPI(ctx, apiRef)
-			if err != nil {
-				return err
-			}
-			if len(args) == 1 {
-				d, err := cl.GetDeployment(ctx, &adminv1.GetDeploymentRequest{ApiId: api.GetId(), Id: args[0]})
-				if err != nil {
-					return err
-				}
-				return printResources(c.out, out, deploymentColumns(), []*adminv1.Deployment{d}, false)
-			}
-			all, err := listDeployments(ctx, cl, api.GetId())
-			if err != nil {
-				return err
-			}
-			return printResources(c.out, out, deploymentColumns(), all, true)
-		}),
-	}
-	addAPIFlag(cmd, &apiRef)
-	addOutputFlag(cmd, &out)
-	return cmd
+	return getResources(c, getSpec[*adminv1.Deployment]{
+		use: "deployments --api API [ID]", alias: "deployment",
+		short:   "List an API's deployments, or show one with its routes and integrations",
+		maxArgs: 1, ofAPI: true, all: listDeployments, table: fixedColumns(deploymentColumns()),
+		one: func(ctx context.Context, cl adminv1.AdminServiceClient, api *adminv1.Api, args []string) (*adminv1.Deployment, error) {
+			return cl.GetDeployment(ctx, &adminv1.GetDeploymentRequest{ApiId: api.GetId(), Id: args[0]})
+		},
+	})
 }

@@ -74,6 +74,15 @@ func printResources[T proto.Message](w io.Writer, f outputFormat, cols columns[T
 	return printMessages(w, f, msgs, list)
 }
 
+// printOne prints the one resource a call to the admin API returned, or
+// returns the call's error.
+func printOne[T proto.Message](w io.Writer, f outputFormat, cols columns[T], r T, err error) error {
+	if err != nil {
+		return err
+	}
+	return printResources(w, f, cols, []T{r}, false)
+}
+
 // printMessages writes messages as JSON or YAML: one object, or an array
 // when list is set.
 func printMessages(w io.Writer, f outputFormat, msgs []proto.Message, list bool) error {

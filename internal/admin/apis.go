@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/archway-gateway/archway/internal/store"
@@ -91,14 +90,8 @@ func (s *Server) GetApi(ctx context.Context, req *adminv1.GetApiRequest) (*admin
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	api, err := s.store.GetAPI(ctx, req.GetId())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("api", req.GetId(), "")
-	}
-	if err != nil {
-		return nil, s.storeError(ctx, err)
-	}
-	return api, nil
+	get := func(ctx context.Context, _, id string) (*adminv1.Api, error) { return s.store.GetAPI(ctx, id) }
+	return getResource(ctx, s, get, "api", "", req.GetId())
 }
 
 // ListApis returns one page of APIs in id order, or the API with the given
@@ -148,26 +141,19 @@ func (s *Server) UpdateApi(ctx context.Context, req *adminv1.UpdateApiRequest) (
 	if !validID(in.GetId()) {
 		return nil, v.err()
 	}
-	var out *adminv1.Api
-	_, err := s.changeAPI(ctx, in.GetId(), v, func(d *draft, v *violations) error {
-		if err := checkEtag("api "+in.GetId(), in.GetEtag(), d.API.GetEtag()); err != nil {
-			return err
-		}
-		api := proto.CloneOf(d.API)
-		applyPaths(api, in, paths)
-		api.Protocol = normalizeProtocol(api.GetProtocol())
-		validateAPI(v, "api", api)
-		if out = d.API; !proto.Equal(api, d.API) {
+	return updateResource(ctx, s, v, resourceUpdate[*adminv1.Api]{
+		apiID: in.GetId(), kind: "api", id: in.GetId(), in: in, paths: paths,
+		find: func(d *draft) (*adminv1.Api, error) { return d.API, nil },
+		check: func(_ *draft, v *violations, api *adminv1.Api) error {
+			api.Protocol = normalizeProtocol(api.GetProtocol())
+			validateAPI(v, "api", api)
+			return nil
+		},
+		put: func(d *draft, _, api *adminv1.Api) {
 			api.UpdateTime = d.now
 			d.putAPI(api)
-			out = api
-		}
-		return nil
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteApi deletes an API and everything under it in one transaction.

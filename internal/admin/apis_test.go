@@ -82,9 +82,7 @@ func TestUpdateAPIRenameConflict(t *testing.T) {
 	before := e.revision(t)
 	_, err := e.UpdateApi(e.ctx, &adminv1.UpdateApiRequest{Api: &adminv1.Api{Id: a.GetId(), Name: "b"}})
 	wantCode(t, err, codes.AlreadyExists)
-	if after := e.revision(t); after != before {
-		t.Errorf("failed rename wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "failed rename")
 }
 
 func TestUpdateAPIUnchangedWritesNothing(t *testing.T) {
@@ -139,18 +137,13 @@ func TestAPIStaleEtag(t *testing.T) {
 	wantPrecondition(t, err, failureEtag)
 	_, err = e.DeleteApi(e.ctx, &adminv1.DeleteApiRequest{Id: api.GetId(), Etag: api.GetEtag()})
 	wantPrecondition(t, err, failureEtag)
-	if after := e.revision(t); after != before {
-		t.Errorf("stale etag wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "stale etag")
 }
 
 func TestAPIValidation(t *testing.T) {
 	e := newEnv(t)
 	api := e.mustAPI(t, "valid")
-	tests := map[string]struct {
-		call func() error
-		want []string
-	}{
+	tests := violationCases{
 		"create bad name": {func() error {
 			_, err := e.CreateApi(e.ctx, &adminv1.CreateApiRequest{Api: &adminv1.Api{Name: "a b"}})
 			return err
@@ -189,15 +182,7 @@ func TestAPIValidation(t *testing.T) {
 			return err
 		}, []string{"id"}},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			before := e.revision(t)
-			wantViolations(t, tc.call(), tc.want...)
-			if after := e.revision(t); after != before {
-				t.Errorf("invalid request wrote: revision %d -> %d", before, after)
-			}
-		})
-	}
+	tests.run(t, e)
 }
 
 func TestListAPIsPaging(t *testing.T) {

@@ -2,9 +2,7 @@ package admin
 
 import (
 	"context"
-	"errors"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/archway-gateway/archway/internal/store"
@@ -102,24 +100,7 @@ func (s *Server) Rollback(ctx context.Context, req *adminv1.RollbackRequest) (*a
 
 // GetDeployment returns one deployment with its routes and integrations.
 func (s *Server) GetDeployment(ctx context.Context, req *adminv1.GetDeploymentRequest) (*adminv1.Deployment, error) {
-	v := newViolations(req)
-	v.id("api_id", req.GetApiId())
-	v.id("id", req.GetId())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	return s.getDeployment(ctx, req.GetApiId(), req.GetId())
-}
-
-func (s *Server) getDeployment(ctx context.Context, apiID, id string) (*adminv1.Deployment, error) {
-	dep, err := s.store.GetDeployment(ctx, apiID, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("deployment", id, apiID)
-	}
-	if err != nil {
-		return nil, s.storeError(ctx, err)
-	}
-	return dep, nil
+	return getByID(ctx, s, req, "deployment", s.store.GetDeployment)
 }
 
 // ListDeployments returns one page of an API's deployments in id order,
@@ -146,30 +127,19 @@ func (s *Server) UpdateDeployment(ctx context.Context, req *adminv1.UpdateDeploy
 	if !validID(in.GetApiId()) || !validID(in.GetId()) {
 		return nil, v.err()
 	}
-	var out *adminv1.Deployment
-	_, err := s.changeAPI(ctx, in.GetApiId(), v, func(d *draft, v *violations) error {
-		old, err := s.deploymentOf(ctx, d, in.GetId())
-		if err != nil {
-			return err
-		}
-		if err := checkEtag("deployment "+in.GetId(), in.GetEtag(), old.GetEtag()); err != nil {
-			return err
-		}
-		dep := proto.CloneOf(old)
-		applyPaths(dep, in, paths)
-		v.description("deployment.description", dep.GetDescription())
-		v.tags("deployment.tags", dep.GetTags())
-		if out = old; proto.Equal(dep, old) {
+	return updateResource(ctx, s, v, resourceUpdate[*adminv1.Deployment]{
+		apiID: in.GetApiId(), kind: "deployment", id: in.GetId(), in: in, paths: paths,
+		find: func(d *draft) (*adminv1.Deployment, error) { return s.deploymentOf(ctx, d, in.GetId()) },
+		check: func(_ *draft, v *violations, dep *adminv1.Deployment) error {
+			v.description("deployment.description", dep.GetDescription())
+			v.tags("deployment.tags", dep.GetTags())
 			return nil
-		}
-		dep.UpdateTime, out = d.now, dep
-		d.putDeployment(dep)
-		return nil
+		},
+		put: func(d *draft, _, dep *adminv1.Deployment) {
+			dep.UpdateTime = d.now
+			d.putDeployment(dep)
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // deploymentOf reads a deployment of the API in the draft. The draft only
@@ -180,18 +150,16 @@ func (s *Server) deploymentOf(ctx context.Context, d *draft, id string) (*adminv
 	if !d.hasDeployment(id) {
 		return nil, notFound("deployment", id, d.apiID())
 	}
-	return s.getDeployment(ctx, d.apiID(), id)
+	return getResource(ctx, s, s.store.GetDeployment, "deployment", d.apiID(), id)
 }
 
 // DeleteDeployment removes a deployment no stage serves.
 func (s *Server) DeleteDeployment(ctx context.Context, req *adminv1.DeleteDeploymentRequest) (*emptypb.Empty, error) {
-	v := newViolations(req)
-	v.id("api_id", req.GetApiId())
-	v.id("id", req.GetId())
+	v := idViolations(req)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	_, err := s.changeAPI(ctx, req.GetApiId(), v, func(d *draft, _ *violations) error {
+	return s.deleteResource(ctx, req.GetApiId(), v, func(d *draft, _ *violations) error {
 		if !d.hasDeployment(req.GetId()) {
 			return notFound("deployment", req.GetId(), req.GetApiId())
 		}
@@ -210,10 +178,6 @@ func (s *Server) DeleteDeployment(ctx context.Context, req *adminv1.DeleteDeploy
 		d.deleteDeployment(req.GetId())
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &emptypb.Empty{}, nil
 }
 
 func prefixAll(prefix string, list []string) []string {

@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"maps"
 	"net/url"
 	"slices"
@@ -231,20 +230,7 @@ func (s *Server) CreateIntegration(ctx context.Context, req *adminv1.CreateInteg
 
 // GetIntegration returns one integration.
 func (s *Server) GetIntegration(ctx context.Context, req *adminv1.GetIntegrationRequest) (*adminv1.Integration, error) {
-	v := newViolations(req)
-	v.id("api_id", req.GetApiId())
-	v.id("id", req.GetId())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	i, err := s.store.GetIntegration(ctx, req.GetApiId(), req.GetId())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("integration", req.GetId(), req.GetApiId())
-	}
-	if err != nil {
-		return nil, s.storeError(ctx, err)
-	}
-	return i, nil
+	return getByID(ctx, s, req, "integration", s.store.GetIntegration)
 }
 
 // ListIntegrations returns one page of an API's integrations in id order.
@@ -267,46 +253,29 @@ func (s *Server) UpdateIntegration(ctx context.Context, req *adminv1.UpdateInteg
 	if !validID(in.GetApiId()) || !validID(in.GetId()) {
 		return nil, v.err()
 	}
-	var out *adminv1.Integration
-	_, err := s.changeAPI(ctx, in.GetApiId(), v, func(d *draft, v *violations) error {
-		old := d.integration(in.GetId())
-		if old == nil {
-			return notFound("integration", in.GetId(), in.GetApiId())
-		}
-		if err := checkEtag("integration "+in.GetId(), in.GetEtag(), old.GetEtag()); err != nil {
-			return err
-		}
-		i := proto.CloneOf(old)
-		applyPaths(i, in, paths)
-		validateIntegration(v, "integration", i)
-		if err := d.checkIntegration(i); err != nil || proto.Equal(i, old) {
-			out = old
-			return err
-		}
-		i.UpdateTime, out = d.now, i
-		d.putIntegration(i)
-		return nil
+	return updateResource(ctx, s, v, resourceUpdate[*adminv1.Integration]{
+		apiID: in.GetApiId(), kind: "integration", id: in.GetId(), in: in, paths: paths,
+		find: func(d *draft) (*adminv1.Integration, error) { return d.integration(in.GetId()), nil },
+		check: func(d *draft, v *violations, i *adminv1.Integration) error {
+			validateIntegration(v, "integration", i)
+			return d.checkIntegration(i)
+		},
+		put: func(d *draft, _, i *adminv1.Integration) {
+			i.UpdateTime = d.now
+			d.putIntegration(i)
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteIntegration removes an integration no route refers to.
 func (s *Server) DeleteIntegration(ctx context.Context, req *adminv1.DeleteIntegrationRequest) (*emptypb.Empty, error) {
-	v := newViolations(req)
-	v.id("api_id", req.GetApiId())
-	v.id("id", req.GetId())
+	v := idViolations(req)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	_, err := s.changeAPI(ctx, req.GetApiId(), v, func(d *draft, _ *violations) error {
+	return s.deleteResource(ctx, req.GetApiId(), v, func(d *draft, _ *violations) error {
 		old := d.integration(req.GetId())
-		if old == nil {
-			return notFound("integration", req.GetId(), req.GetApiId())
-		}
-		if err := checkEtag("integration "+req.GetId(), req.GetEtag(), old.GetEtag()); err != nil {
+		if err := existing(old, req.GetEtag(), "integration", req.GetId(), req.GetApiId()); err != nil {
 			return err
 		}
 		var users []string
@@ -321,8 +290,4 @@ func (s *Server) DeleteIntegration(ctx context.Context, req *adminv1.DeleteInteg
 		d.deleteIntegration(old)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &emptypb.Empty{}, nil
 }

@@ -85,9 +85,7 @@ func TestDeleteReferencedIntegration(t *testing.T) {
 	if msg := status.Convert(err).Message(); !strings.Contains(msg, r.GetId()) || !strings.Contains(msg, "GET /pets") {
 		t.Errorf("message %q does not name route %s", msg, r.GetId())
 	}
-	if after := e.revision(t); after != before {
-		t.Errorf("refused delete wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "refused delete")
 	if _, err := e.DeleteRoute(e.ctx, &adminv1.DeleteRouteRequest{ApiId: api.GetId(), Id: r.GetId()}); err != nil {
 		t.Fatal(err)
 	}
@@ -114,9 +112,7 @@ func TestIntegrationStaleEtag(t *testing.T) {
 	wantPrecondition(t, err, failureEtag)
 	_, err = e.DeleteIntegration(e.ctx, &adminv1.DeleteIntegrationRequest{ApiId: api.GetId(), Id: i.GetId(), Etag: i.GetEtag()})
 	wantPrecondition(t, err, failureEtag)
-	if after := e.revision(t); after != before {
-		t.Errorf("stale etag wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "stale etag")
 }
 
 func TestIntegrationValidation(t *testing.T) {
@@ -129,10 +125,7 @@ func TestIntegrationValidation(t *testing.T) {
 			return err
 		}
 	}
-	tests := map[string]struct {
-		call func() error
-		want []string
-	}{
+	tests := violationCases{
 		"no kind":      {create(&adminv1.Integration{Name: "x"}), []string{"integration.kind"}},
 		"relative uri": {create(proxyIntegration("x", "/pets")), []string{"integration.http_proxy.uri"}},
 		"userinfo uri": {create(proxyIntegration("x", "http://user:pw@h/")), []string{"integration.http_proxy.uri"}},
@@ -164,13 +157,5 @@ func TestIntegrationValidation(t *testing.T) {
 			return err
 		}, []string{"update_mask", "update_mask"}},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			before := e.revision(t)
-			wantViolations(t, tc.call(), tc.want...)
-			if after := e.revision(t); after != before {
-				t.Errorf("invalid request wrote: revision %d -> %d", before, after)
-			}
-		})
-	}
+	tests.run(t, e)
 }

@@ -2,9 +2,7 @@ package admin
 
 import (
 	"context"
-	"errors"
 
-	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/archway-gateway/archway/internal/model"
@@ -85,20 +83,7 @@ func (s *Server) CreateRoute(ctx context.Context, req *adminv1.CreateRouteReques
 
 // GetRoute returns one route.
 func (s *Server) GetRoute(ctx context.Context, req *adminv1.GetRouteRequest) (*adminv1.Route, error) {
-	v := newViolations(req)
-	v.id("api_id", req.GetApiId())
-	v.id("id", req.GetId())
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	r, err := s.store.GetRoute(ctx, req.GetApiId(), req.GetId())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("route", req.GetId(), req.GetApiId())
-	}
-	if err != nil {
-		return nil, s.storeError(ctx, err)
-	}
-	return r, nil
+	return getByID(ctx, s, req, "route", s.store.GetRoute)
 }
 
 // ListRoutes returns one page of an API's routes in id order.
@@ -121,53 +106,32 @@ func (s *Server) UpdateRoute(ctx context.Context, req *adminv1.UpdateRouteReques
 	if !validID(in.GetApiId()) || !validID(in.GetId()) {
 		return nil, v.err()
 	}
-	var out *adminv1.Route
-	_, err := s.changeAPI(ctx, in.GetApiId(), v, func(d *draft, v *violations) error {
-		old := d.route(in.GetId())
-		if old == nil {
-			return notFound("route", in.GetId(), in.GetApiId())
-		}
-		if err := checkEtag("route "+in.GetId(), in.GetEtag(), old.GetEtag()); err != nil {
-			return err
-		}
-		r := proto.CloneOf(old)
-		applyPaths(r, in, paths)
-		validateRoute(v, "route", r)
-		if err := d.checkRoute(v, "route", r); err != nil || proto.Equal(r, old) {
-			out = old
-			return err
-		}
-		r.UpdateTime, out = d.now, r
-		d.putRoute(r)
-		return nil
+	return updateResource(ctx, s, v, resourceUpdate[*adminv1.Route]{
+		apiID: in.GetApiId(), kind: "route", id: in.GetId(), in: in, paths: paths,
+		find: func(d *draft) (*adminv1.Route, error) { return d.route(in.GetId()), nil },
+		check: func(d *draft, v *violations, r *adminv1.Route) error {
+			validateRoute(v, "route", r)
+			return d.checkRoute(v, "route", r)
+		},
+		put: func(d *draft, _, r *adminv1.Route) {
+			r.UpdateTime = d.now
+			d.putRoute(r)
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteRoute removes a route.
 func (s *Server) DeleteRoute(ctx context.Context, req *adminv1.DeleteRouteRequest) (*emptypb.Empty, error) {
-	v := newViolations(req)
-	v.id("api_id", req.GetApiId())
-	v.id("id", req.GetId())
+	v := idViolations(req)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	_, err := s.changeAPI(ctx, req.GetApiId(), v, func(d *draft, _ *violations) error {
+	return s.deleteResource(ctx, req.GetApiId(), v, func(d *draft, _ *violations) error {
 		old := d.route(req.GetId())
-		if old == nil {
-			return notFound("route", req.GetId(), req.GetApiId())
-		}
-		if err := checkEtag("route "+req.GetId(), req.GetEtag(), old.GetEtag()); err != nil {
+		if err := existing(old, req.GetEtag(), "route", req.GetId(), req.GetApiId()); err != nil {
 			return err
 		}
 		d.deleteRoute(old)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &emptypb.Empty{}, nil
 }

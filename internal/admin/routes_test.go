@@ -73,10 +73,7 @@ func TestRouteValidation(t *testing.T) {
 			return err
 		}
 	}
-	tests := map[string]struct {
-		call func() error
-		want []string
-	}{
+	tests := violationCases{
 		"bad path": {create(&adminv1.Route{Method: "GET", Path: "/pets/{id", IntegrationId: integ.GetId()}), []string{"route.path"}},
 		"lower-case method": {create(&adminv1.Route{Method: "get", Path: "/", IntegrationId: integ.GetId()}),
 			[]string{"route.method"}},
@@ -114,15 +111,7 @@ func TestRouteValidation(t *testing.T) {
 			return err
 		}, []string{"page_token"}},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			before := e.revision(t)
-			wantViolations(t, tc.call(), tc.want...)
-			if after := e.revision(t); after != before {
-				t.Errorf("invalid request wrote: revision %d -> %d", before, after)
-			}
-		})
-	}
+	tests.run(t, e)
 }
 
 func TestRouteViolationMessage(t *testing.T) {
@@ -155,9 +144,7 @@ func TestDuplicateRouteShape(t *testing.T) {
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"method"}},
 	})
 	wantCode(t, err, codes.AlreadyExists)
-	if after := e.revision(t); after != before {
-		t.Errorf("duplicate wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "duplicate")
 	// Renaming a parameter of a route is no conflict with itself.
 	if _, err := e.UpdateRoute(e.ctx, &adminv1.UpdateRouteRequest{
 		Route:      &adminv1.Route{ApiId: api.GetId(), Id: other.GetId(), Path: "/pets/{petName}"},
@@ -223,9 +210,7 @@ func TestRouteStaleEtag(t *testing.T) {
 	wantPrecondition(t, err, failureEtag)
 	_, err = e.DeleteRoute(e.ctx, &adminv1.DeleteRouteRequest{ApiId: api.GetId(), Id: r.GetId(), Etag: r.GetEtag()})
 	wantPrecondition(t, err, failureEtag)
-	if after := e.revision(t); after != before {
-		t.Errorf("stale etag wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "stale etag")
 	got, err := e.GetRoute(e.ctx, &adminv1.GetRouteRequest{ApiId: api.GetId(), Id: r.GetId()})
 	if err != nil || got.GetDescription() != "v2" {
 		t.Errorf("route after stale writes = %v, %v; want description v2", got, err)
@@ -290,9 +275,7 @@ func TestRouteAndIntegrationLimits(t *testing.T) {
 	def.Routes = append(def.Routes, &adminv1.RouteDefinition{Method: "POST", Path: "/", Integration: "i0"})
 	_, err = e.ApplyApi(e.ctx, &adminv1.ApplyApiRequest{Definition: def})
 	wantPrecondition(t, err, failureLimit)
-	if after := e.revision(t); after != before {
-		t.Errorf("over-limit requests wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "over-limit requests")
 }
 
 // mustList returns the ids of an API's first page of integrations.
@@ -331,7 +314,5 @@ func TestContentSizeLimit(t *testing.T) {
 	}
 	before := e.revision(t)
 	wantPrecondition(t, create(n-1), failureLimit)
-	if after := e.revision(t); after != before {
-		t.Errorf("refused integration wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "refused integration")
 }

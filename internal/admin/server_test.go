@@ -160,3 +160,30 @@ func TestNewServerDefaults(t *testing.T) {
 		t.Fatal("NewServer left the logger or clock nil")
 	}
 }
+
+// wantNoWrite fails the test if anything was written since revision before;
+// what names the calls that must not have written.
+func (e *env) wantNoWrite(t *testing.T, before int64, what string) {
+	t.Helper()
+	if after := e.revision(t); after != before {
+		t.Errorf("%s wrote: revision %d -> %d", what, before, after)
+	}
+}
+
+// violationCases are requests, by name, that must each fail with exactly
+// the given field violations, in order, and write nothing.
+type violationCases map[string]struct {
+	call func() error
+	want []string
+}
+
+// run runs each case as a subtest against e.
+func (tests violationCases) run(t *testing.T, e *env) {
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			before := e.revision(t)
+			wantViolations(t, tc.call(), tc.want...)
+			e.wantNoWrite(t, before, "invalid request")
+		})
+	}
+}

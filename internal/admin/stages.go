@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"errors"
 
 	"google.golang.org/protobuf/proto"
 	"google.golang.org/protobuf/types/known/emptypb"
@@ -81,14 +80,7 @@ func (s *Server) GetStage(ctx context.Context, req *adminv1.GetStageRequest) (*a
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	st, err := s.store.GetStage(ctx, req.GetApiId(), req.GetName())
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("stage", req.GetName(), req.GetApiId())
-	}
-	if err != nil {
-		return nil, s.storeError(ctx, err)
-	}
-	return st, nil
+	return getResource(ctx, s, s.store.GetStage, "stage", req.GetApiId(), req.GetName())
 }
 
 // ListStages returns one page of an API's stages in name order.
@@ -112,31 +104,20 @@ func (s *Server) UpdateStage(ctx context.Context, req *adminv1.UpdateStageReques
 	if !v.ok() {
 		return nil, v.err()
 	}
-	var out *adminv1.Stage
-	_, err := s.changeAPI(ctx, in.GetApiId(), v, func(d *draft, v *violations) error {
-		old := d.stage(in.GetName())
-		if old == nil {
-			return notFound("stage", in.GetName(), in.GetApiId())
-		}
-		if err := checkEtag("stage "+in.GetName(), in.GetEtag(), old.GetEtag()); err != nil {
-			return err
-		}
-		st := proto.CloneOf(old)
-		applyPaths(st, in, paths)
-		validateStage(v, "stage", st)
-		d.checkStage(v, "stage", st)
-		if out = old; proto.Equal(st, old) {
+	return updateResource(ctx, s, v, resourceUpdate[*adminv1.Stage]{
+		apiID: in.GetApiId(), kind: "stage", id: in.GetName(), in: in, paths: paths,
+		find: func(d *draft) (*adminv1.Stage, error) { return d.stage(in.GetName()), nil },
+		check: func(d *draft, v *violations, st *adminv1.Stage) error {
+			validateStage(v, "stage", st)
+			d.checkStage(v, "stage", st)
 			return nil
-		}
-		st.UpdateTime, out = d.now, st
-		d.putStage(st)
-		d.forceDeploy = st.GetAutoDeploy() && !old.GetAutoDeploy()
-		return nil
+		},
+		put: func(d *draft, old, st *adminv1.Stage) {
+			st.UpdateTime = d.now
+			d.putStage(st)
+			d.forceDeploy = st.GetAutoDeploy() && !old.GetAutoDeploy()
+		},
 	})
-	if err != nil {
-		return nil, err
-	}
-	return out, nil
 }
 
 // DeleteStage removes a stage; the API stops being served under its name.
@@ -147,19 +128,12 @@ func (s *Server) DeleteStage(ctx context.Context, req *adminv1.DeleteStageReques
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	_, err := s.changeAPI(ctx, req.GetApiId(), v, func(d *draft, _ *violations) error {
+	return s.deleteResource(ctx, req.GetApiId(), v, func(d *draft, _ *violations) error {
 		old := d.stage(req.GetName())
-		if old == nil {
-			return notFound("stage", req.GetName(), req.GetApiId())
-		}
-		if err := checkEtag("stage "+req.GetName(), req.GetEtag(), old.GetEtag()); err != nil {
+		if err := existing(old, req.GetEtag(), "stage", req.GetName(), req.GetApiId()); err != nil {
 			return err
 		}
 		d.deleteStage(old)
 		return nil
 	})
-	if err != nil {
-		return nil, err
-	}
-	return &emptypb.Empty{}, nil
 }

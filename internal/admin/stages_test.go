@@ -58,10 +58,7 @@ func TestStageValidation(t *testing.T) {
 	if _, err := e.CreateStage(e.ctx, &adminv1.CreateStageRequest{ApiId: api.GetId(), Stage: &adminv1.Stage{Name: "$default"}}); err != nil {
 		t.Fatal(err)
 	}
-	tests := map[string]struct {
-		call func() error
-		want []string
-	}{
+	tests := violationCases{
 		"everything bad": {func() error {
 			_, err := e.CreateStage(e.ctx, &adminv1.CreateStageRequest{ApiId: api.GetId(), Stage: &adminv1.Stage{
 				Name:         "v1.0",
@@ -99,15 +96,7 @@ func TestStageValidation(t *testing.T) {
 			return err
 		}, []string{"name"}},
 	}
-	for name, tc := range tests {
-		t.Run(name, func(t *testing.T) {
-			before := e.revision(t)
-			wantViolations(t, tc.call(), tc.want...)
-			if after := e.revision(t); after != before {
-				t.Errorf("invalid request wrote: revision %d -> %d", before, after)
-			}
-		})
-	}
+	tests.run(t, e)
 }
 
 func TestStageLimit(t *testing.T) {
@@ -123,9 +112,7 @@ func TestStageLimit(t *testing.T) {
 	wantPrecondition(t, err, failureLimit)
 	_, err = e.Deploy(e.ctx, &adminv1.DeployRequest{ApiId: api.GetId(), StageName: "eleventh"})
 	wantPrecondition(t, err, failureLimit)
-	if after := e.revision(t); after != before {
-		t.Errorf("refused stage wrote: revision %d -> %d", before, after)
-	}
+	e.wantNoWrite(t, before, "refused stage")
 	// Deploying to an existing stage is still fine.
 	if _, err := e.Deploy(e.ctx, &adminv1.DeployRequest{ApiId: api.GetId(), StageName: "s0"}); err != nil {
 		t.Error(err)
