@@ -1,22 +1,16 @@
 package main
 
 import (
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
-	"time"
 
+	"github.com/archway-gateway/archway/internal/testutil/testpki"
 	"google.golang.org/grpc/credentials"
 )
 
@@ -140,77 +134,34 @@ type testPKI struct {
 func newTestPKI(t *testing.T) testPKI {
 	t.Helper()
 	dir := t.TempDir()
-	caKey, caCert := newCert(t, nil, nil, &x509.Certificate{
-		Subject: pkix.Name{CommonName: "archway test CA"}, IsCA: true, BasicConstraintsValid: true,
-		KeyUsage: x509.KeyUsageCertSign,
-	})
-	serverKey, serverCert := newCert(t, caKey, caCert, &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "admin.archway.test"},
-		DNSNames:    []string{"admin.archway.test"},
-		IPAddresses: []net.IP{net.IPv4(127, 0, 0, 1)},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	})
-	clientKey, clientCert := newCert(t, caKey, caCert, &x509.Certificate{
-		Subject:     pkix.Name{CommonName: "archwayctl"},
-		ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageClientAuth},
-	})
+	ca := testpki.NewCA(t, "archway test CA")
+	serverCert, serverKey := ca.Issue(t, "admin.archway.test", x509.ExtKeyUsageServerAuth)
+	clientCert, clientKey := ca.Issue(t, "archwayctl", x509.ExtKeyUsageClientAuth)
 	pool := x509.NewCertPool()
-	pool.AddCert(caCert)
+	pool.AddCert(ca.Cert)
 	return testPKI{
-		ca:         writeFile(t, dir, "ca.pem", certPEM(caCert)),
-		clientCert: writeFile(t, dir, "client.pem", certPEM(clientCert)),
-		clientKey:  writeFile(t, dir, "client-key.pem", keyPEM(t, clientKey)),
+		ca:         testpki.Write(t, dir, "ca.pem", ca.CertPEM),
+		clientCert: testpki.Write(t, dir, "client.pem", clientCert),
+		clientKey:  testpki.Write(t, dir, "client-key.pem", clientKey),
 		serverConfig: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
-			Certificates: []tls.Certificate{{Certificate: [][]byte{serverCert.Raw}, PrivateKey: serverKey}},
+			Certificates: []tls.Certificate{keyPair(t, serverCert, serverKey)},
 			ClientAuth:   tls.RequireAndVerifyClientCert,
 			ClientCAs:    pool,
 		},
 		clientConfig: &tls.Config{
 			MinVersion:   tls.VersionTLS12,
 			RootCAs:      pool,
-			Certificates: []tls.Certificate{{Certificate: [][]byte{clientCert.Raw}, PrivateKey: clientKey}},
+			Certificates: []tls.Certificate{keyPair(t, clientCert, clientKey)},
 		},
 	}
 }
 
-// newCert signs tmpl with parent, or self-signs it when parent is nil.
-func newCert(t *testing.T, parentKey *ecdsa.PrivateKey, parent, tmpl *x509.Certificate) (*ecdsa.PrivateKey, *x509.Certificate) {
+func keyPair(t *testing.T, certPEM, keyPEM []byte) tls.Certificate {
 	t.Helper()
-	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	pair, err := tls.X509KeyPair(certPEM, keyPEM)
 	if err != nil {
 		t.Fatal(err)
 	}
-	serial, err := rand.Int(rand.Reader, big.NewInt(1<<62))
-	if err != nil {
-		t.Fatal(err)
-	}
-	tmpl.SerialNumber = serial
-	tmpl.NotBefore = time.Now().Add(-time.Hour)
-	tmpl.NotAfter = time.Now().Add(time.Hour)
-	if parent == nil {
-		parent, parentKey = tmpl, key
-	}
-	der, err := x509.CreateCertificate(rand.Reader, tmpl, parent, &key.PublicKey, parentKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	cert, err := x509.ParseCertificate(der)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return key, cert
-}
-
-func certPEM(c *x509.Certificate) string {
-	return string(pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: c.Raw}))
-}
-
-func keyPEM(t *testing.T, k *ecdsa.PrivateKey) string {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return string(pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}))
+	return pair
 }

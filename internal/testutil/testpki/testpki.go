@@ -36,7 +36,7 @@ func NewCA(t testing.TB, name string) *CA {
 }
 
 // Issue returns a PEM certificate and key signed by the CA, valid for
-// 127.0.0.1, ::1 and localhost, with the given extended key usages
+// 127.0.0.1, ::1, localhost and name, with the given extended key usages
 // (x509.ExtKeyUsageServerAuth, x509.ExtKeyUsageClientAuth).
 func (ca *CA) Issue(t testing.TB, name string, usages ...x509.ExtKeyUsage) (certPEM, keyPEM []byte) {
 	t.Helper()
@@ -45,7 +45,7 @@ func (ca *CA) Issue(t testing.TB, name string, usages ...x509.ExtKeyUsage) (cert
 	tmpl.KeyUsage = x509.KeyUsageDigitalSignature
 	tmpl.ExtKeyUsage = usages
 	tmpl.IPAddresses = []net.IP{net.IPv4(127, 0, 0, 1), net.IPv6loopback}
-	tmpl.DNSNames = []string{"localhost"}
+	tmpl.DNSNames = []string{"localhost", name}
 	cert := create(t, tmpl, ca.Cert, &key.PublicKey, ca.key)
 	der, err := x509.MarshalECPrivateKey(key)
 	if err != nil {
