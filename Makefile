@@ -20,8 +20,8 @@ build:
 	$(GO) build ./...
 
 ## run: start the gateway with embedded etcd and the example APIs.
-run: build
-	$(GO) run ./cmd/archway serve --dev --data-dir $(CURDIR)/.data --apply examples/petstore.yaml
+run: envoy
+	./examples/run.sh
 
 ## test: every test, through a real Envoy and a real etcd.
 test: envoy
