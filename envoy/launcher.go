@@ -39,10 +39,13 @@ const (
 	DefaultMaxFailures = 10
 )
 
-// envoyLogLevels are the values Envoy's -l flag accepts.
-var envoyLogLevels = map[string]bool{
-	"trace": true, "debug": true, "info": true, "warning": true, "warn": true,
-	"error": true, "critical": true, "off": true,
+// validLogLevel reports whether Envoy's -l flag accepts level.
+func validLogLevel(level string) bool {
+	switch level {
+	case "trace", "debug", "info", "warning", "warn", "error", "critical", "off":
+		return true
+	}
+	return false
 }
 
 // LauncherOptions configure a Launcher. Zero values take the defaults.
@@ -150,7 +153,7 @@ func (o LauncherOptions) check() error {
 	if o.BootstrapPath == "" {
 		errs = append(errs, errors.New("bootstrap path: required"))
 	}
-	if o.LogLevel != "" && !envoyLogLevels[o.LogLevel] {
+	if o.LogLevel != "" && !validLogLevel(o.LogLevel) {
 		errs = append(errs, fmt.Errorf("envoy log level %q: want trace, debug, info, warning, error, critical or off", o.LogLevel))
 	}
 	if o.BaseID < BaseIDDynamic {
