@@ -10,6 +10,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/archway-gateway/archway/internal/server"
+	"github.com/archway-gateway/archway/xds/translate"
 )
 
 // load parses args as `archway serve` does, with env as the environment,
@@ -180,6 +181,10 @@ func TestConfigErrors(t *testing.T) {
 			args: []string{"--etcd-endpoints", "http://127.0.0.1:2379", "--etcd-cert", "c.pem"},
 			want: []string{"etcd-cert and etcd-key"},
 		},
+		"gateway address without port": {args: []string{"--gateway-addr", "127.0.0.1"}, want: []string{"gateway-addr"}},
+		"gateway address not an IP":    {args: []string{"--gateway-addr", "gateway.local:8080"}, want: []string{"gateway-addr", "IP address"}},
+		"base domain not a DNS name":   {env: map[string]string{"ARCHWAY_BASE_DOMAIN": "not a domain"}, want: []string{"base-domain"}},
+		"bad trusted hops":             {args: []string{"--xff-trusted-hops", "-1"}, want: []string{"xff-trusted-hops"}},
 		"admin TLS incomplete": {
 			args: []string{"--admin-tls-cert", "c.pem", "--admin-tls-key", "k.pem"}, want: []string{"admin-client-ca"},
 		},
@@ -228,5 +233,48 @@ func TestServerConfig(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg.Etcd, want) {
 		t.Errorf("etcd config = %+v, want %+v", cfg.Etcd, want)
+	}
+}
+
+// TestTranslateOptions checks the data plane settings and the defaults
+// --dev changes: loopback only and path-style access, unless set.
+func TestTranslateOptions(t *testing.T) {
+	tests := map[string]struct {
+		args []string
+		env  map[string]string
+		want translate.Options
+	}{
+		"defaults": {want: translate.Options{
+			GatewayAddr: translate.DefaultGatewayAddr, BaseDomain: translate.DefaultBaseDomain, CAFile: translate.DefaultCAFile,
+		}},
+		"dev": {args: []string{"--dev"}, want: translate.Options{
+			GatewayAddr: translate.DevGatewayAddr, BaseDomain: translate.DefaultBaseDomain, CAFile: translate.DefaultCAFile, PathStyle: true,
+		}},
+		"dev with explicit settings": {
+			args: []string{"--dev", "--gateway-addr", "127.0.0.1:9000", "--path-style=false"},
+			want: translate.Options{GatewayAddr: "127.0.0.1:9000", BaseDomain: translate.DefaultBaseDomain, CAFile: translate.DefaultCAFile},
+		},
+		"dev settings from the environment": {
+			env:  map[string]string{"ARCHWAY_DEV": "true", "ARCHWAY_GATEWAY_ADDR": "10.0.0.1:80"},
+			want: translate.Options{GatewayAddr: "10.0.0.1:80", BaseDomain: translate.DefaultBaseDomain, CAFile: translate.DefaultCAFile, PathStyle: true},
+		},
+		"everything set": {
+			args: []string{"--base-domain", "api.example.com", "--xff-trusted-hops", "2", "--upstream-ca-file", "/etc/ca.pem", "--path-style"},
+			want: translate.Options{
+				GatewayAddr: translate.DefaultGatewayAddr, BaseDomain: "api.example.com", CAFile: "/etc/ca.pem",
+				XFFTrustedHops: 2, PathStyle: true,
+			},
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			_, cfg, err := load(tc.args, tc.env)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if cfg.Translate != tc.want {
+				t.Errorf("translate options = %+v, want %+v", cfg.Translate, tc.want)
+			}
+		})
 	}
 }

@@ -15,6 +15,7 @@ import (
 
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/server"
+	"github.com/archway-gateway/archway/xds/translate"
 )
 
 // serveOptions are the settings of `archway serve`. Each one is a flag, an
@@ -47,6 +48,15 @@ type serveOptions struct {
 	envoyNodeID      string
 	envoyDelta       bool
 	envoyLogLevel    string
+	gatewayAddr      string
+	baseDomain       string
+	pathStyle        bool
+	xffTrustedHops   uint32
+	upstreamCAFile   string
+
+	// flags is the flag set addFlags filled, to tell the defaults that
+	// depend on --dev from values that were set.
+	flags *pflag.FlagSet
 }
 
 func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
@@ -82,6 +92,33 @@ func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.envoyNodeID, "envoy-node-id", "archway-local", "node `id` of the Envoy serve runs")
 	fs.BoolVar(&o.envoyDelta, "envoy-delta", false, "the Envoy serve runs uses incremental (delta) xDS")
 	fs.StringVar(&o.envoyLogLevel, "envoy-log-level", "warning", "log `level` of the Envoy serve runs")
+	fs.StringVar(&o.gatewayAddr, "gateway-addr", translate.DefaultGatewayAddr,
+		"IP:port `address` Envoy serves the APIs on; "+translate.DevGatewayAddr+" with --dev")
+	fs.StringVar(&o.baseDomain, "base-domain", translate.DefaultBaseDomain, "`domain` under which {apiId}.<domain> serves each API")
+	fs.BoolVar(&o.pathStyle, "path-style", false, "also serve every API as /{apiId}/{stage}/... on any host; on with --dev")
+	fs.Uint32Var(&o.xffTrustedHops, "xff-trusted-hops", 0, "`number` of proxies in front of Envoy that append to X-Forwarded-For")
+	fs.StringVar(&o.upstreamCAFile, "upstream-ca-file", translate.DefaultCAFile,
+		"CA bundle `file` Envoy verifies HTTPS backends with (a path on Envoy's machine)")
+	o.flags = fs
+}
+
+// translateOptions returns the translation settings, with the developer
+// defaults of --dev for those not set.
+func (o *serveOptions) translateOptions() translate.Options {
+	opts := translate.Options{
+		GatewayAddr:    o.gatewayAddr,
+		BaseDomain:     o.baseDomain,
+		PathStyle:      o.pathStyle,
+		XFFTrustedHops: o.xffTrustedHops,
+		CAFile:         o.upstreamCAFile,
+	}
+	if o.dev && !o.flags.Changed("gateway-addr") {
+		opts.GatewayAddr = translate.DevGatewayAddr
+	}
+	if o.dev && !o.flags.Changed("path-style") {
+		opts.PathStyle = true
+	}
+	return opts
 }
 
 // serverConfig checks the settings against each other and returns the
@@ -123,7 +160,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger, notices io.Writer) (server
 			},
 			LogLevel: o.envoyLogLevel,
 		},
-		Notices: notices,
+		Translate: o.translateOptions(),
+		Notices:   notices,
 	}, nil
 }
 
@@ -133,6 +171,14 @@ func (o *serveOptions) check() error {
 		if _, _, err := net.SplitHostPort(addr); err != nil {
 			errs = append(errs, fmt.Errorf("%s: %w", name, err))
 		}
+	}
+	// The translator checks its options; one at a time, so that each
+	// error names its setting.
+	if _, err := translate.NewTranslator(translate.Options{GatewayAddr: o.gatewayAddr}); err != nil {
+		errs = append(errs, fmt.Errorf("gateway-addr: %w", err))
+	}
+	if _, err := translate.NewTranslator(translate.Options{BaseDomain: o.baseDomain}); err != nil {
+		errs = append(errs, fmt.Errorf("base-domain: %w", err))
 	}
 	if len(o.etcdEndpoints) == 0 {
 		errs = append(errs, o.checkEmbedded()...)

@@ -11,7 +11,7 @@ import (
 
 func (c *cli) getCommand() *cobra.Command {
 	return group("get", "Show APIs and their resources",
-		c.getAPIs(), c.getRoutes(), c.getIntegrations(), c.getStages(), c.getDeployments())
+		c.getAPIs(), c.getRoutes(), c.getIntegrations(), c.getStages(), c.getDeployments(), c.getFleet())
 }
 
 // addAPIFlag gives cmd the required --api flag of commands that work on
@@ -185,5 +185,16 @@ func (c *cli) getDeployments() *cobra.Command {
 		one: func(ctx context.Context, cl adminv1.AdminServiceClient, api *adminv1.Api, args []string) (*adminv1.Deployment, error) {
 			return cl.GetDeployment(ctx, &adminv1.GetDeploymentRequest{ApiId: api.GetId(), Id: args[0]})
 		},
+	})
+}
+
+func (c *cli) getFleet() *cobra.Command {
+	return getResources(c, getSpec[*adminv1.EnvoyNode]{
+		use: "fleet", alias: "envoys",
+		short: "List the Envoys connected to the gateway, with the configuration each accepted and rejected",
+		all: func(ctx context.Context, cl adminv1.AdminServiceClient, _ string) ([]*adminv1.EnvoyNode, error) {
+			return listFleet(ctx, cl)
+		},
+		table: fixedColumns(fleetColumns()),
 	})
 }

@@ -25,8 +25,25 @@ var created = timestamppb.New(time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC))
 func sampleAPIs() []*adminv1.Api {
 	return []*adminv1.Api{
 		{Id: "a1b2c3d4e5", Name: "petstore", Protocol: adminv1.Protocol_PROTOCOL_HTTP, CreateTime: created, Etag: "12",
-			Tags: map[string]string{"version": "1", "on": "true", "window": "1:30"}},
-		{Id: "z9y8x7w6v5", Name: "orders", Protocol: adminv1.Protocol_PROTOCOL_REST, Description: "Line one.\nLine two."},
+			Tags:   map[string]string{"version": "1", "on": "true", "window": "1:30"},
+			Status: &adminv1.ApiStatus{State: adminv1.ApiStatus_STATE_SERVING, Revision: 12, UpdateTime: created}},
+		{Id: "z9y8x7w6v5", Name: "orders", Protocol: adminv1.Protocol_PROTOCOL_REST, Description: "Line one.\nLine two.",
+			Status: &adminv1.ApiStatus{State: adminv1.ApiStatus_STATE_FAILED, Revision: 15,
+				Message: `stage prod: route r1 (GET /x): integration URI uses stage variable "backend", which the stage does not define`}},
+		{Id: "n0status00", Name: "fresh", Protocol: adminv1.Protocol_PROTOCOL_HTTP},
+	}
+}
+
+func sampleFleet() []*adminv1.EnvoyNode {
+	return []*adminv1.EnvoyNode{
+		{Id: "edge-1", Cluster: "archway", EnvoyVersion: "1.40.0", ControlPlane: "cp-1/10.0.0.7:18000",
+			AckedVersion: "42-0123456789ab", ConnectTime: created, AckTime: created},
+		{Id: "edge-2", Cluster: "archway", EnvoyVersion: "1.40.0", ControlPlane: "cp-1/10.0.0.7:18000", Delta: true,
+			AckedVersion: "41-ba9876543210", ConnectTime: created, LastNack: &adminv1.Nack{
+				Version: "42-0123456789ab", TypeUrl: "type.googleapis.com/envoy.config.listener.v3.Listener",
+				Error: "Error adding/updating listener(s) archway_http: cannot bind '10.0.0.9:8080': Cannot assign requested address",
+				Time:  created,
+			}},
 	}
 }
 
@@ -87,6 +104,12 @@ func TestPrintResources(t *testing.T) {
 		},
 		"deployments.table": func(b *bytes.Buffer) error {
 			return printResources(b, formatTable, deploymentColumns(), deployments, true)
+		},
+		"fleet.table": func(b *bytes.Buffer) error {
+			return printResources(b, formatTable, fleetColumns(), sampleFleet(), true)
+		},
+		"fleet.yaml": func(b *bytes.Buffer) error {
+			return printResources(b, formatYAML, fleetColumns(), sampleFleet(), true)
 		},
 	}
 	for name, print := range tests {

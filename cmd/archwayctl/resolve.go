@@ -146,3 +146,10 @@ func listDeployments(ctx context.Context, cl adminv1.AdminServiceClient, apiID s
 		return resp.GetDeployments(), resp.GetNextPageToken(), err
 	})
 }
+
+func listFleet(ctx context.Context, cl adminv1.AdminServiceClient) ([]*adminv1.EnvoyNode, error) {
+	return listAll(ctx, func(ctx context.Context, token string) ([]*adminv1.EnvoyNode, string, error) {
+		resp, err := cl.ListFleet(ctx, &adminv1.ListFleetRequest{PageToken: token})
+		return resp.GetNodes(), resp.GetNextPageToken(), err
+	})
+}

@@ -57,6 +57,9 @@ type serverOptions struct {
 	// creds, if set, serve TLS; clientCreds then verify it for the test's
 	// own client.
 	creds, clientCreds credentials.TransportCredentials
+	// store, if set, receives the server's store, for writing what other
+	// components (the xDS servers) report.
+	store func(*store.Store)
 }
 
 // startServer runs the real admin API over a real embedded etcd on a
@@ -73,6 +76,9 @@ func startServer(t *testing.T, opts serverOptions) (string, adminv1.AdminService
 		grpcOpts = append(grpcOpts, grpc.Creds(opts.creds))
 	}
 	srv := grpc.NewServer(grpcOpts...)
+	if opts.store != nil {
+		opts.store(store.New(etcd.Client))
+	}
 	adminv1.RegisterAdminServiceServer(srv, admin.NewServer(store.New(etcd.Client), admin.Options{
 		Logger: slog.New(slog.DiscardHandler),
 	}))

@@ -12,11 +12,54 @@ import (
 
 func apiColumns() columns[*adminv1.Api] {
 	return columns[*adminv1.Api]{
-		header: []string{"ID", "NAME", "PROTOCOL", "CREATED"},
+		header: []string{"ID", "NAME", "PROTOCOL", "STATUS", "CREATED"},
 		row: func(a *adminv1.Api) []string {
-			return []string{a.GetId(), a.GetName(), protocolName(a.GetProtocol()), formatTime(a.GetCreateTime())}
+			return []string{a.GetId(), a.GetName(), protocolName(a.GetProtocol()), statusName(a.GetStatus()), formatTime(a.GetCreateTime())}
 		},
 	}
+}
+
+// statusName is an API's state as the data plane reported it: SERVING,
+// FAILED (the message is in -o yaml), or empty before any report.
+func statusName(s *adminv1.ApiStatus) string {
+	if s.GetState() == adminv1.ApiStatus_STATE_UNSPECIFIED {
+		return ""
+	}
+	return strings.TrimPrefix(s.GetState().String(), "STATE_")
+}
+
+// nackWidth bounds the NACK column; the whole error is in -o yaml.
+const nackWidth = 60
+
+func fleetColumns() columns[*adminv1.EnvoyNode] {
+	return columns[*adminv1.EnvoyNode]{
+		header: []string{"NODE", "CLUSTER", "ENVOY", "CONTROL-PLANE", "XDS", "ACKED", "NACK"},
+		row: func(n *adminv1.EnvoyNode) []string {
+			xds := "sotw"
+			if n.GetDelta() {
+				xds = "delta"
+			}
+			return []string{n.GetId(), n.GetCluster(), n.GetEnvoyVersion(), n.GetControlPlane(), xds,
+				n.GetAckedVersion(), nackSummary(n.GetLastNack())}
+		},
+	}
+}
+
+// nackSummary is a rejected configuration in one cell: its version, the
+// resource type rejected and the start of Envoy's error.
+func nackSummary(n *adminv1.Nack) string {
+	if n == nil {
+		return ""
+	}
+	typ := n.GetTypeUrl()
+	if i := strings.LastIndexByte(typ, '.'); i >= 0 {
+		typ = typ[i+1:]
+	}
+	s := n.GetVersion() + " " + typ + ": " + n.GetError()
+	if r := []rune(s); len(r) > nackWidth {
+		s = string(r[:nackWidth-1]) + "…"
+	}
+	return s
 }
 
 // routeColumns shows each route's integration by name where names is

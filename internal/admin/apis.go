@@ -83,7 +83,7 @@ func (s *Server) checkAPICount(ctx context.Context) error {
 	return nil
 }
 
-// GetApi returns one API.
+// GetApi returns one API, with its status.
 func (s *Server) GetApi(ctx context.Context, req *adminv1.GetApiRequest) (*adminv1.Api, error) {
 	v := newViolations(req)
 	v.id("id", req.GetId())
@@ -91,11 +91,15 @@ func (s *Server) GetApi(ctx context.Context, req *adminv1.GetApiRequest) (*admin
 		return nil, err
 	}
 	get := func(ctx context.Context, _, id string) (*adminv1.Api, error) { return s.store.GetAPI(ctx, id) }
-	return getResource(ctx, s, get, "api", "", req.GetId())
+	api, err := getResource(ctx, s, get, "api", "", req.GetId())
+	if err != nil {
+		return nil, err
+	}
+	return api, s.fillStatus(ctx, api)
 }
 
 // ListApis returns one page of APIs in id order, or the API with the given
-// name.
+// name, with their statuses.
 func (s *Server) ListApis(ctx context.Context, req *adminv1.ListApisRequest) (*adminv1.ListApisResponse, error) {
 	v := newViolations(req)
 	size := v.pageSize("page_size", req.GetPageSize())
@@ -113,6 +117,9 @@ func (s *Server) ListApis(ctx context.Context, req *adminv1.ListApisRequest) (*a
 	if err != nil {
 		return nil, s.storeError(ctx, err)
 	}
+	if err := s.fillStatus(ctx, apis...); err != nil {
+		return nil, err
+	}
 	return &adminv1.ListApisResponse{Apis: apis, NextPageToken: pageTokenOf(next)}, nil
 }
 
@@ -122,6 +129,9 @@ func (s *Server) apiNamed(ctx context.Context, name string) (*adminv1.ListApisRe
 	if err == nil {
 		var api *adminv1.Api
 		if api, err = s.store.GetAPI(ctx, id); err == nil {
+			if err := s.fillStatus(ctx, api); err != nil {
+				return nil, err
+			}
 			return &adminv1.ListApisResponse{Apis: []*adminv1.Api{api}}, nil
 		}
 	}

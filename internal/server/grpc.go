@@ -25,6 +25,9 @@ type GRPCOptions struct {
 	Auth *TokenAuth
 	// TLS, if set, makes the server speak TLS instead of plaintext HTTP/2.
 	TLS *tls.Config
+	// ServerOptions are added to the server's own, for what only one
+	// kind of client needs (Envoy's keepalive, for one).
+	ServerOptions []grpc.ServerOption
 }
 
 // NewGRPCServer returns a gRPC server with logging, and authentication if
@@ -49,6 +52,7 @@ func NewGRPCServer(opts GRPCOptions) (*grpc.Server, *health.Server) {
 	if opts.TLS != nil {
 		sopts = append(sopts, grpc.Creds(credentials.NewTLS(opts.TLS)))
 	}
+	sopts = append(sopts, opts.ServerOptions...)
 	srv := grpc.NewServer(sopts...)
 	hs := health.NewServer()
 	healthpb.RegisterHealthServer(srv, hs)

@@ -3,15 +3,15 @@ package server
 import (
 	"context"
 	"sync"
-
-	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 )
 
 // Run serves until ctx is done or a component fails, then shuts down in
 // dependency order: the Envoy it launched stops, the gRPC servers stop
-// accepting and drain (bounded by the shutdown grace), then the watcher stops, then the etcd client and
-// the embedded etcd close. It returns nil after a shutdown asked for by
-// ctx, and the first failure otherwise.
+// accepting and report NOT_SERVING, the xDS streams end (so that draining
+// does not wait for them: they never end by themselves), in-flight calls
+// drain (bounded by the shutdown grace), then the watcher stops, then the
+// etcd client and the embedded etcd close. It returns nil after a shutdown
+// asked for by ctx, and the first failure otherwise.
 func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -35,7 +35,17 @@ func (s *Server) Run(ctx context.Context) error {
 				fail(err)
 			}
 		})
-		watching.Go(func() { s.followConfigs(watchCtx) })
+	}
+	xdsCtx, stopXDS := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopXDS()
+	var xdsRunning sync.WaitGroup
+	if s.xdsServer != nil {
+		xdsRunning.Go(func() {
+			if err := s.xdsServer.Run(xdsCtx, s.watcher.Subscribe(xdsCtx)); err != nil {
+				fail(err)
+			}
+		})
+		xdsRunning.Go(func() { s.reportReady(xdsCtx) })
 	}
 
 	// Envoy stops first, while the servers still answer it.
@@ -63,6 +73,8 @@ func (s *Server) Run(ctx context.Context) error {
 	for _, e := range s.endpoints() {
 		e.health.Shutdown() // tell health checkers first, while draining
 	}
+	stopXDS()
+	xdsRunning.Wait()
 	serving.Wait()
 	stopWatch()
 	watching.Wait()
@@ -71,13 +83,4 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 	s.log.Info("stopped")
 	return failure
-}
-
-// followConfigs reports the Envoy-facing server healthy once the watcher
-// has published the first model. (The watcher itself logs every published
-// revision at debug level.)
-func (s *Server) followConfigs(ctx context.Context) {
-	if _, ok := <-s.watcher.Subscribe(ctx); ok {
-		s.xds.health.SetServingStatus("", healthpb.HealthCheckResponse_SERVING)
-	}
 }

@@ -24,6 +24,8 @@ import (
 	"github.com/archway-gateway/archway/internal/store"
 	"github.com/archway-gateway/archway/internal/watcher"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+	"github.com/archway-gateway/archway/xds"
+	"github.com/archway-gateway/archway/xds/translate"
 )
 
 // Component names, as --components takes them.
@@ -71,6 +73,11 @@ type Config struct {
 	ShutdownGrace time.Duration
 	// Envoy says whether to run an Envoy beside the xds component.
 	Envoy EnvoyConfig
+	// Translate shapes the Envoy configuration the xds component serves.
+	Translate translate.Options
+	// XDSInstanceID names this xds component in the fleet; empty means
+	// the host name and the bound xDS address.
+	XDSInstanceID string
 	// Notices receives messages for the person running the server, such
 	// as how to attach an Envoy; nil discards them.
 	Notices io.Writer
@@ -79,13 +86,14 @@ type Config struct {
 // Server is a started but not yet serving `archway serve`: its listeners
 // are bound and its store is open. Run serves and then releases all of it.
 type Server struct {
-	log      *slog.Logger
-	grace    time.Duration
-	etcd     *Etcd
-	watcher  *watcher.Watcher
-	launcher *envoy.Launcher
-	admin    *endpoint
-	xds      *endpoint
+	log       *slog.Logger
+	grace     time.Duration
+	etcd      *Etcd
+	watcher   *watcher.Watcher
+	xdsServer *xds.Server
+	launcher  *envoy.Launcher
+	admin     *endpoint
+	xds       *endpoint
 }
 
 // endpoint is one gRPC server and the listener it will serve.
@@ -103,6 +111,11 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	cfg = cfg.withDefaults()
 	if err := cfg.checkComponents(); err != nil {
 		return nil, err
+	}
+	if cfg.enabled(ComponentXDS) {
+		if err := checkXDS(cfg); err != nil {
+			return nil, err
+		}
 	}
 	s := &Server{log: cfg.Logger, grace: cfg.ShutdownGrace}
 	if err := s.listen(cfg); err != nil {
@@ -129,9 +142,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	if s.xds != nil {
 		s.watcher = watcher.New(st, watcher.Options{Logger: cfg.Logger.With("component", "watcher")})
-		// Envoy should not be sent anywhere before there is a model.
+		// Envoy should not be sent anywhere before there is a snapshot.
 		s.xds.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
-		if err := s.setUpEnvoy(cfg); err != nil {
+		err := s.newXDS(cfg, st)
+		if err == nil {
+			err = s.setUpEnvoy(cfg)
+		}
+		if err != nil {
 			s.closeListeners()
 			_ = s.etcd.Close()
 			return nil, err
@@ -205,7 +222,7 @@ func (s *Server) listen(cfg Config) error {
 	}
 	if cfg.enabled(ComponentXDS) {
 		var err error
-		opts := GRPCOptions{Logger: cfg.Logger.With("server", ComponentXDS)}
+		opts := GRPCOptions{Logger: cfg.Logger.With("server", ComponentXDS), ServerOptions: xdsServerOptions()}
 		if s.xds, err = newEndpoint(ComponentXDS, cfg.XDSAddr, opts); err != nil {
 			return err
 		}

@@ -16,6 +16,7 @@ import (
 	"github.com/archway-gateway/archway/internal/store/storetest"
 	"github.com/archway-gateway/archway/internal/testutil/admintest"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+	"github.com/archway-gateway/archway/xds/translate"
 )
 
 const petstoreFile = "../../examples/petstore.yaml"
@@ -81,6 +82,9 @@ func TestServerAdminRequiresToken(t *testing.T) {
 	}
 }
 
+// TestNewRefusesBadAdminSecurity checks the settings New refuses before
+// binding anything or starting etcd: an exposed admin API, incomplete TLS,
+// and data plane settings Envoy could not use.
 func TestNewRefusesBadAdminSecurity(t *testing.T) {
 	dir := t.TempDir()
 	empty := filepath.Join(dir, "empty")
@@ -97,6 +101,10 @@ func TestNewRefusesBadAdminSecurity(t *testing.T) {
 		"missing token file":                {cfg: Config{AdminAddr: "127.0.0.1:0", AdminTokenFile: filepath.Join(dir, "none")}},
 		"TLS without a client CA":           {cfg: Config{AdminAddr: "0.0.0.0:0", AdminTLSCert: "c", AdminTLSKey: "k"}},
 		"unknown component":                 {cfg: Config{Components: []string{"admin", "router"}}},
+		"missing upstream CA file": {cfg: Config{AdminAddr: "127.0.0.1:0", XDSAddr: "127.0.0.1:0",
+			Translate: translate.Options{CAFile: filepath.Join(dir, "no-ca.pem")}}},
+		"gateway address not an IP": {cfg: Config{AdminAddr: "127.0.0.1:0", XDSAddr: "127.0.0.1:0",
+			Translate: translate.Options{GatewayAddr: "gateway.local:8080"}}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

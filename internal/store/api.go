@@ -132,14 +132,15 @@ func (s *Store) CreateAPI(ctx context.Context, api *adminv1.Api, b *Batch) (int6
 	return s.commit(ctx, cmps, b, clientv3.OpPut(SeqKey(api.GetId()), ""))
 }
 
-// DeleteAPI deletes the API read in st, its name reservation and everything
-// under it in one transaction, or returns ErrConflict if anything under the
-// API changed since st was read.
+// DeleteAPI deletes the API read in st, its name reservation, its status
+// and everything under it in one transaction, or returns ErrConflict if
+// anything under the API changed since st was read.
 func (s *Store) DeleteAPI(ctx context.Context, st *APIState) error {
 	apiID := st.API.GetId()
 	var b Batch
 	b.Delete(APIKey(apiID))
 	b.Delete(APINameKey(st.API.GetName()))
+	b.Delete(StatusKey(apiID))
 	b.ops = append(b.ops, clientv3.OpDelete(APIDataPrefix(apiID), clientv3.WithPrefix()))
 	cmps := []clientv3.Cmp{
 		clientv3.Compare(clientv3.ModRevision(APIKey(apiID)), "=", st.apiModRev),

@@ -17,15 +17,20 @@ import (
 //	/archway/v1/api/{apiId}/integrations/{id}     adminv1.Integration
 //	/archway/v1/api/{apiId}/stages/{stageName}    adminv1.Stage
 //	/archway/v1/api/{apiId}/deployments/{id}      adminv1.Deployment
+//	/archway/v1/status/{apiId}                    adminv1.ApiStatus, written by the xDS servers
+//	/archway/v1/fleet/{instance}/{nodeId}         adminv1.EnvoyNode, under an xDS server's lease
 //
 // APIs and their contents live under different prefixes so that listing APIs
-// never reads their routes or deployments.
+// never reads their routes or deployments. Statuses and the fleet are
+// reports of the data plane, not definitions: nothing is built from them.
 const Root = "/archway/v1/"
 
 const (
 	apisPrefix     = Root + "apis/"
 	apiNamesPrefix = Root + "api-names/"
 	apiDataPrefix  = Root + "api/"
+	statusPrefix   = Root + "status/"
+	fleetPrefix    = Root + "fleet/"
 )
 
 // Kind says what a key holds.
@@ -41,6 +46,10 @@ const (
 	KindIntegration
 	KindStage
 	KindDeployment
+	// KindStatus is an API's status as the xDS servers report it.
+	KindStatus
+	// KindFleet is one Envoy connected to one xDS server instance.
+	KindFleet
 )
 
 // String returns the kind's lower-case name.
@@ -60,6 +69,10 @@ func (k Kind) String() string {
 		return "stage"
 	case KindDeployment:
 		return "deployment"
+	case KindStatus:
+		return "status"
+	case KindFleet:
+		return "fleet"
 	}
 	return "unknown"
 }
@@ -84,9 +97,12 @@ type Key struct {
 	Kind Kind
 	// APIID is the API the key belongs to; for KindAPIName it is empty.
 	APIID string
-	// Name is the route, integration or deployment id, the stage name, or
-	// (for KindAPIName) the API name.
+	// Name is the route, integration or deployment id, the stage name,
+	// (for KindAPIName) the API name, or (for KindFleet) the Envoy node id.
 	Name string
+	// Instance is, for KindFleet, the xDS server instance the node is
+	// connected to.
+	Instance string
 }
 
 // APIKey is the key of an API record.
@@ -140,6 +156,11 @@ func ParseKey(key string) (Key, bool) {
 		return Key{Kind: KindAPIName, Name: name}, name != ""
 	case strings.HasPrefix(key, apiDataPrefix):
 		return parseDataKey(key[len(apiDataPrefix):])
+	case strings.HasPrefix(key, statusPrefix):
+		id := key[len(statusPrefix):]
+		return Key{Kind: KindStatus, APIID: id}, validSegment(id)
+	case strings.HasPrefix(key, fleetPrefix):
+		return parseFleetKey(key[len(fleetPrefix):])
 	}
 	return Key{}, false
 }

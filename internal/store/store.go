@@ -103,6 +103,10 @@ func Decode(kv *mvccpb.KeyValue) (Key, proto.Message, error) {
 		m = &adminv1.Stage{}
 	case KindDeployment:
 		m = &adminv1.Deployment{}
+	case KindStatus:
+		m = &adminv1.ApiStatus{}
+	case KindFleet:
+		m = &adminv1.EnvoyNode{}
 	default:
 		return key, nil, nil
 	}

@@ -1,0 +1,140 @@
+package xds
+
+import (
+	"cmp"
+	"context"
+	"crypto/sha256"
+	"encoding/binary"
+	"encoding/hex"
+	"fmt"
+	"hash"
+	"slices"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
+	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
+	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/archway-gateway/archway/internal/model"
+	"github.com/archway-gateway/archway/xds/translate"
+)
+
+// snapshotKey is the one key every node's snapshot is stored under.
+const snapshotKey = "archway"
+
+// hashLength is how many hex digits of the content hash the snapshot
+// version carries: 48 bits, so two different configurations of one
+// revision never share a version in practice, and versions stay short
+// enough to read in logs and `archwayctl get fleet`.
+const hashLength = 12
+
+// oneSnapshot is the cache's NodeHash: every node maps to snapshotKey,
+// which serves one snapshot for all nodes. The gateway has one
+// configuration, so per-node snapshots would only multiply memory and the
+// cost of each change by the number of Envoys.
+type oneSnapshot struct{}
+
+// ID returns the key of the one snapshot, whatever the node.
+func (oneSnapshot) ID(*corev3.Node) string { return snapshotKey }
+
+// resourceTypes returns the resource types in the order they are hashed,
+// the order Envoy applies them in.
+func resourceTypes() []resource.Type {
+	return []resource.Type{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+}
+
+// apply translates cfg and serves the result. An unchanged model is not
+// translated at all, and unchanged resources set no new snapshot; on error
+// the last good snapshot stays.
+func (s *Server) apply(ctx context.Context, cfg *model.Config) {
+	if cfg == nil || (s.last != nil && sameAPIs(s.last, cfg)) {
+		return
+	}
+	res, err := s.translator.Translate(cfg)
+	if err != nil {
+		s.log.Error("translation failed; still serving the last snapshot", "revision", cfg.Revision, "err", err)
+		return
+	}
+	s.last = cfg
+	if err := s.publish(ctx, cfg.Revision, &res); err != nil {
+		s.log.Error("snapshot not set; still serving the last one", "revision", cfg.Revision, "err", err)
+	}
+	s.report(cfg, res.Problems)
+}
+
+// sameAPIs reports whether two Configs hold the same *model.API pointers.
+// The watcher hands on an unchanged API as the same pointer, so equal
+// pointers mean nothing to translate.
+func sameAPIs(a, b *model.Config) bool {
+	return slices.Equal(a.APIs, b.APIs)
+}
+
+// publish sets a snapshot of res, unless its content is what is served.
+func (s *Server) publish(ctx context.Context, rev int64, res *translate.Resources) error {
+	byType := res.ByType()
+	sum, err := contentHash(byType)
+	if err != nil {
+		return err
+	}
+	if sum == s.hash {
+		s.log.Debug("resources unchanged; keeping the snapshot", "revision", rev, "version", s.Version())
+		return nil
+	}
+	version := snapshotVersion(rev, sum)
+	// Every type is in the snapshot even when empty: a state-of-the-world
+	// Envoy otherwise waits out its initial fetch timeout for that type.
+	snap, err := cachev3.NewSnapshot(version, byType)
+	if err != nil {
+		return err
+	}
+	if err := snap.Consistent(); err != nil {
+		return fmt.Errorf("snapshot %s is inconsistent: %w", version, err)
+	}
+	if err := s.cache.SetSnapshot(ctx, snapshotKey, snap); err != nil {
+		return fmt.Errorf("set snapshot %s: %w", version, err)
+	}
+	s.hash = sum
+	s.version.Store(&version)
+	s.readyOnce.Do(func() { close(s.ready) })
+	s.log.Info("serving snapshot", "version", version, "listeners", len(res.Listeners),
+		"routes", len(res.Routes), "clusters", len(res.Clusters), "problems", len(res.Problems))
+	return nil
+}
+
+// snapshotVersion is "<revision>-<hash prefix>": the revision says which
+// state of etcd the snapshot reflects, the hash what it holds.
+func snapshotVersion(rev int64, sum string) string {
+	return fmt.Sprintf("%d-%s", rev, sum[:hashLength])
+}
+
+// contentHash returns the hex SHA-256 of every resource, deterministically
+// marshaled, type by type in a fixed order and by name within a type.
+func contentHash(byType map[resource.Type][]types.Resource) (string, error) {
+	h := sha256.New()
+	opts := proto.MarshalOptions{Deterministic: true}
+	var buf []byte
+	for _, typ := range resourceTypes() {
+		rs := slices.SortedFunc(slices.Values(byType[typ]), func(a, b types.Resource) int {
+			return cmp.Compare(cachev3.GetResourceName(a), cachev3.GetResourceName(b))
+		})
+		writeFramed(h, []byte(typ))
+		for _, r := range rs {
+			var err error
+			if buf, err = opts.MarshalAppend(buf[:0], r); err != nil {
+				return "", fmt.Errorf("hash %s %q: %w", typ, cachev3.GetResourceName(r), err)
+			}
+			writeFramed(h, buf)
+		}
+	}
+	return hex.EncodeToString(h.Sum(nil)), nil
+}
+
+// writeFramed writes b with its length first, so that no two sequences of
+// resources hash alike by shifting bytes from one into the next.
+func writeFramed(h hash.Hash, b []byte) {
+	var n [8]byte
+	binary.BigEndian.PutUint64(n[:], uint64(len(b)))
+	h.Write(n[:])
+	h.Write(b)
+}
