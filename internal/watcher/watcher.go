@@ -20,11 +20,15 @@ import (
 	"github.com/archway-gateway/archway/internal/store"
 )
 
-// Debounce defaults. A holdoff of 100ms batches the writes of one admin
-// operation or one declarative apply, and a 1s cap keeps the data plane
-// fresh while someone writes continuously.
+// Debounce defaults. Every admin operation, apply included, is one etcd
+// transaction and so arrives as one watch response; the holdoff only
+// batches bursts of separate operations, such as a script of archwayctl
+// calls, which follow each other within milliseconds. 20ms does that while
+// leaving most of the 100ms deploy-to-Envoy budget to translation and the
+// push. The 1s cap keeps the data plane fresh while someone writes
+// continuously.
 const (
-	DefaultHoldoff  = 100 * time.Millisecond
+	DefaultHoldoff  = 20 * time.Millisecond
 	DefaultMaxDelay = time.Second
 )
 
