@@ -8,7 +8,9 @@ import "strconv"
 const (
 	// HTTPListenerName is the one listener that serves every API.
 	HTTPListenerName = "archway_http"
-	// HTTPRouteConfigName is the RDS route configuration of that listener.
+	// HTTPRouteConfigName names that listener's routes: the one RDS route
+	// configuration with path-style access, or else the scoped-routes
+	// configuration whose scopes select one route configuration per API.
 	HTTPRouteConfigName = "archway_http"
 )
 

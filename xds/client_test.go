@@ -36,14 +36,19 @@ type rejectFunc func(typeURL string, resources map[string]proto.Message) string
 // received is one response as it arrived.
 type received struct {
 	typeURL, version string
-	resources        map[string]proto.Message
-	at               time.Time
+	// resources are what the client holds of the type after the response.
+	resources map[string]proto.Message
+	// sent names the resources the response itself carried: all of them
+	// over state of the world, the new and changed ones over delta.
+	sent []string
+	at   time.Time
 }
 
 // adsClient is an in-process ADS client that behaves like Envoy: it
-// subscribes to clusters and listeners (wildcard), then to the route
-// configurations its listeners name, and ACKs or NACKs every response,
-// over either a state-of-the-world or a delta stream.
+// subscribes to clusters and listeners (wildcard), then to the scoped
+// routes (wildcard) if a listener uses scoped RDS, then to the route
+// configurations its listeners and scopes name, and ACKs or NACKs every
+// response, over either a state-of-the-world or a delta stream.
 type adsClient struct {
 	node   *corev3.Node
 	delta  bool
@@ -55,6 +60,7 @@ type adsClient struct {
 	state    map[string]*typeState // by type URL
 	log      []received
 	routeSub []string // the route configurations subscribed to
+	srds     bool     // subscribed to the scoped routes
 	err      error    // why the stream ended
 	changed  chan struct{}
 }
@@ -198,23 +204,44 @@ func (c *adsClient) decide(typeURL string, resources map[string]proto.Message) *
 	return nil
 }
 
-// routeNames returns the route configurations the listeners name, as Envoy
-// subscribes to them over RDS.
-func routeNames(listeners map[string]proto.Message) []string {
+// routeNames returns the route configurations the listeners and the
+// scopes name, as Envoy subscribes to them over RDS.
+func routeNames(listeners, scopes map[string]proto.Message) []string {
 	var names []string
+	for _, hcm := range connectionManagers(listeners) {
+		if hcm.GetRds() != nil {
+			names = append(names, hcm.GetRds().GetRouteConfigName())
+		}
+	}
+	for _, m := range scopes {
+		names = append(names, m.(*routev3.ScopedRouteConfiguration).GetRouteConfigurationName())
+	}
+	slices.Sort(names)
+	return slices.Compact(names)
+}
+
+// usesScopedRDS reports whether a listener takes its scopes from scoped
+// RDS, which Envoy then subscribes to.
+func usesScopedRDS(listeners map[string]proto.Message) bool {
+	return slices.ContainsFunc(connectionManagers(listeners), func(hcm *hcmv3.HttpConnectionManager) bool {
+		return hcm.GetScopedRoutes().GetScopedRds() != nil
+	})
+}
+
+// connectionManagers returns the HTTP connection managers of listeners.
+func connectionManagers(listeners map[string]proto.Message) []*hcmv3.HttpConnectionManager {
+	var out []*hcmv3.HttpConnectionManager
 	for _, m := range listeners {
-		l := m.(*listenerv3.Listener)
-		for _, fc := range l.GetFilterChains() {
+		for _, fc := range m.(*listenerv3.Listener).GetFilterChains() {
 			for _, f := range fc.GetFilters() {
 				hcm := &hcmv3.HttpConnectionManager{}
-				if f.GetTypedConfig().UnmarshalTo(hcm) == nil && hcm.GetRds() != nil {
-					names = append(names, hcm.GetRds().GetRouteConfigName())
+				if f.GetTypedConfig().UnmarshalTo(hcm) == nil {
+					out = append(out, hcm)
 				}
 			}
 		}
 	}
-	slices.Sort(names)
-	return slices.Compact(names)
+	return out
 }
 
 // decodeAll unpacks Any resources by name.
@@ -237,15 +264,33 @@ func resourceName(m proto.Message) string {
 	return ""
 }
 
+// subscribeScopes reports whether the client should now subscribe to the
+// scoped routes: a listener uses scoped RDS and it has not yet. c.mu must
+// be held.
+func (c *adsClient) subscribeScopes() bool {
+	if c.srds || c.state[resource.ListenerType] == nil || !usesScopedRDS(c.state[resource.ListenerType].resources) {
+		return false
+	}
+	c.srds = true
+	return true
+}
+
 // newRouteSubscription reports the route names to subscribe to after a
-// listener update, or nil if they did not change. c.mu must be held.
-func (c *adsClient) newRouteSubscription() []string {
-	names := routeNames(c.state[resource.ListenerType].resources)
+// listener or scope update, and whether they changed. c.mu must be held.
+func (c *adsClient) newRouteSubscription() ([]string, bool) {
+	var listeners, scopes map[string]proto.Message
+	if st := c.state[resource.ListenerType]; st != nil {
+		listeners = st.resources
+	}
+	if st := c.state[resource.ScopedRouteType]; st != nil {
+		scopes = st.resources
+	}
+	names := routeNames(listeners, scopes)
 	if slices.Equal(names, c.routeSub) {
-		return nil
+		return nil, false
 	}
 	c.routeSub = names
-	return names
+	return names, true
 }
 
 // streamEnded turns the end of a stream into nil when the client hung up.

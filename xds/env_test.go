@@ -53,8 +53,15 @@ func newEnv(t testing.TB) *env {
 }
 
 // newEnvHoldoff starts the control plane with the given watcher debounce
-// and log level.
+// and log level, serving APIs path-style too, in one route configuration.
 func newEnvHoldoff(t testing.TB, holdoff, maxDelay time.Duration, level slog.Level) *env {
+	t.Helper()
+	return newEnvTranslate(t, holdoff, maxDelay, level, translate.Options{GatewayAddr: "127.0.0.1:10080", PathStyle: true})
+}
+
+// newEnvTranslate starts the control plane with the given watcher
+// debounce, log level and translation options.
+func newEnvTranslate(t testing.TB, holdoff, maxDelay time.Duration, level slog.Level, opts translate.Options) *env {
 	t.Helper()
 	etcd := storetest.New(t)
 	st := etcd.Store()
@@ -63,7 +70,7 @@ func newEnvHoldoff(t testing.TB, holdoff, maxDelay time.Duration, level slog.Lev
 	w := watcher.New(st, watcher.Options{Logger: log.With("component", "watcher"), Holdoff: holdoff, MaxDelay: maxDelay})
 	x, err := xds.NewServer(xds.Options{
 		Logger:             log.With("component", "xds"),
-		Translate:          translate.Options{GatewayAddr: "127.0.0.1:10080", PathStyle: true},
+		Translate:          opts,
 		InstanceID:         "test-host/xds",
 		Store:              st,
 		FleetFlushInterval: 10 * time.Millisecond,

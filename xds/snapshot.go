@@ -41,7 +41,7 @@ func (oneSnapshot) ID(*corev3.Node) string { return snapshotKey }
 // resourceTypes returns the resource types in the order they are hashed,
 // the order Envoy applies them in.
 func resourceTypes() []resource.Type {
-	return []resource.Type{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType}
+	return []resource.Type{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType, resource.ScopedRouteType}
 }
 
 // apply translates cfg and serves the result. An unchanged model is not

@@ -51,8 +51,9 @@ func (c *adsClient) runSotw(ctx context.Context, ads discoveryv3.AggregatedDisco
 }
 
 // handleSotw applies or rejects one response and returns the requests
-// Envoy would send: the ACK or NACK, and a new route subscription when the
-// listeners name other route configurations.
+// Envoy would send: the ACK or NACK, a subscription to the scoped routes
+// when a listener first uses scoped RDS, and a new route subscription when
+// the listeners or scopes name other route configurations.
 func (c *adsClient) handleSotw(resp *discoveryv3.DiscoveryResponse, nonces map[string]string) ([]*discoveryv3.DiscoveryRequest, error) {
 	resources, err := decodeAll(resourceName, resp.GetResources()...)
 	if err != nil {
@@ -62,7 +63,7 @@ func (c *adsClient) handleSotw(resp *discoveryv3.DiscoveryResponse, nonces map[s
 	nack := c.decide(typ, resources)
 	var reqs []*discoveryv3.DiscoveryRequest
 	c.update(func() {
-		c.log = append(c.log, received{typ, resp.GetVersionInfo(), resources, time.Now()})
+		c.log = append(c.log, received{typeURL: typ, version: resp.GetVersionInfo(), resources: resources, sent: keys(resources), at: time.Now()})
 		if nack == nil {
 			c.accept(typ, resp.GetVersionInfo(), resources)
 		}
@@ -75,10 +76,13 @@ func (c *adsClient) handleSotw(resp *discoveryv3.DiscoveryResponse, nonces map[s
 			ack.ResourceNames = c.routeSub
 		}
 		reqs = append(reqs, ack)
-		if typ != resource.ListenerType || nack != nil {
+		if typ != resource.ListenerType && typ != resource.ScopedRouteType || nack != nil {
 			return
 		}
-		if names := c.newRouteSubscription(); names != nil {
+		if c.subscribeScopes() {
+			reqs = append(reqs, &discoveryv3.DiscoveryRequest{TypeUrl: resource.ScopedRouteType})
+		}
+		if names, ok := c.newRouteSubscription(); ok {
 			reqs = append(reqs, &discoveryv3.DiscoveryRequest{
 				TypeUrl: resource.RouteType, ResourceNames: names,
 				VersionInfo: c.version(resource.RouteType), ResponseNonce: nonces[resource.RouteType],
@@ -124,7 +128,7 @@ func (c *adsClient) runDelta(ctx context.Context, ads discoveryv3.AggregatedDisc
 }
 
 // handleDelta applies or rejects one incremental response and returns the
-// requests Envoy would send.
+// requests Envoy would send, as handleSotw does.
 func (c *adsClient) handleDelta(resp *discoveryv3.DeltaDiscoveryResponse) ([]*discoveryv3.DeltaDiscoveryRequest, error) {
 	typ := resp.GetTypeUrl()
 	c.mu.Lock()
@@ -143,19 +147,27 @@ func (c *adsClient) handleDelta(resp *discoveryv3.DeltaDiscoveryResponse) ([]*di
 	for _, name := range resp.GetRemovedResources() {
 		delete(merged, name)
 	}
+	sent := make([]string, len(resp.GetResources()))
+	for i, r := range resp.GetResources() {
+		sent[i] = r.GetName()
+	}
+	slices.Sort(sent)
 	nack := c.decide(typ, merged)
 	var reqs []*discoveryv3.DeltaDiscoveryRequest
 	c.update(func() {
-		c.log = append(c.log, received{typ, resp.GetSystemVersionInfo(), merged, time.Now()})
+		c.log = append(c.log, received{typeURL: typ, version: resp.GetSystemVersionInfo(), resources: merged, sent: sent, at: time.Now()})
 		if nack == nil {
 			c.accept(typ, resp.GetSystemVersionInfo(), merged)
 		}
 		reqs = append(reqs, &discoveryv3.DeltaDiscoveryRequest{TypeUrl: typ, ResponseNonce: resp.GetNonce(), ErrorDetail: nack})
-		if typ != resource.ListenerType || nack != nil {
+		if typ != resource.ListenerType && typ != resource.ScopedRouteType || nack != nil {
 			return
 		}
+		if c.subscribeScopes() {
+			reqs = append(reqs, &discoveryv3.DeltaDiscoveryRequest{TypeUrl: resource.ScopedRouteType})
+		}
 		old := c.routeSub
-		if names := c.newRouteSubscription(); names != nil {
+		if names, ok := c.newRouteSubscription(); ok {
 			reqs = append(reqs, &discoveryv3.DeltaDiscoveryRequest{
 				TypeUrl:                  resource.RouteType,
 				ResourceNamesSubscribe:   names,

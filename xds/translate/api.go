@@ -15,10 +15,15 @@ import (
 )
 
 // apiUnit is the translation of one API, the unit Translator caches: its
-// virtual host, its path-style routes for the default virtual host, the
-// clusters its routes use and what could not be translated.
+// virtual host, and either its own route configuration and scope
+// (host-style) or its path-style routes for the default virtual host; the
+// clusters its routes use and what could not be translated. Every proto of
+// an unchanged API is handed on as is, so that the xDS server finds its
+// bytes, and so its version, unchanged.
 type apiUnit struct {
 	vhost      *routev3.VirtualHost // nil when the whole API was left out
+	routes     *routev3.RouteConfiguration
+	scope      *routev3.ScopedRouteConfiguration
 	pathRoutes []*routev3.Route
 	clusters   []*clusterv3.Cluster // sorted by name
 	maxBody    int                  // longest direct response body
@@ -63,7 +68,11 @@ func translateAPI(s settings, api *model.API) *apiUnit {
 		path = append(path, notFoundRoute(notFoundRouteName(api.ID, ""), segmentPrefixMatch(pathStylePrefix(api.ID)), api.Protocol, meta))
 	}
 	u.vhost = apiVirtualHost(api.ID, s.BaseDomain, host)
-	u.pathRoutes = path
+	if s.PathStyle {
+		u.pathRoutes = path
+	} else {
+		u.routes, u.scope = apiRouteConfiguration(api, u.vhost, u.maxBody), apiScope(api.ID)
+	}
 	u.clusters = sortedClusters(slices.Collect(maps.Values(clusters)))
 	return u
 }

@@ -53,41 +53,50 @@ func BenchmarkTranslate(b *testing.B) {
 // parameter and greedy paths, proxied to one of ten backends or mocked.
 func benchConfig(b *testing.B, n int) *model.Config {
 	b.Helper()
-	const perAPI = 100
-	apis := make([]*model.API, 0, n/perAPI)
-	for a := range n / perAPI {
-		var routes []*model.Route
-		var ints []*model.Integration
-		for r := range perAPI {
-			path, uri := benchRoute(a, r)
-			p, err := model.ParsePathTemplate(path)
-			if err != nil {
-				b.Fatal(err)
-			}
-			in := &model.Integration{ID: fmt.Sprintf("i%03d", r)}
-			if r%10 == 9 {
-				in.Mock = &model.Mock{StatusCode: 200, Body: `{"ok":true}`}
-			} else {
-				in.HTTPProxy = &model.HTTPProxy{URI: uri, Timeout: model.DefaultTimeout}
-			}
-			ints = append(ints, in)
-			routes = append(routes, &model.Route{ID: fmt.Sprintf("r%03d", r), Method: model.Methods()[r%len(model.Methods())], Path: p, Integration: in})
-		}
-		d, err := model.NewDeployment("d1", routes, ints)
-		if err != nil {
-			b.Fatal(err)
-		}
-		api, err := model.NewAPI(fmt.Sprintf("api%07d", a), "bench", model.ProtocolHTTP, []*model.Stage{{Name: "prod", Deployment: d}})
-		if err != nil {
-			b.Fatal(err)
-		}
-		apis = append(apis, api)
+	apis := make([]*model.API, 0, n/benchRoutesPerAPI)
+	for a := range n / benchRoutesPerAPI {
+		apis = append(apis, benchAPI(b, a, 200))
 	}
 	cfg, err := model.NewConfig(1, apis)
 	if err != nil {
 		b.Fatal(err)
 	}
 	return cfg
+}
+
+// benchRoutesPerAPI is the size of every API of benchConfig.
+const benchRoutesPerAPI = 100
+
+// benchAPI returns the a-th API of benchConfig, whose mocks answer with
+// mockStatus.
+func benchAPI(b *testing.B, a, mockStatus int) *model.API {
+	b.Helper()
+	var routes []*model.Route
+	var ints []*model.Integration
+	for r := range benchRoutesPerAPI {
+		path, uri := benchRoute(a, r)
+		p, err := model.ParsePathTemplate(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		in := &model.Integration{ID: fmt.Sprintf("i%03d", r)}
+		if r%10 == 9 {
+			in.Mock = &model.Mock{StatusCode: mockStatus, Body: `{"ok":true}`}
+		} else {
+			in.HTTPProxy = &model.HTTPProxy{URI: uri, Timeout: model.DefaultTimeout}
+		}
+		ints = append(ints, in)
+		routes = append(routes, &model.Route{ID: fmt.Sprintf("r%03d", r), Method: model.Methods()[r%len(model.Methods())], Path: p, Integration: in})
+	}
+	d, err := model.NewDeployment("d1", routes, ints)
+	if err != nil {
+		b.Fatal(err)
+	}
+	api, err := model.NewAPI(fmt.Sprintf("api%07d", a), "bench", model.ProtocolHTTP, []*model.Stage{{Name: "prod", Deployment: d}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	return api
 }
 
 func benchRoute(api, r int) (path, uri string) {

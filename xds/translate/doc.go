@@ -1,5 +1,6 @@
 // Package translate turns a *model.Config into the Envoy resources that serve
-// it: one HTTP listener, one route configuration and a cluster per backend.
+// it: one HTTP listener, a route configuration and a routing scope per API,
+// and a cluster per backend.
 //
 // Translation is pure: the same Config and Options always give the same
 // resources, byte for byte, and nothing is read from the environment. Requests
@@ -9,6 +10,13 @@
 // segment. Within a stage, routes are ordered the way API Gateway picks them
 // (see precedence.go), and a request no route matches gets the API's own
 // not-found answer.
+//
+// Each API has a route configuration of its own, which the listener picks
+// by scoped RDS from the first label of the Host, so that a change to one
+// API changes one resource and delta xDS sends only that one (see
+// scoped.go). Path-style access cannot be scoped by Host: with
+// Options.PathStyle every API shares one route configuration instead,
+// which is re-sent whole on every change.
 //
 // A stage that cannot be translated (an unknown stage variable, a backend URI
 // Envoy cannot express) is left out and reported as a Problem; it answers as

@@ -15,6 +15,7 @@ import (
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	listenerv3 "github.com/envoyproxy/go-control-plane/envoy/config/listener/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
@@ -29,10 +30,10 @@ import (
 
 // TestEnvoyAcceptsGoldenOutputs loads every golden output into the real
 // Envoy (--mode validate): the listeners and clusters of a case as static
-// resources, its route configuration inlined into the connection manager
-// in place of RDS. Envoy builds every listener, route, template matcher and
-// TLS context as it would from xDS, so an output it would reject over xDS
-// fails here.
+// resources, its route configurations inlined into the connection manager
+// in place of RDS, or into its scopes in place of scoped RDS. Envoy builds
+// every listener, scope, route, template matcher and TLS context as it
+// would from xDS, so an output it would reject over xDS fails here.
 func TestEnvoyAcceptsGoldenOutputs(t *testing.T) {
 	bin := testenvoy.Binary(t)
 	listenerFiles, err := filepath.Glob(filepath.Join("testdata", "out", "*.listeners.yaml"))
@@ -54,19 +55,21 @@ func TestEnvoyAcceptsGoldenOutputs(t *testing.T) {
 // goldenBootstrap reads the golden outputs of one case (prefix is the path
 // without ".<kind>.yaml") into a static bootstrap.
 func goldenBootstrap(prefix string) (*bootstrapv3.Bootstrap, error) {
-	listeners, err := readGolden(prefix+".listeners.yaml", func() *listenerv3.Listener { return &listenerv3.Listener{} })
-	if err != nil {
+	var res Resources
+	var err error
+	if res.Listeners, err = readGolden(prefix+".listeners.yaml", func() *listenerv3.Listener { return &listenerv3.Listener{} }); err != nil {
 		return nil, err
 	}
-	routes, err := readGolden(prefix+".routes.yaml", func() *routev3.RouteConfiguration { return &routev3.RouteConfiguration{} })
-	if err != nil {
+	if res.Routes, err = readGolden(prefix+".routes.yaml", func() *routev3.RouteConfiguration { return &routev3.RouteConfiguration{} }); err != nil {
 		return nil, err
 	}
-	clusters, err := readGolden(prefix+".clusters.yaml", func() *clusterv3.Cluster { return &clusterv3.Cluster{} })
-	if err != nil {
+	if res.ScopedRoutes, err = readGolden(prefix+".scoped_routes.yaml", func() *routev3.ScopedRouteConfiguration { return &routev3.ScopedRouteConfiguration{} }); err != nil {
 		return nil, err
 	}
-	return staticBootstrap(listeners, routes, clusters)
+	if res.Clusters, err = readGolden(prefix+".clusters.yaml", func() *clusterv3.Cluster { return &clusterv3.Cluster{} }); err != nil {
+		return nil, err
+	}
+	return staticBootstrap(&res)
 }
 
 // readGolden parses a golden YAML list of protos; a missing file is an
@@ -97,49 +100,85 @@ func readGolden[T proto.Message](path string, newT func() T) ([]T, error) {
 	return out, nil
 }
 
-// staticBootstrap returns a bootstrap that serves listeners and clusters
-// statically, with each connection manager's RDS route configuration
-// inlined.
-func staticBootstrap(listeners []*listenerv3.Listener, routes []*routev3.RouteConfiguration, clusters []*clusterv3.Cluster) (*bootstrapv3.Bootstrap, error) {
-	byName := make(map[string]*routev3.RouteConfiguration, len(routes))
-	for _, rc := range routes {
-		byName[rc.GetName()] = rc
+// staticBootstrap returns a bootstrap that serves the listeners and
+// clusters of res statically, with what each connection manager would
+// fetch over RDS or scoped RDS inlined. The listeners are modified.
+func staticBootstrap(res *Resources) (*bootstrapv3.Bootstrap, error) {
+	routes := make(map[string]*routev3.RouteConfiguration, len(res.Routes))
+	for _, rc := range res.Routes {
+		routes[rc.GetName()] = rc
 	}
-	for _, l := range listeners {
+	for _, l := range res.Listeners {
 		for _, chain := range l.GetFilterChains() {
 			for _, f := range chain.GetFilters() {
 				if f.GetName() != envoy.FilterHTTPConnectionManager {
 					continue
 				}
-				if err := inlineRoutes(f, byName); err != nil {
+				if err := inlineRoutes(f, routes, res.ScopedRoutes); err != nil {
 					return nil, fmt.Errorf("listener %s: %w", l.GetName(), err)
 				}
 			}
 		}
 	}
-	return &bootstrapv3.Bootstrap{StaticResources: &bootstrapv3.Bootstrap_StaticResources{
-		Listeners: listeners,
-		Clusters:  clusters,
-	}}, nil
+	return &bootstrapv3.Bootstrap{
+		// Subscriptions need a node, as a scoped RDS one left in place does.
+		Node: &corev3.Node{Id: "golden", Cluster: "golden"},
+		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
+			Listeners: res.Listeners,
+			Clusters:  res.Clusters,
+		},
+	}, nil
 }
 
-func inlineRoutes(f *listenerv3.Filter, byName map[string]*routev3.RouteConfiguration) error {
+// inlineRoutes replaces a connection manager's RDS route configuration, or
+// its scoped RDS scopes, with the resources themselves.
+func inlineRoutes(f *listenerv3.Filter, routes map[string]*routev3.RouteConfiguration, scopes []*routev3.ScopedRouteConfiguration) error {
 	hcm := &hcmv3.HttpConnectionManager{}
 	if err := f.GetTypedConfig().UnmarshalTo(hcm); err != nil {
 		return err
 	}
-	name := hcm.GetRds().GetRouteConfigName()
-	rc, ok := byName[name]
-	if !ok {
-		return fmt.Errorf("route configuration %q is not in the outputs", name)
+	switch {
+	case hcm.GetRds() != nil:
+		rc, ok := routes[hcm.GetRds().GetRouteConfigName()]
+		if !ok {
+			return fmt.Errorf("route configuration %q is not in the outputs", hcm.GetRds().GetRouteConfigName())
+		}
+		hcm.RouteSpecifier = &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: rc}
+	case hcm.GetScopedRoutes().GetScopedRds() != nil && len(scopes) == 0:
+		// A static scope list must not be empty; Envoy checks the scoped
+		// RDS subscription as served instead.
+		return nil
+	case hcm.GetScopedRoutes().GetScopedRds() != nil:
+		list, err := inlineScopes(scopes, routes)
+		if err != nil {
+			return err
+		}
+		hcm.GetScopedRoutes().ConfigSpecifier = &hcmv3.ScopedRoutes_ScopedRouteConfigurationsList{ScopedRouteConfigurationsList: list}
+	default:
+		return errors.New("the connection manager uses neither RDS nor scoped RDS")
 	}
-	hcm.RouteSpecifier = &hcmv3.HttpConnectionManager_RouteConfig{RouteConfig: rc}
 	a, err := anypb.New(hcm)
 	if err != nil {
 		return err
 	}
 	f.ConfigType = &listenerv3.Filter_TypedConfig{TypedConfig: a}
 	return nil
+}
+
+// inlineScopes returns scopes with the route configuration each names
+// inlined in place of the name, as Envoy takes them statically.
+func inlineScopes(scopes []*routev3.ScopedRouteConfiguration, routes map[string]*routev3.RouteConfiguration) (*hcmv3.ScopedRouteConfigurationsList, error) {
+	list := &hcmv3.ScopedRouteConfigurationsList{}
+	for _, s := range scopes {
+		rc, ok := routes[s.GetRouteConfigurationName()]
+		if !ok {
+			return nil, fmt.Errorf("scope %s: route configuration %q is not in the outputs", s.GetName(), s.GetRouteConfigurationName())
+		}
+		inlined := proto.CloneOf(s)
+		inlined.RouteConfigurationName, inlined.RouteConfiguration = "", rc
+		list.ScopedRouteConfigurations = append(list.ScopedRouteConfigurations, inlined)
+	}
+	return list, nil
 }
 
 // runEnvoyValidate runs `envoy --mode validate` on b and fails the test

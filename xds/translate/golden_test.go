@@ -119,10 +119,11 @@ func checkStale(t *testing.T, produced map[string]bool) {
 func goldenOutputs(res *Resources) (map[string][]byte, error) {
 	out := make(map[string][]byte)
 	for kind, list := range map[string][]proto.Message{
-		"listeners": asMessages(res.Listeners),
-		"routes":    asMessages(res.Routes),
-		"clusters":  asMessages(res.Clusters),
-		"endpoints": asMessages(res.Endpoints),
+		"listeners":     asMessages(res.Listeners),
+		"routes":        asMessages(res.Routes),
+		"scoped_routes": asMessages(res.ScopedRoutes),
+		"clusters":      asMessages(res.Clusters),
+		"endpoints":     asMessages(res.Endpoints),
 	} {
 		if len(list) == 0 {
 			continue

@@ -48,13 +48,15 @@ func httpListener(s settings) (*listenerv3.Listener, error) {
 //     X-Forwarded-For for the backend;
 //   - a fresh x-request-id on every external request;
 //   - the backend's Server header passed through, as API Gateway does;
-//   - routes from RDS over the ADS stream.
+//   - routes over the ADS stream: one route configuration per API, chosen
+//     by the Host through scoped RDS (see scoped.go), or, path-style, the
+//     one route configuration of the whole gateway through RDS.
 func connectionManager(s settings) (*hcmv3.HttpConnectionManager, error) {
 	filters, err := httpFilters()
 	if err != nil {
 		return nil, err
 	}
-	return &hcmv3.HttpConnectionManager{
+	hcm := &hcmv3.HttpConnectionManager{
 		StatPrefix:                   envoy.HTTPListenerName,
 		CodecType:                    hcmv3.HttpConnectionManager_AUTO,
 		NormalizePath:                wrapperspb.Bool(true),
@@ -64,13 +66,25 @@ func connectionManager(s settings) (*hcmv3.HttpConnectionManager, error) {
 		XffNumTrustedHops:            s.XFFTrustedHops,
 		GenerateRequestId:            wrapperspb.Bool(true),
 		ServerHeaderTransformation:   hcmv3.HttpConnectionManager_PASS_THROUGH,
-		RouteSpecifier: &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
+		RouteSpecifier:               scopedRoutes(),
+		HttpFilters:                  filters,
+	}
+	if s.PathStyle {
+		// A path-style request names its API in the path, which no scope
+		// key can be built from: every API shares one route configuration.
+		hcm.RouteSpecifier = &hcmv3.HttpConnectionManager_Rds{Rds: &hcmv3.Rds{
 			RouteConfigName: envoy.HTTPRouteConfigName,
-			ConfigSource: &corev3.ConfigSource{
-				ResourceApiVersion:    corev3.ApiVersion_V3,
-				ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
-			},
-		}},
-		HttpFilters: filters,
-	}, nil
+			ConfigSource:    adsSource(),
+		}}
+	}
+	return hcm, nil
+}
+
+// adsSource says a resource comes over the ADS stream Envoy's bootstrap
+// configures.
+func adsSource() *corev3.ConfigSource {
+	return &corev3.ConfigSource{
+		ResourceApiVersion:    corev3.ApiVersion_V3,
+		ConfigSourceSpecifier: &corev3.ConfigSource_Ads{Ads: &corev3.AggregatedConfigSource{}},
+	}
 }

@@ -14,8 +14,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
+	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
 	"google.golang.org/protobuf/encoding/protojson"
+
+	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
 )
 
 // echo is what the test backend answers: the request as it arrived.
@@ -155,10 +157,18 @@ func startGateway(t *testing.T, bin, backend string) string {
 	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("Translate: %v %v", err, res.Problems)
 	}
-	b, err := staticBootstrap(res.Listeners, res.Routes, res.Clusters)
+	b, err := staticBootstrap(&res)
 	if err != nil {
 		t.Fatal(err)
 	}
+	runEnvoy(t, bin, b)
+	waitForGateway(t, opts.GatewayAddr)
+	return opts.GatewayAddr
+}
+
+// runEnvoy runs Envoy on bootstrap b until the test ends.
+func runEnvoy(t *testing.T, bin string, b *bootstrapv3.Bootstrap) {
+	t.Helper()
 	j, err := protojson.Marshal(b)
 	if err != nil {
 		t.Fatal(err)
@@ -178,8 +188,6 @@ func startGateway(t *testing.T, bin, backend string) string {
 		cancel()
 		_ = cmd.Wait()
 	})
-	waitForGateway(t, opts.GatewayAddr)
-	return opts.GatewayAddr
 }
 
 // freeLoopbackAddr returns a loopback address no one listens on now.

@@ -17,6 +17,18 @@ func apiDomain(apiID, baseDomain string) string { return apiID + "." + baseDomai
 // virtualHostName names the virtual host of one API.
 func virtualHostName(apiID string) string { return "api_" + apiID }
 
+// apiRouteConfigName names the route configuration of one API in the
+// host-style layout, and the routing scope that selects it.
+func apiRouteConfigName(apiID string) string { return "api_" + apiID }
+
+// apiDomains are the Host values of one API's virtual host: its domain
+// with and without a port, so that it matches whatever port the gateway
+// listens on.
+func apiDomains(apiID, baseDomain string) []string {
+	d := apiDomain(apiID, baseDomain)
+	return []string{d, d + ":*"}
+}
+
 // routeName names an Envoy route after what it serves, for stats, access
 // logs and config dumps.
 func routeName(apiID, stage, routeID string) string { return apiID + "/" + stage + "/" + routeID }

@@ -21,26 +21,21 @@ import (
 // unless the route configuration raises it.
 const defaultMaxDirectResponseBody = 4096
 
-// routeConfiguration returns the one route configuration: a virtual host
-// per API, then the default one. Hosts are matched without their port, so
-// that {apiId}.{baseDomain} matches whatever port the gateway listens on.
-func routeConfiguration(vhosts []*routev3.VirtualHost, maxBody int) *routev3.RouteConfiguration {
-	rc := &routev3.RouteConfiguration{
-		Name:                     envoy.HTTPRouteConfigName,
-		VirtualHosts:             vhosts,
-		IgnorePortInHostMatching: true,
-	}
+// routeConfiguration returns a route configuration of the given virtual
+// hosts, allowing direct response bodies of up to maxBody bytes.
+func routeConfiguration(name string, vhosts []*routev3.VirtualHost, maxBody int) *routev3.RouteConfiguration {
+	rc := &routev3.RouteConfiguration{Name: name, VirtualHosts: vhosts}
 	if maxBody > defaultMaxDirectResponseBody {
 		rc.MaxDirectResponseBodySizeBytes = wrapperspb.UInt32(uint32(maxBody))
 	}
 	return rc
 }
 
-// apiVirtualHost serves one API on its own host.
+// apiVirtualHost serves one API on its own host, on any port.
 func apiVirtualHost(apiID, baseDomain string, routes []*routev3.Route) *routev3.VirtualHost {
 	return &routev3.VirtualHost{
 		Name:    virtualHostName(apiID),
-		Domains: []string{apiDomain(apiID, baseDomain)},
+		Domains: apiDomains(apiID, baseDomain),
 		Routes:  routes,
 	}
 }

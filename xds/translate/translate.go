@@ -16,6 +16,7 @@ import (
 	"github.com/envoyproxy/go-control-plane/pkg/cache/types"
 	"github.com/envoyproxy/go-control-plane/pkg/resource/v3"
 
+	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/model"
 )
 
@@ -53,7 +54,11 @@ type Options struct {
 	// API; empty means DefaultBaseDomain.
 	BaseDomain string
 	// PathStyle also serves every API as /{apiId}/{stage}/... on any host,
-	// for local use where no wildcard DNS points at the gateway.
+	// for local use where no wildcard DNS points at the gateway. It puts
+	// every API into one route configuration, so every change re-sends all
+	// routes to every Envoy; without it, each API has a route configuration
+	// of its own, chosen by the Host through scoped RDS, and a change sends
+	// only the changed API's (over delta xDS).
 	PathStyle bool
 	// XFFTrustedHops is how many proxies in front of Envoy append to
 	// X-Forwarded-For; the client address is taken that many hops from the
@@ -127,8 +132,13 @@ func (p Problem) Unwrap() error { return p.Err }
 // Resources from the same Translator and must not be modified.
 type Resources struct {
 	Listeners []*listenerv3.Listener
-	Routes    []*routev3.RouteConfiguration
-	Clusters  []*clusterv3.Cluster
+	// Routes are one route configuration per API, or, path-style, the one
+	// route configuration of the whole gateway.
+	Routes []*routev3.RouteConfiguration
+	// ScopedRoutes map each API's id, the first label of its Host, to its
+	// route configuration; none path-style.
+	ScopedRoutes []*routev3.ScopedRouteConfiguration
+	Clusters     []*clusterv3.Cluster
 	// Endpoints are the EDS assignments; backends are resolved by Envoy
 	// itself (STRICT_DNS or STATIC clusters), so there are none today.
 	Endpoints []*endpointv3.ClusterLoadAssignment
@@ -139,10 +149,11 @@ type Resources struct {
 // go-control-plane's cache.NewSnapshot takes.
 func (r *Resources) ByType() map[resource.Type][]types.Resource {
 	return map[resource.Type][]types.Resource{
-		resource.ListenerType: asResources(r.Listeners),
-		resource.RouteType:    asResources(r.Routes),
-		resource.ClusterType:  asResources(r.Clusters),
-		resource.EndpointType: asResources(r.Endpoints),
+		resource.ListenerType:    asResources(r.Listeners),
+		resource.RouteType:       asResources(r.Routes),
+		resource.ScopedRouteType: asResources(r.ScopedRoutes),
+		resource.ClusterType:     asResources(r.Clusters),
+		resource.EndpointType:    asResources(r.Endpoints),
 	}
 }
 
@@ -212,23 +223,21 @@ func (t *Translator) Translate(cfg *model.Config) (Resources, error) {
 	return t.assemble(cfg, units), nil
 }
 
-// assemble joins the per-API units into one snapshot's resources.
+// assemble joins the per-API units into one snapshot's resources. The
+// protos of each unit are used as they are, so that an unchanged API's
+// resources stay the same objects from one snapshot to the next.
 func (t *Translator) assemble(cfg *model.Config, units map[*model.API]*apiUnit) Resources {
 	res := Resources{Listeners: []*listenerv3.Listener{t.listener}}
-	vhosts := make([]*routev3.VirtualHost, 0, len(cfg.APIs)+1)
-	var pathRoutes []*routev3.Route
+	var served []*apiUnit
 	var clusters []*clusterv3.Cluster
 	seen := make(map[string]bool)
-	maxBody := 0
 	for _, api := range cfg.APIs { // sorted by ID
 		u := units[api]
 		res.Problems = append(res.Problems, u.problems...)
 		if u.vhost == nil {
 			continue
 		}
-		vhosts = append(vhosts, u.vhost)
-		pathRoutes = append(pathRoutes, u.pathRoutes...)
-		maxBody = max(maxBody, u.maxBody)
+		served = append(served, u)
 		for _, c := range u.clusters {
 			if !seen[c.GetName()] {
 				seen[c.GetName()] = true
@@ -236,8 +245,31 @@ func (t *Translator) assemble(cfg *model.Config, units map[*model.API]*apiUnit) 
 			}
 		}
 	}
-	vhosts = append(vhosts, defaultVirtualHost(pathRoutes))
-	res.Routes = []*routev3.RouteConfiguration{routeConfiguration(vhosts, maxBody)}
 	res.Clusters = sortedClusters(clusters)
+	if t.settings.PathStyle {
+		res.Routes = []*routev3.RouteConfiguration{gatewayRouteConfiguration(served)}
+		return res
+	}
+	// Sorted by name: "api_" + the id, and the APIs are sorted by id.
+	for _, u := range served {
+		res.Routes = append(res.Routes, u.routes)
+		res.ScopedRoutes = append(res.ScopedRoutes, u.scope)
+	}
 	return res
+}
+
+// gatewayRouteConfiguration returns the one route configuration of the
+// path-style layout: a virtual host per API, then the default virtual host
+// with every API's path-style routes.
+func gatewayRouteConfiguration(units []*apiUnit) *routev3.RouteConfiguration {
+	vhosts := make([]*routev3.VirtualHost, 0, len(units)+1)
+	var pathRoutes []*routev3.Route
+	maxBody := 0
+	for _, u := range units {
+		vhosts = append(vhosts, u.vhost)
+		pathRoutes = append(pathRoutes, u.pathRoutes...)
+		maxBody = max(maxBody, u.maxBody)
+	}
+	vhosts = append(vhosts, defaultVirtualHost(pathRoutes))
+	return routeConfiguration(envoy.HTTPRouteConfigName, vhosts, maxBody)
 }

@@ -61,39 +61,46 @@ func TestTranslateNilConfig(t *testing.T) {
 	}
 }
 
-// TestTranslatorReusesUnchangedAPIs checks the cache: an API whose pointer
-// is unchanged keeps its translated virtual host (the same proto), a new
-// pointer is translated again, APIs that left the Config leave the cache,
-// and the result always equals an uncached translation.
+// layouts are the two ways APIs are laid out in route configurations.
+var layouts = map[string]Options{"host-style": {}, "path-style": {PathStyle: true}}
+
+// TestTranslatorReusesUnchangedAPIs checks the cache in both layouts: an
+// API whose pointer is unchanged keeps its translated virtual host (the
+// same proto), a new pointer is translated again, APIs that left the Config
+// leave the cache, and the result always equals an uncached translation.
 func TestTranslatorReusesUnchangedAPIs(t *testing.T) {
-	tr, err := NewTranslator(Options{PathStyle: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, b := cacheAPI(t, "aaaa", "/a"), cacheAPI(t, "bbbb", "/b")
-	first := mustTranslate(t, tr, 1, a, b)
+	for name, opts := range layouts {
+		t.Run(name, func(t *testing.T) {
+			tr, err := NewTranslator(opts)
+			if err != nil {
+				t.Fatal(err)
+			}
+			a, b := cacheAPI(t, "aaaa", "/a"), cacheAPI(t, "bbbb", "/b")
+			first := mustTranslate(t, tr, 1, a, b)
 
-	b2, c := cacheAPI(t, "bbbb", "/b2"), cacheAPI(t, "cccc", "/c")
-	second := mustTranslate(t, tr, 2, a, b2, c)
-	if vhost(first, "aaaa") != vhost(second, "aaaa") {
-		t.Error("unchanged API aaaa was translated again")
-	}
-	if vhost(first, "bbbb") == vhost(second, "bbbb") {
-		t.Error("changed API bbbb was not translated again")
-	}
-	if !strings.Contains(vhost(second, "bbbb").String(), "/b2") {
-		t.Error("API bbbb's virtual host is not the new one's")
-	}
-	assertEqualResources(t, second, a, b2, c)
+			b2, c := cacheAPI(t, "bbbb", "/b2"), cacheAPI(t, "cccc", "/c")
+			second := mustTranslate(t, tr, 2, a, b2, c)
+			if vhost(first, "aaaa") != vhost(second, "aaaa") {
+				t.Error("unchanged API aaaa was translated again")
+			}
+			if vhost(first, "bbbb") == vhost(second, "bbbb") {
+				t.Error("changed API bbbb was not translated again")
+			}
+			if !strings.Contains(vhost(second, "bbbb").String(), "/b2") {
+				t.Error("API bbbb's virtual host is not the new one's")
+			}
+			assertEqualResources(t, second, opts, a, b2, c)
 
-	third := mustTranslate(t, tr, 3, c)
-	if len(tr.cache) != 1 || tr.cache[c] == nil {
-		t.Errorf("cache holds %d APIs after a Config with one", len(tr.cache))
-	}
-	assertEqualResources(t, third, c)
-	again := mustTranslate(t, tr, 4, a, c)
-	if vhost(again, "aaaa") == vhost(first, "aaaa") {
-		t.Error("API aaaa came back from the cache after it had left the Config")
+			third := mustTranslate(t, tr, 3, c)
+			if len(tr.cache) != 1 || tr.cache[c] == nil {
+				t.Errorf("cache holds %d APIs after a Config with one", len(tr.cache))
+			}
+			assertEqualResources(t, third, opts, c)
+			again := mustTranslate(t, tr, 4, a, c)
+			if vhost(again, "aaaa") == vhost(first, "aaaa") {
+				t.Error("API aaaa came back from the cache after it had left the Config")
+			}
+		})
 	}
 }
 
@@ -128,22 +135,27 @@ func mustTranslate(t *testing.T, tr *Translator, rev int64, apis ...*model.API) 
 	return res
 }
 
+// vhost returns an API's virtual host, from whichever route configuration
+// holds it.
 func vhost(res Resources, apiID string) *routev3.VirtualHost {
-	for _, vh := range res.Routes[0].GetVirtualHosts() {
-		if vh.GetName() == virtualHostName(apiID) {
-			return vh
+	for _, rc := range res.Routes {
+		for _, vh := range rc.GetVirtualHosts() {
+			if vh.GetName() == virtualHostName(apiID) {
+				return vh
+			}
 		}
 	}
 	return nil
 }
 
-func assertEqualResources(t *testing.T, got Resources, apis ...*model.API) {
+// assertEqualResources checks got against an uncached translation of apis.
+func assertEqualResources(t *testing.T, got Resources, opts Options, apis ...*model.API) {
 	t.Helper()
 	cfg, err := model.NewConfig(1, apis)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want, err := Translate(cfg, Options{PathStyle: true})
+	want, err := Translate(cfg, opts)
 	if err != nil {
 		t.Fatal(err)
 	}
