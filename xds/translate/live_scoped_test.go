@@ -133,7 +133,7 @@ func startScopedGateway(t *testing.T, bin, fixture string, delta bool) *scopedGa
 			return false
 		}
 		resp.Body.Close()
-		r, _ := do(t, g.addr, "GET", "scopeda01.execute-api.localhost", "/prod/", nil)
+		r, _ := do(t, g.addr, "GET", "scopeda01.execute-api.localhost", "/prod/ready", nil)
 		return r.StatusCode == http.StatusOK
 	})
 	return g

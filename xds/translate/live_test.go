@@ -56,6 +56,7 @@ func TestEnvoyServesTranslation(t *testing.T) {
 		"GET route serves HEAD":            {method: "HEAD", host: "livehttp01.execute-api.localhost", path: "/prod/pets", status: 200, upstream: "HEAD /v1/pets"},
 		"greedy path":                      {method: "GET", host: "livehttp01.execute-api.localhost", path: "/prod/files/a/b/c.txt", status: 200, upstream: "GET /static/a/b/c.txt"},
 		"normalized path":                  {method: "GET", host: "livehttp01.execute-api.localhost", path: "/prod//files/a/../b.txt", status: 200, upstream: "GET /static/b.txt"},
+		"greedy needs a segment":           {method: "GET", host: "livehttp01.execute-api.localhost", path: "/prod/files/", status: 404, body: `{"message":"Not Found"}`},
 		"escaped slash rejected":           {method: "GET", host: "livehttp01.execute-api.localhost", path: "/prod/pets/a%2Fb", status: 400},
 		"path style":                       {method: "GET", host: "127.0.0.1", path: "/livehttp01/prod/pets/9", status: 200, upstream: "GET /v1/pets/9"},
 		"default stage":                    {method: "GET", host: "livehttp01.execute-api.localhost", path: "/health", status: 200, body: "ok", contentType: "text/plain"},

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -11,6 +12,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -48,7 +50,7 @@ func (t *routeTarget) routes(name, prefix string, p model.PathTemplate, method *
 	out := make([]*routev3.Route, len(matches))
 	for i, m := range matches {
 		if method != nil {
-			m.Headers = []*routev3.HeaderMatcher{method}
+			m.Headers = append(m.Headers, method)
 		}
 		r := &routev3.Route{
 			Name:                    name,
@@ -76,7 +78,7 @@ func (t *routeTarget) routes(name, prefix string, p model.PathTemplate, method *
 // a prefix (/prod and /prod/). Paths with parameters become Envoy URI
 // templates in which the parameters the rewrite needs are named variables
 // and the others anonymous globs: {param} is one segment (* or {pN}),
-// {greedy+} the rest of the path (** or {pN=**}).
+// {greedy+} the rest of the path (** or {pN=**}), which must not be empty.
 func pathMatches(prefix string, p model.PathTemplate, captured map[string]string) ([]*routev3.RouteMatch, error) {
 	switch {
 	case len(p.Segments) == 0 && prefix == "":
@@ -110,7 +112,37 @@ func pathMatches(prefix string, p model.PathTemplate, captured map[string]string
 	if err != nil {
 		return nil, err
 	}
+	if p.Greedy() {
+		m.Headers = []*routev3.HeaderMatcher{notEmptyRest(prefix, p)}
+	}
 	return []*routev3.RouteMatch{m}, nil
+}
+
+// notEmptyRest keeps a greedy template from matching an empty rest. Envoy's
+// ** matches zero or more segments, so /prod/files/** also matches
+// /prod/files/, which API Gateway's /files/{proxy+} does not: a greedy
+// parameter is one or more segments. The matcher rejects the path that
+// ends right after the segments before the greedy one, with or without a
+// slash and a query. It is only evaluated once the template matched.
+func notEmptyRest(prefix string, p model.PathTemplate) *routev3.HeaderMatcher {
+	var b strings.Builder
+	b.WriteString("^" + regexp.QuoteMeta(prefix))
+	for _, seg := range p.Segments[:len(p.Segments)-1] {
+		b.WriteByte('/')
+		if seg.Kind == model.SegmentLiteral {
+			b.WriteString(regexp.QuoteMeta(seg.Value))
+		} else {
+			b.WriteString("[^/?]+")
+		}
+	}
+	b.WriteString(`/?(\?.*)?$`)
+	return &routev3.HeaderMatcher{
+		Name: ":path",
+		HeaderMatchSpecifier: &routev3.HeaderMatcher_StringMatch{StringMatch: &matcherv3.StringMatcher{
+			MatchPattern: &matcherv3.StringMatcher_SafeRegex{SafeRegex: &matcherv3.RegexMatcher{Regex: b.String()}},
+		}},
+		InvertMatch: true,
+	}
 }
 
 func hasParams(p model.PathTemplate) bool {
