@@ -5,9 +5,11 @@ import (
 	"fmt"
 	"net"
 	"net/netip"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	endpointv3 "github.com/envoyproxy/go-control-plane/envoy/config/endpoint/v3"
@@ -212,15 +214,44 @@ func (t *Translator) Translate(cfg *model.Config) (Resources, error) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	units := make(map[*model.API]*apiUnit, len(cfg.APIs))
+	var missing []*model.API
 	for _, api := range cfg.APIs {
-		u, ok := t.cache[api]
-		if !ok {
-			u = translateAPI(t.settings, api)
+		if u, ok := t.cache[api]; ok {
+			units[api] = u
+		} else {
+			missing = append(missing, api)
 		}
-		units[api] = u
+	}
+	for i, u := range translateAll(t.settings, missing) {
+		units[missing[i]] = u
 	}
 	t.cache = units // APIs no longer in cfg drop out here.
 	return t.assemble(cfg, units), nil
+}
+
+// translateAll translates apis on every CPU: APIs translate independently,
+// and a cold start (the first Config, or a new Translator) translates them
+// all at once.
+func translateAll(s settings, apis []*model.API) []*apiUnit {
+	out := make([]*apiUnit, len(apis))
+	workers := min(runtime.GOMAXPROCS(0), len(apis))
+	if workers <= 1 {
+		for i, api := range apis {
+			out[i] = translateAPI(s, api)
+		}
+		return out
+	}
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for i := int(next.Add(1)) - 1; i < len(apis); i = int(next.Add(1)) - 1 {
+				out[i] = translateAPI(s, apis[i])
+			}
+		})
+	}
+	wg.Wait()
+	return out
 }
 
 // assemble joins the per-API units into one snapshot's resources. The
