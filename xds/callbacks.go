@@ -138,7 +138,7 @@ func (t *tracker) request(key streamKey, node *corev3.Node, r reply, sotw *disco
 		return // a first request, or one answering an older response
 	}
 	if r.err == nil {
-		t.fleet.ack(st.nodeID, sent.version)
+		t.fleet.ack(st.nodeID, r.typeURL, sent.version)
 		return
 	}
 	if t.fleet.nack(st.nodeID, r.typeURL, sent.version, r.err.GetMessage()) {

@@ -56,7 +56,10 @@ type adsClient struct {
 	cancel context.CancelFunc
 	done   chan struct{}
 
-	mu       sync.Mutex
+	mu sync.Mutex
+	// mute is a type URL whose responses the client applies but never
+	// answers, like an Envoy stuck on them; "" for none.
+	mute     string
 	state    map[string]*typeState // by type URL
 	log      []received
 	routeSub []string // the route configurations subscribed to
@@ -75,6 +78,13 @@ type typeState struct {
 // until the test ends or disconnect is called.
 func dialADS(t testing.TB, addr, nodeID string, delta bool, reject rejectFunc) *adsClient {
 	t.Helper()
+	return dialADSMuted(t, addr, nodeID, delta, reject, "")
+}
+
+// dialADSMuted connects a client that never answers responses of the type
+// mute, as dialADS does.
+func dialADSMuted(t testing.TB, addr, nodeID string, delta bool, reject rejectFunc, mute string) *adsClient {
+	t.Helper()
 	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
 		t.Fatal(err)
@@ -84,6 +94,7 @@ func dialADS(t testing.TB, addr, nodeID string, delta bool, reject rejectFunc) *
 		node:    &corev3.Node{Id: nodeID, Cluster: "test", UserAgentName: "envoy", UserAgentVersionType: &corev3.Node_UserAgentBuildVersion{UserAgentBuildVersion: &corev3.BuildVersion{Version: testEnvoyVersion}}},
 		delta:   delta,
 		reject:  reject,
+		mute:    mute,
 		cancel:  cancel,
 		done:    make(chan struct{}),
 		state:   make(map[string]*typeState),
@@ -167,6 +178,20 @@ func (c *adsClient) received(typeURL string) []received {
 		}
 	}
 	return out
+}
+
+// muteType makes the client stop answering responses of typeURL.
+func (c *adsClient) muteType(typeURL string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.mute = typeURL
+}
+
+// all returns every response received so far, in order.
+func (c *adsClient) all() []received {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return slices.Clone(c.log)
 }
 
 // versions returns the versions of responses.

@@ -63,21 +63,27 @@ func newEnvHoldoff(t testing.TB, holdoff, maxDelay time.Duration, level slog.Lev
 // debounce, log level and translation options.
 func newEnvTranslate(t testing.TB, holdoff, maxDelay time.Duration, level slog.Level, opts translate.Options) *env {
 	t.Helper()
+	return newEnvXDS(t, holdoff, maxDelay, level, xds.Options{Translate: opts})
+}
+
+// newEnvXDS starts the control plane with the given watcher debounce, log
+// level and xDS options; the logger, instance, store and fleet settings
+// are the test's.
+func newEnvXDS(t testing.TB, holdoff, maxDelay time.Duration, level slog.Level, opts xds.Options) *env {
+	t.Helper()
 	etcd := storetest.New(t)
 	st := etcd.Store()
 	logs := newLogCounter(slog.NewTextHandler(t.Output(), &slog.HandlerOptions{Level: level}))
 	log := slog.New(logs)
 	w := watcher.New(st, watcher.Options{Logger: log.With("component", "watcher"), Holdoff: holdoff, MaxDelay: maxDelay})
-	x, err := xds.NewServer(xds.Options{
-		Logger:             log.With("component", "xds"),
-		Translate:          opts,
-		InstanceID:         "test-host/xds",
-		Store:              st,
-		FleetFlushInterval: 10 * time.Millisecond,
-		// A short TTL makes etcd's client renew the lease every second,
-		// and so notice a lost lease within a second.
-		FleetTTL: 3 * time.Second,
-	})
+	opts.Logger = log.With("component", "xds")
+	opts.InstanceID = "test-host/xds"
+	opts.Store = st
+	opts.FleetFlushInterval = 10 * time.Millisecond
+	// A short TTL makes etcd's client renew the lease every second, and
+	// so notice a lost lease within a second.
+	opts.FleetTTL = 3 * time.Second
+	x, err := xds.NewServer(opts)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -180,40 +186,76 @@ func (e *env) setMockStatus(t testing.TB, apiID, integrationID string, status in
 	}
 }
 
+// setProxyURI points an HTTP proxy integration at uri.
+func (e *env) setProxyURI(t testing.TB, apiID, integrationID, uri string) {
+	t.Helper()
+	_, err := e.admin.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
+		Integration: &adminv1.Integration{ApiId: apiID, Id: integrationID,
+			Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{Uri: uri}}},
+		UpdateMask: fieldMask("http_proxy"),
+	})
+	if err != nil {
+		t.Fatalf("UpdateIntegration: %v", err)
+	}
+}
+
 // logCounter counts log records by message, so a test can check that
 // something was logged, and how often, while the text goes to the test log.
+// It also keeps the version of every snapshot served, in order.
 type logCounter struct {
 	slog.Handler
-	mu     *sync.Mutex
-	counts map[string]int
+	*logCounts
+}
+
+type logCounts struct {
+	mu        sync.Mutex
+	counts    map[string]int
+	snapshots []string
 }
 
 func newLogCounter(h slog.Handler) *logCounter {
-	return &logCounter{Handler: h, mu: &sync.Mutex{}, counts: make(map[string]int)}
+	return &logCounter{Handler: h, logCounts: &logCounts{counts: make(map[string]int)}}
 }
 
 // Handle counts r and logs it.
 func (l *logCounter) Handle(ctx context.Context, r slog.Record) error {
 	l.mu.Lock()
 	l.counts[r.Message]++
+	if r.Message == "serving snapshot" {
+		r.Attrs(func(a slog.Attr) bool {
+			if a.Key == "version" {
+				l.snapshots = append(l.snapshots, a.Value.String())
+			}
+			return true
+		})
+	}
 	l.mu.Unlock()
 	return l.Handler.Handle(ctx, r)
 }
 
 // WithAttrs keeps counting into the same counts.
 func (l *logCounter) WithAttrs(as []slog.Attr) slog.Handler {
-	return &logCounter{Handler: l.Handler.WithAttrs(as), mu: l.mu, counts: l.counts}
+	return &logCounter{Handler: l.Handler.WithAttrs(as), logCounts: l.logCounts}
 }
 
 // WithGroup keeps counting into the same counts.
 func (l *logCounter) WithGroup(name string) slog.Handler {
-	return &logCounter{Handler: l.Handler.WithGroup(name), mu: l.mu, counts: l.counts}
+	return &logCounter{Handler: l.Handler.WithGroup(name), logCounts: l.logCounts}
 }
 
-func (l *logCounter) count(msg string) int {
+func (l *logCounts) count(msg string) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	return l.counts[msg]
+}
+
+// served returns the versions of the snapshots served so far, in order.
+// The server logs a snapshot just after setting it, so a client may have
+// it a moment before it is here.
+func (l *logCounts) served() []string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return slices.Clone(l.snapshots)
 }
 
 // The conditions tests wait for, on what a client accepted. Route names
@@ -275,7 +317,9 @@ func hasAPI(apiID string, want bool) func(*adsClient) bool {
 // acceptedCurrent holds when the client accepted the route configuration
 // of the version the server serves. Every change to what is deployed
 // changes the routes, so over delta too, where unchanged types are not
-// sent again, the routes carry the latest version.
+// sent again, the routes carry the latest version; all but the snapshot
+// that drops clusters no route uses any more, a grace after a change that
+// stopped using them (see rollout_test.go).
 func acceptedCurrent(x *xds.Server) func(*adsClient) bool {
 	return func(c *adsClient) bool {
 		v := x.Version()

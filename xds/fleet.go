@@ -27,12 +27,18 @@ type fleet struct {
 	nodes map[string]*fleetNode
 	dirty map[string]struct{}
 	wake  chan struct{}
+	// answered is signalled whenever a node ACKs, NACKs or leaves: the
+	// rollout waits on it for the fleet to take new clusters.
+	answered chan struct{}
 }
 
-// fleetNode is one node and what is needed to log each NACK once.
+// fleetNode is one node and what is needed to log each NACK once and to
+// know which version of each type it runs.
 type fleetNode struct {
 	msg     *adminv1.EnvoyNode
 	streams int
+	// acked is the last version the node accepted of each type URL.
+	acked map[string]string
 	// nacks is the last NACK of each type URL. Envoy NACKs every response
 	// it rejects, so one bad version rejected again (after a reconnect, or
 	// on another stream) is the same NACK.
@@ -48,6 +54,7 @@ func newFleet(instance string, now func() time.Time) *fleet {
 		nodes:    make(map[string]*fleetNode),
 		dirty:    make(map[string]struct{}),
 		wake:     make(chan struct{}, 1),
+		answered: make(chan struct{}, 1),
 	}
 }
 
@@ -65,6 +72,7 @@ func (f *fleet) connect(node *corev3.Node, delta bool) {
 				ControlPlane: f.instance,
 				ConnectTime:  timestamppb.New(f.now()),
 			},
+			acked: make(map[string]string),
 			nacks: make(map[string]nackKey),
 		}
 		f.nodes[node.GetId()] = n
@@ -84,21 +92,24 @@ func (f *fleet) disconnect(nodeID string) {
 	}
 	if n.streams--; n.streams <= 0 {
 		delete(f.nodes, nodeID)
+		f.answer()
 	}
 	f.touch(nodeID)
 }
 
-// ack records that the node accepted version.
-func (f *fleet) ack(nodeID, version string) {
+// ack records that the node accepted version of typeURL.
+func (f *fleet) ack(nodeID, typeURL, version string) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	n := f.nodes[nodeID]
 	if n == nil {
 		return
 	}
+	n.acked[typeURL] = version
 	n.msg.AckedVersion = version
 	n.msg.AckTime = timestamppb.New(f.now())
 	f.touch(nodeID)
+	f.answer()
 }
 
 // nack records that the node rejected version of typeURL, and reports
@@ -117,7 +128,47 @@ func (f *fleet) nack(nodeID, typeURL, version, msg string) bool {
 	n.nacks[typeURL] = key
 	n.msg.LastNack = &adminv1.Nack{Version: version, TypeUrl: typeURL, Error: msg, Time: timestamppb.New(f.now())}
 	f.touch(nodeID)
+	f.answer()
 	return true
+}
+
+// unanswered returns the connected nodes, ordered by id, that have neither
+// accepted nor rejected version of typeURL. A node that rejected it will
+// not accept it by being waited for.
+func (f *fleet) unanswered(typeURL, version string) []string {
+	return f.nodesWhere(func(n *fleetNode) bool {
+		return n.acked[typeURL] != version && n.nacks[typeURL].version != version
+	})
+}
+
+// unaccepted returns the connected nodes, ordered by id, that have not
+// accepted version of every one of types.
+func (f *fleet) unaccepted(version string, types []string) []string {
+	return f.nodesWhere(func(n *fleetNode) bool {
+		return slices.ContainsFunc(types, func(typeURL string) bool { return n.acked[typeURL] != version })
+	})
+}
+
+// nodesWhere returns the ids of the nodes that match, ordered.
+func (f *fleet) nodesWhere(match func(*fleetNode) bool) []string {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	var out []string
+	for id, n := range f.nodes {
+		if match(n) {
+			out = append(out, id)
+		}
+	}
+	slices.Sort(out)
+	return out
+}
+
+// answer wakes whoever waits on f.answered. f.mu must be held.
+func (f *fleet) answer() {
+	select {
+	case f.answered <- struct{}{}:
+	default:
+	}
 }
 
 // touch marks a node dirty and wakes the persister. f.mu must be held.

@@ -8,7 +8,10 @@
 // memory and the work of every change by the size of the fleet. The
 // snapshot version is "<etcd revision>-<content hash>", so a version names
 // both when and what; a new model whose resources hash the same as the
-// served ones sets no new snapshot, and Envoys see no update.
+// served ones sets no new snapshot, and Envoys see no update. Changes roll
+// out make-before-break (see rollout.go): Envoy gets every new cluster, and
+// ACKs it, before the routes that use it, and keeps every old cluster until
+// it runs routes that no longer use it.
 //
 // What each Envoy accepted and rejected is tracked per node (see
 // callbacks.go). A rejected (NACKed) version is logged once, recorded in
@@ -72,6 +75,14 @@ type Options struct {
 	// FleetTTL is the lease TTL of the fleet records; zero means
 	// store.DefaultFleetTTL.
 	FleetTTL time.Duration
+	// ClusterAckTimeout bounds how long a change that adds clusters waits
+	// for every Envoy to ACK them before publishing its routes; zero means
+	// DefaultClusterAckTimeout.
+	ClusterAckTimeout time.Duration
+	// ClusterGrace bounds how long clusters no route uses any more are
+	// kept for Envoys that have not ACKed the routes that replaced them;
+	// zero means DefaultClusterGrace.
+	ClusterGrace time.Duration
 }
 
 // Server is the xDS server. Register it on a gRPC server, then Run it.
@@ -83,6 +94,7 @@ type Server struct {
 	fleet      *fleet
 	persister  *persister
 	statuses   *statusReporter
+	rollout    *rollout
 
 	// streams ends every xDS stream when Run returns; go-control-plane
 	// takes it when the server is made, before Run's ctx exists.
@@ -96,7 +108,6 @@ type Server struct {
 
 	// Only Run's goroutine touches these.
 	last   *model.Config
-	hash   string
 	states map[string]apiState
 }
 
@@ -115,11 +126,13 @@ func NewServer(opts Options) (*Server, error) {
 		fleet:      newFleet(opts.InstanceID, opts.Now),
 		ready:      make(chan struct{}),
 	}
+	s.rollout = newRollout(s, opts.ClusterAckTimeout, opts.ClusterGrace)
 	t := newTracker(opts.Logger, s.fleet, s.cache)
 	s.streams, s.stopStreams = context.WithCancel(context.Background())
 	// Ordered ADS sends every state-of-the-world response through one
-	// channel, so Envoy gets clusters before the listeners and routes that
-	// use them, as the xDS protocol's make-before-break order asks.
+	// channel, clusters before the listeners and routes that use them; the
+	// rollout makes sure Envoy has applied new clusters before it gets
+	// routes to them, over both protocols.
 	s.xds = serverv3.NewServer(s.streams, s.cache, t.callbacks(),
 		sotwv3.WithOrderedADS(), sotwv3.WithLogger(cacheLogger(opts.Logger)))
 	if opts.Store != nil {
@@ -144,6 +157,12 @@ func (o Options) withDefaults() Options {
 	}
 	if o.FleetTTL <= 0 {
 		o.FleetTTL = store.DefaultFleetTTL
+	}
+	if o.ClusterAckTimeout <= 0 {
+		o.ClusterAckTimeout = DefaultClusterAckTimeout
+	}
+	if o.ClusterGrace <= 0 {
+		o.ClusterGrace = DefaultClusterGrace
 	}
 	return o
 }
@@ -184,6 +203,10 @@ func (s *Server) Run(ctx context.Context, configs <-chan *model.Config) error {
 				return nil
 			}
 			s.apply(ctx, cfg)
+		case <-s.fleet.answered:
+			s.rolled(s.rollout.answered(ctx))
+		case <-s.rollout.timer.C:
+			s.rolled(s.rollout.fire(ctx))
 		}
 	}
 }

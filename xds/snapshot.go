@@ -17,7 +17,6 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/archway-gateway/archway/internal/model"
-	"github.com/archway-gateway/archway/xds/translate"
 )
 
 // snapshotKey is the one key every node's snapshot is stored under.
@@ -44,7 +43,8 @@ func resourceTypes() []resource.Type {
 	return []resource.Type{resource.ClusterType, resource.EndpointType, resource.ListenerType, resource.RouteType, resource.ScopedRouteType}
 }
 
-// apply translates cfg and serves the result. An unchanged model is not
+// apply translates cfg and hands the result to the rollout, which serves
+// it make-before-break (see rollout.go). An unchanged model is not
 // translated at all, and unchanged resources set no new snapshot; on error
 // the last good snapshot stays.
 func (s *Server) apply(ctx context.Context, cfg *model.Config) {
@@ -57,10 +57,22 @@ func (s *Server) apply(ctx context.Context, cfg *model.Config) {
 		return
 	}
 	s.last = cfg
-	if err := s.publish(ctx, cfg.Revision, &res); err != nil {
-		s.log.Error("snapshot not set; still serving the last one", "revision", cfg.Revision, "err", err)
-	}
+	s.rolled(s.rollout.offer(ctx, cfg.Revision, &res))
 	s.report(cfg, res.Problems)
+}
+
+// rolled logs an error of the rollout, which then keeps serving the last
+// snapshot it set.
+func (s *Server) rolled(err error) {
+	if err != nil {
+		s.log.Error("snapshot not set; still serving the last one", "err", err)
+	}
+}
+
+// served records that the snapshot of version is set.
+func (s *Server) served(version string) {
+	s.version.Store(&version)
+	s.readyOnce.Do(func() { close(s.ready) })
 }
 
 // sameAPIs reports whether two Configs hold the same *model.API pointers.
@@ -68,38 +80,6 @@ func (s *Server) apply(ctx context.Context, cfg *model.Config) {
 // pointers mean nothing to translate.
 func sameAPIs(a, b *model.Config) bool {
 	return slices.Equal(a.APIs, b.APIs)
-}
-
-// publish sets a snapshot of res, unless its content is what is served.
-func (s *Server) publish(ctx context.Context, rev int64, res *translate.Resources) error {
-	byType := res.ByType()
-	sum, err := contentHash(byType)
-	if err != nil {
-		return err
-	}
-	if sum == s.hash {
-		s.log.Debug("resources unchanged; keeping the snapshot", "revision", rev, "version", s.Version())
-		return nil
-	}
-	version := snapshotVersion(rev, sum)
-	// Every type is in the snapshot even when empty: a state-of-the-world
-	// Envoy otherwise waits out its initial fetch timeout for that type.
-	snap, err := cachev3.NewSnapshot(version, byType)
-	if err != nil {
-		return err
-	}
-	if err := snap.Consistent(); err != nil {
-		return fmt.Errorf("snapshot %s is inconsistent: %w", version, err)
-	}
-	if err := s.cache.SetSnapshot(ctx, snapshotKey, snap); err != nil {
-		return fmt.Errorf("set snapshot %s: %w", version, err)
-	}
-	s.hash = sum
-	s.version.Store(&version)
-	s.readyOnce.Do(func() { close(s.ready) })
-	s.log.Info("serving snapshot", "version", version, "listeners", len(res.Listeners),
-		"routes", len(res.Routes), "clusters", len(res.Clusters), "problems", len(res.Problems))
-	return nil
 }
 
 // snapshotVersion is "<revision>-<hash prefix>": the revision says which

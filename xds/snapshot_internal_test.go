@@ -100,7 +100,7 @@ func TestFleetRegistry(t *testing.T) {
 	if !f.nack("n1", resource.ListenerType, "5-a", "bad") {
 		t.Error("a NACK of another type is not new")
 	}
-	f.ack("n1", "4-b")
+	f.ack("n1", resource.ClusterType, "4-b")
 	f.disconnect("n1")
 	put, gone := f.takeDirty()
 	if len(put) != 1 || len(gone) != 0 {

@@ -75,6 +75,9 @@ func (c *adsClient) handleSotw(resp *discoveryv3.DiscoveryResponse, nonces map[s
 		if typ == resource.RouteType {
 			ack.ResourceNames = c.routeSub
 		}
+		if typ == c.mute {
+			return
+		}
 		reqs = append(reqs, ack)
 		if typ != resource.ListenerType && typ != resource.ScopedRouteType || nack != nil {
 			return
@@ -158,6 +161,9 @@ func (c *adsClient) handleDelta(resp *discoveryv3.DeltaDiscoveryResponse) ([]*di
 		c.log = append(c.log, received{typeURL: typ, version: resp.GetSystemVersionInfo(), resources: merged, sent: sent, at: time.Now()})
 		if nack == nil {
 			c.accept(typ, resp.GetSystemVersionInfo(), merged)
+		}
+		if typ == c.mute {
+			return
 		}
 		reqs = append(reqs, &discoveryv3.DeltaDiscoveryRequest{TypeUrl: typ, ResponseNonce: resp.GetNonce(), ErrorDetail: nack})
 		if typ != resource.ListenerType && typ != resource.ScopedRouteType || nack != nil {
