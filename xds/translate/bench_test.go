@@ -9,43 +9,55 @@ import (
 )
 
 // BenchmarkTranslate measures a full translation of Configs of 1,000 to
-// 100,000 routes (APIs of 100 routes each, path-style on, so every route is
-// emitted twice), and a translation by a warm Translator after one API
-// changed, the common case while the gateway runs.
+// 100,000 routes (APIs of 100 routes each), host-style as in production and
+// path-style as with --dev (where every route is emitted twice), and a
+// translation by a warm Translator after one API changed, the common case
+// while the gateway runs.
 func BenchmarkTranslate(b *testing.B) {
-	opts := Options{PathStyle: true}
+	modes := []struct {
+		name string
+		opts Options
+	}{{"host-style", Options{}}, {"path-style", Options{PathStyle: true}}}
 	for _, n := range []int{1000, 10000, 100000} {
 		cfg := benchConfig(b, n)
-		b.Run(fmt.Sprintf("routes=%d", n), func(b *testing.B) {
-			b.ReportAllocs()
-			for b.Loop() {
-				if _, err := Translate(cfg, opts); err != nil {
-					b.Fatal(err)
+		for _, m := range modes {
+			b.Run(fmt.Sprintf("%s/routes=%d", m.name, n), func(b *testing.B) {
+				b.ReportAllocs()
+				for b.Loop() {
+					if _, err := Translate(cfg, m.opts); err != nil {
+						b.Fatal(err)
+					}
 				}
-			}
-		})
-		b.Run(fmt.Sprintf("routes=%d/one-api-changed", n), func(b *testing.B) {
-			tr, err := NewTranslator(opts)
-			if err != nil {
-				b.Fatal(err)
-			}
-			if _, err := tr.Translate(cfg); err != nil {
-				b.Fatal(err)
-			}
-			b.ReportAllocs()
-			for b.Loop() {
-				apis := slices.Clone(cfg.APIs)
-				changed := *apis[0]
-				apis[0] = &changed // a new pointer: translated again
-				next, err := model.NewConfig(cfg.Revision+1, apis)
-				if err != nil {
-					b.Fatal(err)
-				}
-				if _, err := tr.Translate(next); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
+			})
+			b.Run(fmt.Sprintf("%s/routes=%d/one-api-changed", m.name, n), func(b *testing.B) {
+				benchOneChanged(b, cfg, m.opts)
+			})
+		}
+	}
+}
+
+// benchOneChanged translates cfg with one API replaced by a new pointer,
+// which a warm Translator translates again while reusing the others.
+func benchOneChanged(b *testing.B, cfg *model.Config, opts Options) {
+	tr, err := NewTranslator(opts)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := tr.Translate(cfg); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		apis := slices.Clone(cfg.APIs)
+		changed := *apis[0]
+		apis[0] = &changed // a new pointer: translated again
+		next, err := model.NewConfig(cfg.Revision+1, apis)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if _, err := tr.Translate(next); err != nil {
+			b.Fatal(err)
+		}
 	}
 }
 
