@@ -56,7 +56,8 @@ proto: proto-tools
 	$(TOOLS_BIN)/buf generate
 
 lint: proto-tools
-	gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$') | tee /dev/stderr | (! read)
+	@out=$$(gofmt -l $$(git ls-files '*.go' | grep -v '\.pb\.go$$')); \
+		if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(TOOLS_BIN)/buf lint
 
