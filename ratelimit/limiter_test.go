@@ -1,0 +1,65 @@
+package ratelimit
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+func TestLimiterFailurePolicy(t *testing.T) {
+	now := date(2024, 5, 1, 12, 0, 0)
+	clock := func() time.Time { return now }
+	q := Quota{Limit: 5, Period: Day}
+	b := Bucket{Rate: 1, Burst: 1}
+	tests := map[string]struct {
+		policy      FailurePolicy
+		wantAllowed bool
+		wantErr     bool
+		wantOpen    int64
+	}{
+		"open admits, logs and counts": {FailOpen, true, false, 2},
+		"closed denies with the error": {FailClosed, false, true, 0},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			srv := startRedis(t)
+			var logs bytes.Buffer
+			l := NewLimiter(NewRedisStore(srv.client()), tc.policy, clock, slog.New(slog.NewTextHandler(&logs, nil)))
+			if d, err := l.Consume(t.Context(), "k", q, 1); err != nil || !d.Allowed {
+				t.Fatalf("consume with Redis up: got %+v, %v", d, err)
+			}
+			srv.stop()
+			qd, qerr := l.Consume(t.Context(), "k", q, 1)
+			td, terr := l.Throttle(t.Context(), "k", b)
+			if qd.Allowed != tc.wantAllowed || td.Allowed != tc.wantAllowed {
+				t.Errorf("allowed: quota %v, throttle %v; want %v", qd.Allowed, td.Allowed, tc.wantAllowed)
+			}
+			if (qerr != nil) != tc.wantErr || (terr != nil) != tc.wantErr {
+				t.Errorf("errors: quota %v, throttle %v; want error %v", qerr, terr, tc.wantErr)
+			}
+			if !qd.Reset.Equal(date(2024, 5, 2, 0, 0, 0)) {
+				t.Errorf("reset: got %v, want the period end", qd.Reset)
+			}
+			if got := l.FailedOpen(); got != tc.wantOpen {
+				t.Errorf("FailedOpen: got %d, want %d", got, tc.wantOpen)
+			}
+			if logged := strings.Count(logs.String(), "admitting request"); int64(logged) != tc.wantOpen {
+				t.Errorf("logged %d fail-open lines, want %d:\n%s", logged, tc.wantOpen, logs.String())
+			}
+		})
+	}
+}
+
+func TestLimiterNeverForgivesInvalidLimits(t *testing.T) {
+	l := NewLimiter(NewMemoryStore(), FailOpen, nil, nil)
+	_, err := l.Throttle(t.Context(), "k", Bucket{Rate: -1})
+	if err == nil || errors.Is(err, ErrStoreUnavailable) {
+		t.Errorf("invalid bucket under FailOpen: got %v, want a validation error", err)
+	}
+	if l.FailedOpen() != 0 {
+		t.Errorf("FailedOpen: got %d, want 0", l.FailedOpen())
+	}
+}

@@ -1,0 +1,166 @@
+package ratelimit
+
+import (
+	"context"
+	"hash/maphash"
+	"sync"
+	"time"
+)
+
+// memoryShards spreads keys over independent mutexes.
+const memoryShards = 64
+
+// sweepEvery is how many writes a shard takes between sweeps of expired entries.
+const sweepEvery = 1024
+
+// MemoryStore is a Store for a single Archway process. It starts no
+// goroutines: idle entries are dropped lazily when their shard is written.
+type MemoryStore struct {
+	seed   maphash.Seed
+	shards [memoryShards]memoryShard
+}
+
+type memoryShard struct {
+	mu     sync.Mutex
+	writes int
+	items  map[string]*memoryEntry
+}
+
+// memoryEntry holds either a bucket or a quota counter.
+type memoryEntry struct {
+	bucket  bucketState
+	used    int64
+	expires time.Time
+}
+
+// NewMemoryStore returns an empty in-process store.
+func NewMemoryStore() *MemoryStore {
+	s := &MemoryStore{seed: maphash.MakeSeed()}
+	for i := range s.shards {
+		s.shards[i].items = map[string]*memoryEntry{}
+	}
+	return s
+}
+
+func (s *MemoryStore) shard(key string) *memoryShard {
+	return &s.shards[maphash.String(s.seed, key)%memoryShards]
+}
+
+// entry returns the live entry for key, creating it with init when it is
+// missing or expired at now. The caller holds sh.mu.
+func (sh *memoryShard) entry(key string, now time.Time, init func() *memoryEntry) *memoryEntry {
+	sh.writes++
+	if sh.writes%sweepEvery == 0 {
+		sh.sweep(now)
+	}
+	e, ok := sh.items[key]
+	if !ok || !now.Before(e.expires) {
+		e = init()
+		sh.items[key] = e
+	}
+	return e
+}
+
+func (sh *memoryShard) sweep(now time.Time) {
+	for k, e := range sh.items {
+		if !now.Before(e.expires) {
+			delete(sh.items, k)
+		}
+	}
+}
+
+// Len returns the number of entries held, expired or not; for tests.
+func (s *MemoryStore) Len() int {
+	n := 0
+	for i := range s.shards {
+		s.shards[i].mu.Lock()
+		n += len(s.shards[i].items)
+		s.shards[i].mu.Unlock()
+	}
+	return n
+}
+
+// TakeToken implements Store.
+func (s *MemoryStore) TakeToken(_ context.Context, key string, b Bucket, now time.Time) (Decision, error) {
+	if err := b.Validate(); err != nil {
+		return Decision{}, err
+	}
+	nowUs := now.UnixMicro()
+	sh := s.shard("b:" + key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.entry("b:"+key, now, func() *memoryEntry {
+		return &memoryEntry{bucket: bucketState{tokens: float64(b.Burst), lastUs: nowUs}}
+	})
+	var d Decision
+	e.bucket, d = take(e.bucket, b, nowUs)
+	e.expires = now.Add(idleTTL(b))
+	return d, nil
+}
+
+// Consume implements Store.
+func (s *MemoryStore) Consume(_ context.Context, key string, q Quota, now time.Time, n int64) (QuotaDecision, error) {
+	if err := validateConsume(q, n); err != nil {
+		return QuotaDecision{}, err
+	}
+	w := q.Window(now)
+	k := "q:" + quotaKey(key, w)
+	sh := s.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.entry(k, now, func() *memoryEntry {
+		return &memoryEntry{expires: w.End.Add(quotaTTLMargin)}
+	})
+	if e.used+n > w.Limit {
+		return quotaDecision(false, e.used, w), nil
+	}
+	e.used += n
+	return quotaDecision(true, e.used, w), nil
+}
+
+// Usage implements Store.
+func (s *MemoryStore) Usage(_ context.Context, key string, q Quota, now time.Time) (QuotaDecision, error) {
+	if err := q.Validate(); err != nil {
+		return QuotaDecision{}, err
+	}
+	w := q.Window(now)
+	k := "q:" + quotaKey(key, w)
+	sh := s.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	var used int64
+	if e, ok := sh.items[k]; ok && now.Before(e.expires) {
+		used = e.used
+	}
+	return quotaDecision(true, used, w), nil
+}
+
+// Reset implements Store.
+func (s *MemoryStore) Reset(_ context.Context, key string, q Quota, now time.Time) error {
+	if err := q.Validate(); err != nil {
+		return err
+	}
+	k := "q:" + quotaKey(key, q.Window(now))
+	sh := s.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	delete(sh.items, k)
+	return nil
+}
+
+// Adjust implements Store.
+func (s *MemoryStore) Adjust(_ context.Context, key string, q Quota, now time.Time, delta int64) (QuotaDecision, error) {
+	if err := q.Validate(); err != nil {
+		return QuotaDecision{}, err
+	}
+	w := q.Window(now)
+	k := "q:" + quotaKey(key, w)
+	sh := s.shard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	e := sh.entry(k, now, func() *memoryEntry {
+		return &memoryEntry{expires: w.End.Add(quotaTTLMargin)}
+	})
+	e.used = max(e.used+delta, 0)
+	return quotaDecision(true, e.used, w), nil
+}

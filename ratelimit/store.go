@@ -1,0 +1,33 @@
+package ratelimit
+
+import (
+	"context"
+	"strconv"
+	"time"
+)
+
+// Store keeps limiter state. Every operation is atomic for its key, so many
+// goroutines and, with a shared backend, many Archway processes can enforce
+// one limit. Time comes from the caller (now), never from the store, so
+// clocks are injectable and all processes agree on period boundaries.
+type Store interface {
+	// TakeToken takes one token from the bucket named key.
+	TakeToken(ctx context.Context, key string, b Bucket, now time.Time) (Decision, error)
+	// Consume counts n requests against the quota named key in the period
+	// containing now, if they fit; otherwise it counts nothing.
+	Consume(ctx context.Context, key string, q Quota, now time.Time, n int64) (QuotaDecision, error)
+	// Usage reads the quota named key in the period containing now.
+	Usage(ctx context.Context, key string, q Quota, now time.Time) (QuotaDecision, error)
+	// Reset forgets the usage of key in the period containing now.
+	Reset(ctx context.Context, key string, q Quota, now time.Time) error
+	// Adjust adds delta (negative grants more requests, as AWS's UpdateUsage
+	// extension does) to the usage of key in the period containing now,
+	// without checking the limit. Usage never goes below zero.
+	Adjust(ctx context.Context, key string, q Quota, now time.Time, delta int64) (QuotaDecision, error)
+}
+
+// quotaKey names one period's counter of a quota: counters of different
+// periods never collide, so a new period starts at zero without a reset.
+func quotaKey(key string, w Window) string {
+	return key + ":" + strconv.FormatInt(w.Start.Unix(), 10)
+}
