@@ -20,7 +20,7 @@ const redisPrefix = "archway:rl:"
 //
 // KEYS[1] bucket key; ARGV: rate (tokens/s), burst, now (µs), ttl (ms).
 // Returns {allowed, remaining whole tokens, retry after (µs)}.
-var tokenScript = redis.NewScript(`
+const tokenScriptSource = `
 local rate = tonumber(ARGV[1])
 local burst = tonumber(ARGV[2])
 local now = tonumber(ARGV[3])
@@ -46,13 +46,13 @@ end
 redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 'l', string.format('%d', last))
 redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {allowed, math.floor(tokens), retry}
-`)
+`
 
 // consumeScript counts n requests if they fit under the limit.
 //
 // KEYS[1] period counter; ARGV: n, limit, ttl (ms).
 // Returns {allowed, used}.
-var consumeScript = redis.NewScript(`
+const consumeScriptSource = `
 local n = tonumber(ARGV[1])
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
 if used + n > tonumber(ARGV[2]) then
@@ -61,29 +61,35 @@ end
 used = redis.call('INCRBY', KEYS[1], n)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1, used}
-`)
+`
 
 // adjustScript adds a delta to a period counter, never going below zero.
 //
 // KEYS[1] period counter; ARGV: delta, ttl (ms). Returns the new usage.
-var adjustScript = redis.NewScript(`
+const adjustScriptSource = `
 local used = tonumber(redis.call('GET', KEYS[1]) or '0') + tonumber(ARGV[1])
 if used < 0 then used = 0 end
 redis.call('SET', KEYS[1], used, 'PX', ARGV[2])
 return used
-`)
+`
 
 // RedisStore is a Store shared by every Archway process that uses the same
 // Redis. Each operation is one Lua script (EVALSHA, falling back to EVAL
 // once when Redis has not cached the script), so it is atomic.
 type RedisStore struct {
-	client redis.UniversalClient
+	client                       redis.UniversalClient
+	tokenScript, consume, adjust *redis.Script
 }
 
 // NewRedisStore returns a store on client. The client's own options decide
 // timeouts and retries.
 func NewRedisStore(client redis.UniversalClient) *RedisStore {
-	return &RedisStore{client: client}
+	return &RedisStore{
+		client:      client,
+		tokenScript: redis.NewScript(tokenScriptSource),
+		consume:     redis.NewScript(consumeScriptSource),
+		adjust:      redis.NewScript(adjustScriptSource),
+	}
 }
 
 func unavailable(err error) error {
@@ -96,7 +102,7 @@ func (s *RedisStore) TakeToken(ctx context.Context, key string, b Bucket, now ti
 		return Decision{}, err
 	}
 	ttl := idleTTL(b).Milliseconds()
-	r, err := tokenScript.Run(ctx, s.client, []string{redisPrefix + "b:" + key},
+	r, err := s.tokenScript.Run(ctx, s.client, []string{redisPrefix + "b:" + key},
 		strconv.FormatFloat(b.Rate, 'g', -1, 64), b.Burst, now.UnixMicro(), ttl).Int64Slice()
 	if err != nil {
 		return Decision{}, unavailable(err)
@@ -114,7 +120,7 @@ func (s *RedisStore) Consume(ctx context.Context, key string, q Quota, now time.
 	}
 	w := q.Window(now)
 	ttl := w.End.Add(quotaTTLMargin).Sub(now).Milliseconds()
-	r, err := consumeScript.Run(ctx, s.client, []string{redisPrefix + "q:" + quotaKey(key, w)},
+	r, err := s.consume.Run(ctx, s.client, []string{redisPrefix + "q:" + quotaKey(key, w)},
 		n, w.Limit, ttl).Int64Slice()
 	if err != nil {
 		return QuotaDecision{}, unavailable(err)
@@ -156,7 +162,7 @@ func (s *RedisStore) Adjust(ctx context.Context, key string, q Quota, now time.T
 	}
 	w := q.Window(now)
 	ttl := w.End.Add(quotaTTLMargin).Sub(now).Milliseconds()
-	used, err := adjustScript.Run(ctx, s.client, []string{redisPrefix + "q:" + quotaKey(key, w)}, delta, ttl).Int64()
+	used, err := s.adjust.Run(ctx, s.client, []string{redisPrefix + "q:" + quotaKey(key, w)}, delta, ttl).Int64()
 	if err != nil {
 		return QuotaDecision{}, unavailable(err)
 	}
