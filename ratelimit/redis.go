@@ -13,7 +13,7 @@ import (
 // redisPrefix starts every key Archway writes to Redis.
 const redisPrefix = "archway:rl:"
 
-// tokenScript refills and takes one token atomically. State is a hash
+// tokenScriptSource refills and takes one token atomically. State is a hash
 // {t = tokens, l = last refill in Unix microseconds}; the caller's clock is
 // ARGV[3], so every process and every test decides with the same time. It
 // mirrors take in bucket.go.
@@ -48,7 +48,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {allowed, math.floor(tokens), retry}
 `
 
-// consumeScript counts n requests if they fit under the limit.
+// consumeScriptSource counts n requests if they fit under the limit.
 //
 // KEYS[1] period counter; ARGV: n, limit, ttl (ms).
 // Returns {allowed, used}.
@@ -63,7 +63,7 @@ redis.call('PEXPIRE', KEYS[1], ARGV[3])
 return {1, used}
 `
 
-// adjustScript adds a delta to a period counter, never going below zero.
+// adjustScriptSource adds a delta to a period counter, never going below zero.
 //
 // KEYS[1] period counter; ARGV: delta, ttl (ms). Returns the new usage.
 const adjustScriptSource = `
