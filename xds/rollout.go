@@ -65,6 +65,8 @@ type rollout struct {
 
 	// serving is the snapshot set last; nil before the first.
 	serving *servedSnapshot
+	// hasher hashes each snapshot's content, remembering digests.
+	hasher resourceHasher
 	// live is the translation whose listeners and routes are served.
 	live *change
 	// ready names the served clusters that routes may use: every Envoy
@@ -249,7 +251,7 @@ func (r *rollout) publish(ctx context.Context, c *change, clusters []*clusterv3.
 	res := *c.res
 	res.Clusters, res.Endpoints = clusters, endpoints
 	byType := res.ByType()
-	sum, err := contentHash(byType)
+	sum, err := r.hasher.hash(byType)
 	if err != nil {
 		return err
 	}

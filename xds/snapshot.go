@@ -88,26 +88,43 @@ func snapshotVersion(rev int64, sum string) string {
 	return fmt.Sprintf("%d-%s", rev, sum[:hashLength])
 }
 
-// contentHash returns the hex SHA-256 of every resource, deterministically
-// marshaled, type by type in a fixed order and by name within a type.
-func contentHash(byType map[resource.Type][]types.Resource) (string, error) {
-	h := sha256.New()
+// resourceHasher hashes snapshots' contents. The translator hands on an
+// unchanged API's protos as the same pointers, and they are never modified,
+// so the hasher remembers each resource's digest from the previous call and
+// marshals only what is new: the cost of a change is that of what changed,
+// not of the whole gateway. It is used from one goroutine.
+type resourceHasher struct {
+	prev map[types.Resource][sha256.Size]byte
+}
+
+// hash returns the hex SHA-256 over every resource's digest, type by type
+// in a fixed order and by name within a type, each resource marshaled
+// deterministically.
+func (h *resourceHasher) hash(byType map[resource.Type][]types.Resource) (string, error) {
+	sum := sha256.New()
+	next := make(map[types.Resource][sha256.Size]byte, len(h.prev))
 	opts := proto.MarshalOptions{Deterministic: true}
 	var buf []byte
 	for _, typ := range resourceTypes() {
 		rs := slices.SortedFunc(slices.Values(byType[typ]), func(a, b types.Resource) int {
 			return cmp.Compare(cachev3.GetResourceName(a), cachev3.GetResourceName(b))
 		})
-		writeFramed(h, []byte(typ))
+		writeFramed(sum, []byte(typ))
 		for _, r := range rs {
-			var err error
-			if buf, err = opts.MarshalAppend(buf[:0], r); err != nil {
-				return "", fmt.Errorf("hash %s %q: %w", typ, cachev3.GetResourceName(r), err)
+			d, ok := h.prev[r]
+			if !ok {
+				var err error
+				if buf, err = opts.MarshalAppend(buf[:0], r); err != nil {
+					return "", fmt.Errorf("hash %s %q: %w", typ, cachev3.GetResourceName(r), err)
+				}
+				d = sha256.Sum256(buf)
 			}
-			writeFramed(h, buf)
+			next[r] = d
+			writeFramed(sum, d[:])
 		}
 	}
-	return hex.EncodeToString(h.Sum(nil)), nil
+	h.prev = next
+	return hex.EncodeToString(sum.Sum(nil)), nil
 }
 
 // writeFramed writes b with its length first, so that no two sequences of

@@ -34,7 +34,7 @@ func TestContentHash(t *testing.T) {
 		"one resource fewer":              {map[resource.Type][]types.Resource{resource.ClusterType: {a}}, false},
 		"nothing":                         {nil, false},
 	}
-	want, err := contentHash(base)
+	want, err := new(resourceHasher).hash(base)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -43,12 +43,20 @@ func TestContentHash(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			got, err := contentHash(tc.resources)
+			got, err := new(resourceHasher).hash(tc.resources)
 			if err != nil {
 				t.Fatal(err)
 			}
 			if (got == want) != tc.same {
 				t.Errorf("hash equal = %v, want %v", got == want, tc.same)
+			}
+			// A hasher that remembers base's digests agrees with a fresh one.
+			var warm resourceHasher
+			if _, err := warm.hash(base); err != nil {
+				t.Fatal(err)
+			}
+			if again, err := warm.hash(tc.resources); err != nil || again != got {
+				t.Errorf("warm hasher = %q, %v; fresh = %q", again, err, got)
 			}
 		})
 	}
