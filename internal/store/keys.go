@@ -19,6 +19,9 @@ import (
 //	/archway/v1/api/{apiId}/deployments/{id}      adminv1.Deployment
 //	/archway/v1/status/{apiId}                    adminv1.ApiStatus, written by the xDS servers
 //	/archway/v1/fleet/{instance}/{nodeId}         adminv1.EnvoyNode, under an xDS server's lease
+//	/archway/v1/apikeys/{id}                      adminv1.ApiKey, without its value, with its SHA-256
+//	/archway/v1/apikey-names/{name}               the API key's id, keeping key names unique
+//	/archway/v1/apikey-hashes/{hex sha256}        the API key's id: finds a key by value, keeps values unique
 //
 // APIs and their contents live under different prefixes so that listing APIs
 // never reads their routes or deployments. Statuses and the fleet are
@@ -31,6 +34,10 @@ const (
 	apiDataPrefix  = Root + "api/"
 	statusPrefix   = Root + "status/"
 	fleetPrefix    = Root + "fleet/"
+
+	apiKeysPrefix      = Root + "apikeys/"
+	apiKeyNamesPrefix  = Root + "apikey-names/"
+	apiKeyHashesPrefix = Root + "apikey-hashes/"
 )
 
 // Kind says what a key holds.
@@ -50,6 +57,12 @@ const (
 	KindStatus
 	// KindFleet is one Envoy connected to one xDS server instance.
 	KindFleet
+	// KindAPIKey is an API key record (without the key's value).
+	KindAPIKey
+	// KindAPIKeyName reserves an API key name.
+	KindAPIKeyName
+	// KindAPIKeyHash maps the SHA-256 of a key's value to the key's id.
+	KindAPIKeyHash
 )
 
 // String returns the kind's lower-case name.
@@ -73,6 +86,12 @@ func (k Kind) String() string {
 		return "status"
 	case KindFleet:
 		return "fleet"
+	case KindAPIKey:
+		return "apikey"
+	case KindAPIKeyName:
+		return "apikey-name"
+	case KindAPIKeyHash:
+		return "apikey-hash"
 	}
 	return "unknown"
 }
@@ -98,7 +117,9 @@ type Key struct {
 	// APIID is the API the key belongs to; for KindAPIName it is empty.
 	APIID string
 	// Name is the route, integration or deployment id, the stage name,
-	// (for KindAPIName) the API name, or (for KindFleet) the Envoy node id.
+	// (for KindAPIName) the API name, (for KindFleet) the Envoy node id,
+	// (for KindAPIKey) the key's id, (for KindAPIKeyName) the key's name or
+	// (for KindAPIKeyHash) the hex SHA-256 of the key's value.
 	Name string
 	// Instance is, for KindFleet, the xDS server instance the node is
 	// connected to.
@@ -161,6 +182,15 @@ func ParseKey(key string) (Key, bool) {
 		return Key{Kind: KindStatus, APIID: id}, validSegment(id)
 	case strings.HasPrefix(key, fleetPrefix):
 		return parseFleetKey(key[len(fleetPrefix):])
+	case strings.HasPrefix(key, apiKeysPrefix):
+		id := key[len(apiKeysPrefix):]
+		return Key{Kind: KindAPIKey, Name: id}, validSegment(id)
+	case strings.HasPrefix(key, apiKeyNamesPrefix):
+		name := key[len(apiKeyNamesPrefix):]
+		return Key{Kind: KindAPIKeyName, Name: name}, name != ""
+	case strings.HasPrefix(key, apiKeyHashesPrefix):
+		h := key[len(apiKeyHashesPrefix):]
+		return Key{Kind: KindAPIKeyHash, Name: h}, validSegment(h)
 	}
 	return Key{}, false
 }

@@ -107,6 +107,8 @@ func Decode(kv *mvccpb.KeyValue) (Key, proto.Message, error) {
 		m = &adminv1.ApiStatus{}
 	case KindFleet:
 		m = &adminv1.EnvoyNode{}
+	case KindAPIKey:
+		m = &adminv1.ApiKey{}
 	default:
 		return key, nil, nil
 	}

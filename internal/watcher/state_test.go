@@ -150,3 +150,27 @@ func BenchmarkRebuild(b *testing.B) {
 		}
 	})
 }
+
+// API keys are gateway records the data plane's services read later; they
+// never rebuild the model.
+func TestAPIKeysAreIgnored(t *testing.T) {
+	log := slog.New(slog.DiscardHandler)
+	r := &records{t: t}
+	s := newState(0)
+	hash := []byte{0xab, 0xcd}
+	for _, kv := range []*mvccpb.KeyValue{
+		r.kv(store.APIKeyRecord("key0000001"), &adminv1.ApiKey{Id: "key0000001", Name: "gold", ValueHash: hash}),
+		{Key: []byte(store.APIKeyNameKey("gold")), Value: []byte("key0000001")},
+		{Key: []byte(store.APIKeyHashKey(hash)), Value: []byte("key0000001")},
+	} {
+		if s.put(log, kv) {
+			t.Errorf("put(%s) reported a relevant key", kv.Key)
+		}
+		if s.delete(kv) {
+			t.Errorf("delete(%s) reported a relevant key", kv.Key)
+		}
+	}
+	if len(s.apis) != 0 {
+		t.Errorf("api keys created api records: %v", s.apis)
+	}
+}

@@ -2541,6 +2541,414 @@ func (x *ListFleetResponse) GetNextPageToken() string {
 	return ""
 }
 
+type CreateApiKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiKey        *ApiKey                `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateApiKeyRequest) Reset() {
+	*x = CreateApiKeyRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[42]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateApiKeyRequest) ProtoMessage() {}
+
+func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[42]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{42}
+}
+
+func (x *CreateApiKeyRequest) GetApiKey() *ApiKey {
+	if x != nil {
+		return x.ApiKey
+	}
+	return nil
+}
+
+type GetApiKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetApiKeyRequest) Reset() {
+	*x = GetApiKeyRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[43]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetApiKeyRequest) ProtoMessage() {}
+
+func (x *GetApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[43]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*GetApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{43}
+}
+
+func (x *GetApiKeyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type ListApiKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1-1000; 0 means 100.
+	PageSize      int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiKeysRequest) Reset() {
+	*x = ListApiKeysRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[44]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiKeysRequest) ProtoMessage() {}
+
+func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[44]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{44}
+}
+
+func (x *ListApiKeysRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListApiKeysRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListApiKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Without their values.
+	ApiKeys []*ApiKey `protobuf:"bytes,1,rep,name=api_keys,json=apiKeys,proto3" json:"api_keys,omitempty"`
+	// Empty on the last page.
+	NextPageToken string `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListApiKeysResponse) Reset() {
+	*x = ListApiKeysResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[45]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListApiKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListApiKeysResponse) ProtoMessage() {}
+
+func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[45]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{45}
+}
+
+func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
+	if x != nil {
+		return x.ApiKeys
+	}
+	return nil
+}
+
+func (x *ListApiKeysResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type UpdateApiKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiKey        *ApiKey                `protobuf:"bytes,1,opt,name=api_key,json=apiKey,proto3" json:"api_key,omitempty"`
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateApiKeyRequest) Reset() {
+	*x = UpdateApiKeyRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[46]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateApiKeyRequest) ProtoMessage() {}
+
+func (x *UpdateApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[46]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*UpdateApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{46}
+}
+
+func (x *UpdateApiKeyRequest) GetApiKey() *ApiKey {
+	if x != nil {
+		return x.ApiKey
+	}
+	return nil
+}
+
+func (x *UpdateApiKeyRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+type DeleteApiKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteApiKeyRequest) Reset() {
+	*x = DeleteApiKeyRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[47]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteApiKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteApiKeyRequest) ProtoMessage() {}
+
+func (x *DeleteApiKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[47]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteApiKeyRequest.ProtoReflect.Descriptor instead.
+func (*DeleteApiKeyRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{47}
+}
+
+func (x *DeleteApiKeyRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteApiKeyRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type ImportApiKeysRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Amazon API Gateway's API key CSV: a header row naming the columns
+	// Name, Key, Description, Enabled, UsagePlanIds (any case, any order;
+	// Key required), then one key per row; at most 1000 rows.
+	Csv string `protobuf:"bytes,1,opt,name=csv,proto3" json:"csv,omitempty"`
+	// Refuse the import if it has any warning, as AWS's failOnWarnings.
+	FailOnWarnings bool `protobuf:"varint,2,opt,name=fail_on_warnings,json=failOnWarnings,proto3" json:"fail_on_warnings,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ImportApiKeysRequest) Reset() {
+	*x = ImportApiKeysRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[48]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportApiKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportApiKeysRequest) ProtoMessage() {}
+
+func (x *ImportApiKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[48]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportApiKeysRequest.ProtoReflect.Descriptor instead.
+func (*ImportApiKeysRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{48}
+}
+
+func (x *ImportApiKeysRequest) GetCsv() string {
+	if x != nil {
+		return x.Csv
+	}
+	return ""
+}
+
+func (x *ImportApiKeysRequest) GetFailOnWarnings() bool {
+	if x != nil {
+		return x.FailOnWarnings
+	}
+	return false
+}
+
+type ImportApiKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The created keys, with their values, in row order.
+	ApiKeys       []*ApiKey `protobuf:"bytes,1,rep,name=api_keys,json=apiKeys,proto3" json:"api_keys,omitempty"`
+	Warnings      []string  `protobuf:"bytes,2,rep,name=warnings,proto3" json:"warnings,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ImportApiKeysResponse) Reset() {
+	*x = ImportApiKeysResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[49]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ImportApiKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ImportApiKeysResponse) ProtoMessage() {}
+
+func (x *ImportApiKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[49]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ImportApiKeysResponse.ProtoReflect.Descriptor instead.
+func (*ImportApiKeysResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{49}
+}
+
+func (x *ImportApiKeysResponse) GetApiKeys() []*ApiKey {
+	if x != nil {
+		return x.ApiKeys
+	}
+	return nil
+}
+
+func (x *ImportApiKeysResponse) GetWarnings() []string {
+	if x != nil {
+		return x.Warnings
+	}
+	return nil
+}
+
 var File_archway_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_admin_proto_rawDesc = "" +
@@ -2747,7 +3155,31 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"page_token\x18\x02 \x01(\tR\tpageToken\"n\n" +
 	"\x11ListFleetResponse\x121\n" +
 	"\x05nodes\x18\x01 \x03(\v2\x1b.archway.admin.v1.EnvoyNodeR\x05nodes\x12&\n" +
-	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken2\xfc\x12\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"H\n" +
+	"\x13CreateApiKeyRequest\x121\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x18.archway.admin.v1.ApiKeyR\x06apiKey\"\"\n" +
+	"\x10GetApiKeyRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"P\n" +
+	"\x12ListApiKeysRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\"r\n" +
+	"\x13ListApiKeysResponse\x123\n" +
+	"\bapi_keys\x18\x01 \x03(\v2\x18.archway.admin.v1.ApiKeyR\aapiKeys\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x85\x01\n" +
+	"\x13UpdateApiKeyRequest\x121\n" +
+	"\aapi_key\x18\x01 \x01(\v2\x18.archway.admin.v1.ApiKeyR\x06apiKey\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"9\n" +
+	"\x13DeleteApiKeyRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"R\n" +
+	"\x14ImportApiKeysRequest\x12\x10\n" +
+	"\x03csv\x18\x01 \x01(\tR\x03csv\x12(\n" +
+	"\x10fail_on_warnings\x18\x02 \x01(\bR\x0efailOnWarnings\"h\n" +
+	"\x15ImportApiKeysResponse\x123\n" +
+	"\bapi_keys\x18\x01 \x03(\v2\x18.archway.admin.v1.ApiKeyR\aapiKeys\x12\x1a\n" +
+	"\bwarnings\x18\x02 \x03(\tR\bwarnings2\xf6\x16\n" +
 	"\fAdminService\x12F\n" +
 	"\tCreateApi\x12\".archway.admin.v1.CreateApiRequest\x1a\x15.archway.admin.v1.Api\x12@\n" +
 	"\x06GetApi\x12\x1f.archway.admin.v1.GetApiRequest\x1a\x15.archway.admin.v1.Api\x12Q\n" +
@@ -2779,7 +3211,13 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x06Deploy\x12\x1f.archway.admin.v1.DeployRequest\x1a .archway.admin.v1.DeployResponse\x12F\n" +
 	"\bRollback\x12!.archway.admin.v1.RollbackRequest\x1a\x17.archway.admin.v1.Stage\x12Q\n" +
 	"\bApplyApi\x12!.archway.admin.v1.ApplyApiRequest\x1a\".archway.admin.v1.ApplyApiResponse\x12T\n" +
-	"\tListFleet\x12\".archway.admin.v1.ListFleetRequest\x1a#.archway.admin.v1.ListFleetResponseB\xc7\x01\n" +
+	"\tListFleet\x12\".archway.admin.v1.ListFleetRequest\x1a#.archway.admin.v1.ListFleetResponse\x12O\n" +
+	"\fCreateApiKey\x12%.archway.admin.v1.CreateApiKeyRequest\x1a\x18.archway.admin.v1.ApiKey\x12I\n" +
+	"\tGetApiKey\x12\".archway.admin.v1.GetApiKeyRequest\x1a\x18.archway.admin.v1.ApiKey\x12Z\n" +
+	"\vListApiKeys\x12$.archway.admin.v1.ListApiKeysRequest\x1a%.archway.admin.v1.ListApiKeysResponse\x12O\n" +
+	"\fUpdateApiKey\x12%.archway.admin.v1.UpdateApiKeyRequest\x1a\x18.archway.admin.v1.ApiKey\x12M\n" +
+	"\fDeleteApiKey\x12%.archway.admin.v1.DeleteApiKeyRequest\x1a\x16.google.protobuf.Empty\x12`\n" +
+	"\rImportApiKeys\x12&.archway.admin.v1.ImportApiKeysRequest\x1a'.archway.admin.v1.ImportApiKeysResponseB\xc7\x01\n" +
 	"\x14com.archway.admin.v1B\n" +
 	"AdminProtoP\x01ZAgithub.com/archway-gateway/archway/proto/archway/admin/v1;adminv1\xa2\x02\x03AAX\xaa\x02\x10Archway.Admin.V1\xca\x02\x10Archway\\Admin\\V1\xe2\x02\x1cArchway\\Admin\\V1\\GPBMetadata\xea\x02\x12Archway::Admin::V1b\x06proto3"
 
@@ -2796,7 +3234,7 @@ func file_archway_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_archway_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 48)
+var file_archway_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
 var file_archway_admin_v1_admin_proto_goTypes = []any{
 	(Change_Action)(0),               // 0: archway.admin.v1.Change.Action
 	(*CreateApiRequest)(nil),         // 1: archway.admin.v1.CreateApiRequest
@@ -2841,126 +3279,152 @@ var file_archway_admin_v1_admin_proto_goTypes = []any{
 	(*ApplyApiResponse)(nil),         // 40: archway.admin.v1.ApplyApiResponse
 	(*ListFleetRequest)(nil),         // 41: archway.admin.v1.ListFleetRequest
 	(*ListFleetResponse)(nil),        // 42: archway.admin.v1.ListFleetResponse
-	nil,                              // 43: archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	nil,                              // 44: archway.admin.v1.ApiDefinition.TagsEntry
-	nil,                              // 45: archway.admin.v1.IntegrationDefinition.TagsEntry
-	nil,                              // 46: archway.admin.v1.RouteDefinition.TagsEntry
-	nil,                              // 47: archway.admin.v1.StageDefinition.VariablesEntry
-	nil,                              // 48: archway.admin.v1.StageDefinition.TagsEntry
-	(*Api)(nil),                      // 49: archway.admin.v1.Api
-	(*fieldmaskpb.FieldMask)(nil),    // 50: google.protobuf.FieldMask
-	(*Route)(nil),                    // 51: archway.admin.v1.Route
-	(*Integration)(nil),              // 52: archway.admin.v1.Integration
-	(*Deployment)(nil),               // 53: archway.admin.v1.Deployment
-	(*Stage)(nil),                    // 54: archway.admin.v1.Stage
-	(Protocol)(0),                    // 55: archway.admin.v1.Protocol
-	(*HttpProxyIntegration)(nil),     // 56: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),          // 57: archway.admin.v1.MockIntegration
-	(*EnvoyNode)(nil),                // 58: archway.admin.v1.EnvoyNode
-	(*emptypb.Empty)(nil),            // 59: google.protobuf.Empty
+	(*CreateApiKeyRequest)(nil),      // 43: archway.admin.v1.CreateApiKeyRequest
+	(*GetApiKeyRequest)(nil),         // 44: archway.admin.v1.GetApiKeyRequest
+	(*ListApiKeysRequest)(nil),       // 45: archway.admin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),      // 46: archway.admin.v1.ListApiKeysResponse
+	(*UpdateApiKeyRequest)(nil),      // 47: archway.admin.v1.UpdateApiKeyRequest
+	(*DeleteApiKeyRequest)(nil),      // 48: archway.admin.v1.DeleteApiKeyRequest
+	(*ImportApiKeysRequest)(nil),     // 49: archway.admin.v1.ImportApiKeysRequest
+	(*ImportApiKeysResponse)(nil),    // 50: archway.admin.v1.ImportApiKeysResponse
+	nil,                              // 51: archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	nil,                              // 52: archway.admin.v1.ApiDefinition.TagsEntry
+	nil,                              // 53: archway.admin.v1.IntegrationDefinition.TagsEntry
+	nil,                              // 54: archway.admin.v1.RouteDefinition.TagsEntry
+	nil,                              // 55: archway.admin.v1.StageDefinition.VariablesEntry
+	nil,                              // 56: archway.admin.v1.StageDefinition.TagsEntry
+	(*Api)(nil),                      // 57: archway.admin.v1.Api
+	(*fieldmaskpb.FieldMask)(nil),    // 58: google.protobuf.FieldMask
+	(*Route)(nil),                    // 59: archway.admin.v1.Route
+	(*Integration)(nil),              // 60: archway.admin.v1.Integration
+	(*Deployment)(nil),               // 61: archway.admin.v1.Deployment
+	(*Stage)(nil),                    // 62: archway.admin.v1.Stage
+	(Protocol)(0),                    // 63: archway.admin.v1.Protocol
+	(*HttpProxyIntegration)(nil),     // 64: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),          // 65: archway.admin.v1.MockIntegration
+	(*EnvoyNode)(nil),                // 66: archway.admin.v1.EnvoyNode
+	(*ApiKey)(nil),                   // 67: archway.admin.v1.ApiKey
+	(*emptypb.Empty)(nil),            // 68: google.protobuf.Empty
 }
 var file_archway_admin_v1_admin_proto_depIdxs = []int32{
-	49, // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
-	49, // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
-	49, // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
-	50, // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
-	51, // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
-	51, // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
-	51, // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
-	50, // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
-	52, // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	52, // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
-	52, // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	50, // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	43, // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	53, // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
-	53, // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
-	50, // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	54, // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	54, // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
-	54, // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	50, // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
-	53, // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
-	54, // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
-	55, // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
-	44, // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
+	57, // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
+	57, // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
+	57, // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
+	58, // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
+	59, // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
+	59, // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
+	59, // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
+	58, // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
+	60, // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	60, // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
+	60, // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	58, // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	51, // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	61, // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
+	61, // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
+	58, // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	62, // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	62, // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
+	62, // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	58, // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
+	61, // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
+	62, // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
+	63, // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
+	52, // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
 	35, // 24: archway.admin.v1.ApiDefinition.integrations:type_name -> archway.admin.v1.IntegrationDefinition
 	36, // 25: archway.admin.v1.ApiDefinition.routes:type_name -> archway.admin.v1.RouteDefinition
 	37, // 26: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
-	45, // 27: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
-	56, // 28: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	57, // 29: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
-	46, // 30: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	47, // 31: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	48, // 32: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	53, // 27: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
+	64, // 28: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	65, // 29: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
+	54, // 30: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
+	55, // 31: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	56, // 32: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
 	34, // 33: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
 	0,  // 34: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	49, // 35: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	57, // 35: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
 	39, // 36: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	58, // 37: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
-	1,  // 38: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	2,  // 39: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	3,  // 40: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	5,  // 41: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	6,  // 42: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	7,  // 43: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	8,  // 44: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	9,  // 45: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	11, // 46: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	12, // 47: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	13, // 48: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	14, // 49: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	15, // 50: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	17, // 51: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	18, // 52: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	19, // 53: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	20, // 54: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	21, // 55: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	23, // 56: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	24, // 57: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	25, // 58: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	26, // 59: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	27, // 60: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	29, // 61: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	30, // 62: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	31, // 63: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	33, // 64: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	38, // 65: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	41, // 66: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
-	49, // 67: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	49, // 68: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	4,  // 69: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	49, // 70: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	59, // 71: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	51, // 72: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	51, // 73: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	10, // 74: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	51, // 75: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	59, // 76: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	52, // 77: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	52, // 78: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	16, // 79: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	52, // 80: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	59, // 81: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	53, // 82: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	53, // 83: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	22, // 84: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	53, // 85: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	59, // 86: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	54, // 87: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	54, // 88: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	28, // 89: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	54, // 90: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	59, // 91: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	32, // 92: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	54, // 93: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	40, // 94: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	42, // 95: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
-	67, // [67:96] is the sub-list for method output_type
-	38, // [38:67] is the sub-list for method input_type
-	38, // [38:38] is the sub-list for extension type_name
-	38, // [38:38] is the sub-list for extension extendee
-	0,  // [0:38] is the sub-list for field type_name
+	66, // 37: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	67, // 38: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	67, // 39: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	67, // 40: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	58, // 41: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	67, // 42: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	1,  // 43: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	2,  // 44: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	3,  // 45: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	5,  // 46: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	6,  // 47: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	7,  // 48: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	8,  // 49: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	9,  // 50: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	11, // 51: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	12, // 52: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	13, // 53: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	14, // 54: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	15, // 55: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	17, // 56: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	18, // 57: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	19, // 58: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	20, // 59: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	21, // 60: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	23, // 61: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	24, // 62: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	25, // 63: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	26, // 64: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	27, // 65: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	29, // 66: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	30, // 67: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	31, // 68: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	33, // 69: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	38, // 70: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	41, // 71: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	43, // 72: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
+	44, // 73: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
+	45, // 74: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
+	47, // 75: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
+	48, // 76: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
+	49, // 77: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
+	57, // 78: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	57, // 79: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	4,  // 80: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	57, // 81: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	68, // 82: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	59, // 83: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	59, // 84: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	10, // 85: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	59, // 86: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	68, // 87: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	60, // 88: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	60, // 89: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	16, // 90: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	60, // 91: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	68, // 92: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	61, // 93: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	61, // 94: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	22, // 95: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	61, // 96: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	68, // 97: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	62, // 98: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	62, // 99: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	28, // 100: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	62, // 101: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	68, // 102: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	32, // 103: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	62, // 104: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	40, // 105: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	42, // 106: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	67, // 107: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
+	67, // 108: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
+	46, // 109: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
+	67, // 110: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
+	68, // 111: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
+	50, // 112: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
+	78, // [78:113] is the sub-list for method output_type
+	43, // [43:78] is the sub-list for method input_type
+	43, // [43:43] is the sub-list for extension type_name
+	43, // [43:43] is the sub-list for extension extendee
+	0,  // [0:43] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }
@@ -2979,7 +3443,7 @@ func file_archway_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_admin_proto_rawDesc), len(file_archway_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   48,
+			NumMessages:   56,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

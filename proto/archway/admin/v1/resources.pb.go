@@ -1145,6 +1145,141 @@ func (x *Stage) GetEtag() string {
 	return ""
 }
 
+// An API key, as in Amazon API Gateway: a secret clients send in the
+// x-api-key header. The key itself is shown only once, in the response
+// that created or imported it; the store keeps only its SHA-256.
+type ApiKey struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Server-assigned, 10 lowercase letters and digits, immutable.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Unique across the gateway; 1-128 characters of [A-Za-z0-9._-].
+	Name        string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	Enabled     bool   `protobuf:"varint,4,opt,name=enabled,proto3" json:"enabled,omitempty"`
+	// AWS's customerId: an AWS Marketplace customer; at most 256 bytes.
+	CustomerId string `protobuf:"bytes,5,opt,name=customer_id,json=customerId,proto3" json:"customer_id,omitempty"`
+	// The key itself. Input on create and import (20-128 printable ASCII
+	// characters without spaces; generated if empty on create); output only
+	// in the CreateApiKey and ImportApiKeys responses, never again. Immutable.
+	Value      string                 `protobuf:"bytes,6,opt,name=value,proto3" json:"value,omitempty"`
+	Tags       map[string]string      `protobuf:"bytes,7,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag       string                 `protobuf:"bytes,10,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Internal: the SHA-256 of value, as stored. Never set in responses and
+	// ignored in requests.
+	ValueHash     []byte `protobuf:"bytes,11,opt,name=value_hash,json=valueHash,proto3" json:"value_hash,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ApiKey) Reset() {
+	*x = ApiKey{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiKey) ProtoMessage() {}
+
+func (x *ApiKey) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
+func (*ApiKey) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *ApiKey) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *ApiKey) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *ApiKey) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *ApiKey) GetEnabled() bool {
+	if x != nil {
+		return x.Enabled
+	}
+	return false
+}
+
+func (x *ApiKey) GetCustomerId() string {
+	if x != nil {
+		return x.CustomerId
+	}
+	return ""
+}
+
+func (x *ApiKey) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+func (x *ApiKey) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *ApiKey) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *ApiKey) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *ApiKey) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *ApiKey) GetValueHash() []byte {
+	if x != nil {
+		return x.ValueHash
+	}
+	return nil
+}
+
 var File_archway_admin_v1_resources_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_resources_proto_rawDesc = "" +
@@ -1276,6 +1411,26 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x03\n" +
+	"\x06ApiKey\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12\x18\n" +
+	"\aenabled\x18\x04 \x01(\bR\aenabled\x12\x1f\n" +
+	"\vcustomer_id\x18\x05 \x01(\tR\n" +
+	"customerId\x12\x14\n" +
+	"\x05value\x18\x06 \x01(\tR\x05value\x126\n" +
+	"\x04tags\x18\a \x03(\v2\".archway.admin.v1.ApiKey.TagsEntryR\x04tags\x12;\n" +
+	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\n" +
+	" \x01(\tR\x04etag\x12\x1d\n" +
+	"\n" +
+	"value_hash\x18\v \x01(\fR\tvalueHash\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*J\n" +
 	"\bProtocol\x12\x18\n" +
 	"\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x11\n" +
@@ -1296,7 +1451,7 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 17)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
 	(ApiStatus_State)(0),          // 1: archway.admin.v1.ApiStatus.State
@@ -1310,52 +1465,57 @@ var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(*Integration)(nil),           // 9: archway.admin.v1.Integration
 	(*Deployment)(nil),            // 10: archway.admin.v1.Deployment
 	(*Stage)(nil),                 // 11: archway.admin.v1.Stage
-	nil,                           // 12: archway.admin.v1.Api.TagsEntry
-	nil,                           // 13: archway.admin.v1.Route.TagsEntry
-	nil,                           // 14: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 15: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 16: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 17: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 18: archway.admin.v1.Stage.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 19: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 20: google.protobuf.Duration
+	(*ApiKey)(nil),                // 12: archway.admin.v1.ApiKey
+	nil,                           // 13: archway.admin.v1.Api.TagsEntry
+	nil,                           // 14: archway.admin.v1.Route.TagsEntry
+	nil,                           // 15: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 16: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 17: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 18: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 19: archway.admin.v1.Stage.TagsEntry
+	nil,                           // 20: archway.admin.v1.ApiKey.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	12, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	19, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	19, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	13, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	21, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	21, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
 	3,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
 	1,  // 5: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
-	19, // 6: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
-	19, // 7: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
-	19, // 8: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	21, // 6: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	21, // 7: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	21, // 8: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
 	5,  // 9: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
-	19, // 10: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
-	13, // 11: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	19, // 12: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	19, // 13: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	20, // 14: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	14, // 15: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	15, // 16: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	21, // 10: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	14, // 11: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	21, // 12: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	21, // 13: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	22, // 14: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	15, // 15: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	16, // 16: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
 	7,  // 17: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
 	8,  // 18: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	19, // 19: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	19, // 20: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	16, // 21: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	21, // 19: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	21, // 20: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	17, // 21: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
 	6,  // 22: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
 	9,  // 23: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	19, // 24: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	19, // 25: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	17, // 26: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	18, // 27: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	19, // 28: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	19, // 29: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	30, // [30:30] is the sub-list for method output_type
-	30, // [30:30] is the sub-list for method input_type
-	30, // [30:30] is the sub-list for extension type_name
-	30, // [30:30] is the sub-list for extension extendee
-	0,  // [0:30] is the sub-list for field type_name
+	21, // 24: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	21, // 25: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	18, // 26: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	19, // 27: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	21, // 28: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	21, // 29: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	20, // 30: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
+	21, // 31: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	21, // 32: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	33, // [33:33] is the sub-list for method output_type
+	33, // [33:33] is the sub-list for method input_type
+	33, // [33:33] is the sub-list for extension type_name
+	33, // [33:33] is the sub-list for extension extendee
+	0,  // [0:33] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -1373,7 +1533,7 @@ func file_archway_admin_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
 			NumEnums:      2,
-			NumMessages:   17,
+			NumMessages:   19,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
