@@ -2,7 +2,6 @@ package admin
 
 import (
 	"context"
-	"crypto/rand"
 	"crypto/sha256"
 	"errors"
 
@@ -61,20 +60,7 @@ func validKeyValue(s string) bool {
 // newKeyValue returns a random API key value of generatedKeyLen characters
 // of [A-Za-z0-9], like the keys AWS generates, from crypto/rand without
 // modulo bias.
-func newKeyValue() string {
-	const limit = 256 - 256%len(keyValueAlphabet)
-	out := make([]byte, 0, generatedKeyLen)
-	buf := make([]byte, generatedKeyLen*2)
-	for len(out) < generatedKeyLen {
-		_, _ = rand.Read(buf)
-		for _, b := range buf {
-			if int(b) < limit && len(out) < generatedKeyLen {
-				out = append(out, keyValueAlphabet[int(b)%len(keyValueAlphabet)])
-			}
-		}
-	}
-	return string(out)
-}
+func newKeyValue() string { return randomString(keyValueAlphabet, generatedKeyLen) }
 
 // hashKeyValue returns the SHA-256 the store keeps instead of a value.
 func hashKeyValue(value string) []byte {

@@ -10,22 +10,26 @@ const idLen = 10
 const idAlphabet = "abcdefghijklmnopqrstuvwxyz0123456789"
 
 // newID returns a random id of idLen characters from idAlphabet. Ids come
-// from crypto/rand so they cannot be guessed from each other; bytes that
-// would bias the choice (256 is not a multiple of 36) are drawn again.
-// rand.Read never fails: the runtime aborts if the system's source does.
-func newID() string {
-	const limit = 256 - 256%len(idAlphabet)
-	id := make([]byte, 0, idLen)
-	buf := make([]byte, idLen*2)
-	for len(id) < idLen {
+// from crypto/rand so they cannot be guessed from each other.
+func newID() string { return randomString(idAlphabet, idLen) }
+
+// randomString returns n characters of alphabet from crypto/rand. Bytes
+// that would bias the choice (when 256 is not a multiple of the alphabet's
+// size) are drawn again. rand.Read never fails: the runtime aborts if the
+// system's source does.
+func randomString(alphabet string, n int) string {
+	limit := 256 - 256%len(alphabet)
+	out := make([]byte, 0, n)
+	buf := make([]byte, n*2)
+	for len(out) < n {
 		_, _ = rand.Read(buf)
 		for _, b := range buf {
-			if int(b) < limit && len(id) < idLen {
-				id = append(id, idAlphabet[int(b)%len(idAlphabet)])
+			if int(b) < limit && len(out) < n {
+				out = append(out, alphabet[int(b)%len(alphabet)])
 			}
 		}
 	}
-	return string(id)
+	return string(out)
 }
 
 // validID reports whether id has the form newID produces.
