@@ -98,11 +98,10 @@ func (s *MemoryStore) TakeToken(_ context.Context, key string, b Bucket, now tim
 	return d, nil
 }
 
-// Consume implements Store.
-func (s *MemoryStore) Consume(_ context.Context, key string, q Quota, now time.Time, n int64) (QuotaDecision, error) {
-	if err := validateConsume(q, n); err != nil {
-		return QuotaDecision{}, err
-	}
+// withPeriod runs f with the shard of key's counter for the quota period
+// that holds now locked, passing f that counter, created if absent. A
+// counter outlives its period by quotaTTLMargin, then the shard sweeps it.
+func (s *MemoryStore) withPeriod(key string, q Quota, now time.Time, f func(sh *memoryShard, k string, e *memoryEntry, w Window)) {
 	w := q.Window(now)
 	k := "q:" + quotaKey(key, w)
 	sh := s.shard(k)
@@ -111,28 +110,28 @@ func (s *MemoryStore) Consume(_ context.Context, key string, q Quota, now time.T
 	e := sh.entry(k, now, func() *memoryEntry {
 		return &memoryEntry{expires: w.End.Add(quotaTTLMargin)}
 	})
-	if e.used+n > w.Limit {
-		return quotaDecision(false, e.used, w), nil
+	f(sh, k, e, w)
+}
+
+// Consume implements Store.
+func (s *MemoryStore) Consume(_ context.Context, key string, q Quota, now time.Time, n int64) (QuotaDecision, error) {
+	if err := validateConsume(q, n); err != nil {
+		return QuotaDecision{}, err
 	}
-	e.used += n
-	return quotaDecision(true, e.used, w), nil
+	var d QuotaDecision
+	s.withPeriod(key, q, now, func(_ *memoryShard, _ string, e *memoryEntry, w Window) {
+		allowed := e.used+n <= w.Limit
+		if allowed {
+			e.used += n
+		}
+		d = quotaDecision(allowed, e.used, w)
+	})
+	return d, nil
 }
 
 // Usage implements Store.
 func (s *MemoryStore) Usage(_ context.Context, key string, q Quota, now time.Time) (QuotaDecision, error) {
-	if err := q.Validate(); err != nil {
-		return QuotaDecision{}, err
-	}
-	w := q.Window(now)
-	k := "q:" + quotaKey(key, w)
-	sh := s.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	var used int64
-	if e, ok := sh.items[k]; ok && now.Before(e.expires) {
-		used = e.used
-	}
-	return quotaDecision(true, used, w), nil
+	return s.Adjust(context.Background(), key, q, now, 0)
 }
 
 // Reset implements Store.
@@ -140,11 +139,9 @@ func (s *MemoryStore) Reset(_ context.Context, key string, q Quota, now time.Tim
 	if err := q.Validate(); err != nil {
 		return err
 	}
-	k := "q:" + quotaKey(key, q.Window(now))
-	sh := s.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	delete(sh.items, k)
+	s.withPeriod(key, q, now, func(sh *memoryShard, k string, _ *memoryEntry, _ Window) {
+		delete(sh.items, k)
+	})
 	return nil
 }
 
@@ -153,14 +150,10 @@ func (s *MemoryStore) Adjust(_ context.Context, key string, q Quota, now time.Ti
 	if err := q.Validate(); err != nil {
 		return QuotaDecision{}, err
 	}
-	w := q.Window(now)
-	k := "q:" + quotaKey(key, w)
-	sh := s.shard(k)
-	sh.mu.Lock()
-	defer sh.mu.Unlock()
-	e := sh.entry(k, now, func() *memoryEntry {
-		return &memoryEntry{expires: w.End.Add(quotaTTLMargin)}
+	var d QuotaDecision
+	s.withPeriod(key, q, now, func(_ *memoryShard, _ string, e *memoryEntry, w Window) {
+		e.used = max(e.used+delta, 0)
+		d = quotaDecision(true, e.used, w)
 	})
-	e.used = max(e.used+delta, 0)
-	return quotaDecision(true, e.used, w), nil
+	return d, nil
 }
