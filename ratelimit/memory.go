@@ -129,7 +129,7 @@ func (s *MemoryStore) Consume(_ context.Context, key string, q Quota, now time.T
 	return d, nil
 }
 
-// Usage implements Store.
+// Usage implements Store: it is Adjust by zero.
 func (s *MemoryStore) Usage(_ context.Context, key string, q Quota, now time.Time) (QuotaDecision, error) {
 	return s.Adjust(context.Background(), key, q, now, 0)
 }
