@@ -56,7 +56,7 @@ const XDSKeepaliveInterval = 30 * time.Second
 const xdsKeepaliveTimeout = 5 * time.Second
 
 // xdsClusterName names the static cluster that carries the ADS stream.
-const xdsClusterName = "archway_xds"
+const xdsClusterName = ServicesClusterName
 
 // Resource monitor and overload action names understood by Envoy 1.40.
 const (

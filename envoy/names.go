@@ -38,6 +38,7 @@ const (
 	FilterHTTPConnectionManager = "envoy.filters.network.http_connection_manager"
 	FilterHeaderMutation        = "envoy.filters.http.header_mutation"
 	FilterExtAuthz              = "envoy.filters.http.ext_authz"
+	FilterRateLimit             = "envoy.filters.http.ratelimit"
 	FilterRouter                = "envoy.filters.http.router"
 	PathMatchURITemplate        = "envoy.path.match.uri_template"
 	PathRewriteURITemplate      = "envoy.path.rewrite.uri_template"
@@ -51,4 +52,26 @@ const (
 // expected in lower case, without IPv6 brackets.
 func UpstreamClusterName(scheme, host string, port uint32) string {
 	return scheme + "|" + host + "|" + strconv.FormatUint(uint64(port), 10)
+}
+
+// ServicesClusterName names the bootstrap's static cluster to Archway's
+// Envoy-facing gRPC port. It carries the ADS stream and, because ext_authz,
+// ext_proc and the rate-limit service are served on the same port, their
+// calls too: an Envoy needs no other address to reach its control plane.
+const ServicesClusterName = "archway_xds"
+
+// Rate-limit descriptors. Routes with a stage or route throttle send the
+// rate-limit service one descriptor in RateLimitDomain with one entry,
+// RateLimitRouteKey = RateLimitRouteValue(api, stage, route): the service
+// finds the throttle by those IDs, never by matching descriptors.
+const (
+	RateLimitDomain   = "archway"
+	RateLimitRouteKey = "archway_route"
+)
+
+// RateLimitRouteValue is the descriptor value of one route of one stage.
+// API and route IDs are [a-z0-9] and stage names never hold '/', so the
+// value splits back unambiguously.
+func RateLimitRouteValue(apiID, stage, routeID string) string {
+	return apiID + "/" + stage + "/" + routeID
 }

@@ -24,7 +24,26 @@ type Store interface {
 	// extension does) to the usage of key in the period containing now,
 	// without checking the limit. Usage never goes below zero.
 	Adjust(ctx context.Context, key string, q Quota, now time.Time, delta int64) (QuotaDecision, error)
+	// History returns how many requests Consume admitted under key on each
+	// UTC day from the day of from to the day of to, both included: one
+	// count per day, oldest first. Days more than HistoryDays before now
+	// are forgotten and count zero.
+	History(ctx context.Context, key string, from, to time.Time) ([]int64, error)
 }
+
+// HistoryDays is how long stores keep daily counts, as API Gateway keeps
+// usage data: GetUsage reaches 90 days back.
+const HistoryDays = 90
+
+// Unlimited is a quota limit that is never reached, for counting the use of
+// plans that have no quota: Consume(key, Quota{Limit: Unlimited, Period: Day})
+// keeps the daily history without limiting anything. It is 2^53, the
+// largest integer Redis's Lua numbers hold exactly.
+const Unlimited = 1 << 53
+
+// UsageKey names the quota counter and daily history of one API key on one
+// usage plan. The admin API reads and resets what ext_authz counts under it.
+func UsageKey(planID, keyID string) string { return "u:" + planID + ":" + keyID }
 
 // quotaKey names one period's counter of a quota: counters of different
 // periods never collide, so a new period starts at zero without a reset.

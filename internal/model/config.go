@@ -17,6 +17,9 @@ type Config struct {
 	Revision int64
 	// APIs are sorted by ID.
 	APIs []*API
+	// Keys are the API keys and, through them, the usage plans they are
+	// associated with. Nil means no keys.
+	Keys *Keys
 
 	byID map[string]*API
 }
@@ -84,6 +87,8 @@ type API struct {
 	// Protocol decides AWS behaviour that differs between products, such as
 	// the response to a request no route matches.
 	Protocol Protocol
+	// KeySource is where routes that require an API key find it.
+	KeySource KeySource
 	// Stages are sorted by name.
 	Stages []*Stage
 }
@@ -102,6 +107,21 @@ type Stage struct {
 	// Deployment is what the stage serves; nil serves nothing. Stages that
 	// serve the same deployment share one *Deployment.
 	Deployment *Deployment
+	// Throttle is the default throttle of each route of the stage, for all
+	// clients together; nil means none.
+	Throttle *Throttle
+	// RouteThrottles replace Throttle for single routes, keyed by route key
+	// ("GET /pets"). The map must only be read.
+	RouteThrottles map[string]*Throttle
+}
+
+// RouteThrottle returns the throttle of a route of the stage for all
+// clients: its own, else the stage default, else nil.
+func (s *Stage) RouteThrottle(r *Route) *Throttle {
+	if t, ok := s.RouteThrottles[r.Key()]; ok {
+		return t
+	}
+	return s.Throttle
 }
 
 // NewAPI returns an API with its stages sorted by name. It fails if the

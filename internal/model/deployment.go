@@ -30,7 +30,14 @@ type Route struct {
 	Path   PathTemplate
 	// Integration is never nil and belongs to the route's deployment.
 	Integration *Integration
+	// APIKeyRequired makes requests carry an API key of a usage plan that
+	// covers the stage.
+	APIKeyRequired bool
 }
+
+// Key returns the route key, "METHOD /path", by which stages and usage
+// plans name the route in their per-route settings.
+func (r *Route) Key() string { return r.Method + " " + r.Path.String() }
 
 // Integration is where a route sends requests. Exactly one of its kinds is
 // set; the services switch on which.

@@ -22,6 +22,10 @@ import (
 //	/archway/v1/apikeys/{id}                      adminv1.ApiKey, without its value, with its SHA-256
 //	/archway/v1/apikey-names/{name}               the API key's id, keeping key names unique
 //	/archway/v1/apikey-hashes/{hex sha256}        the API key's id: finds a key by value, keeps values unique
+//	/archway/v1/usageplans/{id}                   adminv1.UsagePlan
+//	/archway/v1/usageplan-names/{name}            the plan's id, keeping plan names unique
+//	/archway/v1/usageplan-keys/{planId}/{keyId}   adminv1.UsagePlanKey: the key is associated with the plan
+//	/archway/v1/apikey-plans/{keyId}/{planId}     the plan's id: the same association, indexed by key
 //
 // APIs and their contents live under different prefixes so that listing APIs
 // never reads their routes or deployments. Statuses and the fleet are
@@ -38,6 +42,11 @@ const (
 	apiKeysPrefix      = Root + "apikeys/"
 	apiKeyNamesPrefix  = Root + "apikey-names/"
 	apiKeyHashesPrefix = Root + "apikey-hashes/"
+
+	usagePlansPrefix     = Root + "usageplans/"
+	usagePlanNamesPrefix = Root + "usageplan-names/"
+	usagePlanKeysPrefix  = Root + "usageplan-keys/"
+	apiKeyPlansPrefix    = Root + "apikey-plans/"
 )
 
 // Kind says what a key holds.
@@ -63,6 +72,14 @@ const (
 	KindAPIKeyName
 	// KindAPIKeyHash maps the SHA-256 of a key's value to the key's id.
 	KindAPIKeyHash
+	// KindUsagePlan is a usage plan record.
+	KindUsagePlan
+	// KindUsagePlanName reserves a usage plan name.
+	KindUsagePlanName
+	// KindUsagePlanKey associates an API key with a usage plan.
+	KindUsagePlanKey
+	// KindAPIKeyPlan is the same association indexed by API key.
+	KindAPIKeyPlan
 )
 
 // String returns the kind's lower-case name.
@@ -92,6 +109,14 @@ func (k Kind) String() string {
 		return "apikey-name"
 	case KindAPIKeyHash:
 		return "apikey-hash"
+	case KindUsagePlan:
+		return "usageplan"
+	case KindUsagePlanName:
+		return "usageplan-name"
+	case KindUsagePlanKey:
+		return "usageplan-key"
+	case KindAPIKeyPlan:
+		return "apikey-plan"
 	}
 	return "unknown"
 }
@@ -119,12 +144,44 @@ type Key struct {
 	// Name is the route, integration or deployment id, the stage name,
 	// (for KindAPIName) the API name, (for KindFleet) the Envoy node id,
 	// (for KindAPIKey) the key's id, (for KindAPIKeyName) the key's name or
-	// (for KindAPIKeyHash) the hex SHA-256 of the key's value.
+	// (for KindAPIKeyHash) the hex SHA-256 of the key's value, (for
+	// KindUsagePlan) the plan's id, (for KindUsagePlanName) its name, and
+	// (for KindUsagePlanKey and KindAPIKeyPlan) the API key's id.
 	Name string
 	// Instance is, for KindFleet, the xDS server instance the node is
 	// connected to.
 	Instance string
+	// PlanID is, for KindUsagePlanKey and KindAPIKeyPlan, the usage plan's
+	// id.
+	PlanID string
 }
+
+// UsagePlanRecord is the key of a usage plan's record.
+func UsagePlanRecord(id string) string { return usagePlansPrefix + id }
+
+// UsagePlansPrefix is the prefix of every usage plan record.
+func UsagePlansPrefix() string { return usagePlansPrefix }
+
+// UsagePlanNameKey is the key that reserves a usage plan name for one plan.
+func UsagePlanNameKey(name string) string { return usagePlanNamesPrefix + name }
+
+// UsagePlanKeysPrefix is the prefix of a plan's key associations; with an
+// empty planID, of every plan's.
+func UsagePlanKeysPrefix(planID string) string {
+	if planID == "" {
+		return usagePlanKeysPrefix
+	}
+	return usagePlanKeysPrefix + planID + "/"
+}
+
+// UsagePlanKeyKey is the key of one plan-key association.
+func UsagePlanKeyKey(planID, keyID string) string { return UsagePlanKeysPrefix(planID) + keyID }
+
+// APIKeyPlansPrefix is the prefix of a key's plan associations.
+func APIKeyPlansPrefix(keyID string) string { return apiKeyPlansPrefix + keyID + "/" }
+
+// APIKeyPlanKey is the key of one plan-key association, indexed by key.
+func APIKeyPlanKey(keyID, planID string) string { return APIKeyPlansPrefix(keyID) + planID }
 
 // APIKey is the key of an API record.
 func APIKey(id string) string { return apisPrefix + id }
@@ -191,6 +248,18 @@ func ParseKey(key string) (Key, bool) {
 	case strings.HasPrefix(key, apiKeyHashesPrefix):
 		h := key[len(apiKeyHashesPrefix):]
 		return Key{Kind: KindAPIKeyHash, Name: h}, validSegment(h)
+	case strings.HasPrefix(key, usagePlansPrefix):
+		id := key[len(usagePlansPrefix):]
+		return Key{Kind: KindUsagePlan, Name: id}, validSegment(id)
+	case strings.HasPrefix(key, usagePlanNamesPrefix):
+		name := key[len(usagePlanNamesPrefix):]
+		return Key{Kind: KindUsagePlanName, Name: name}, name != ""
+	case strings.HasPrefix(key, usagePlanKeysPrefix):
+		plan, keyID, ok := strings.Cut(key[len(usagePlanKeysPrefix):], "/")
+		return Key{Kind: KindUsagePlanKey, PlanID: plan, Name: keyID}, ok && validSegment(plan) && validSegment(keyID)
+	case strings.HasPrefix(key, apiKeyPlansPrefix):
+		keyID, plan, ok := strings.Cut(key[len(apiKeyPlansPrefix):], "/")
+		return Key{Kind: KindAPIKeyPlan, PlanID: plan, Name: keyID}, ok && validSegment(plan) && validSegment(keyID)
 	}
 	return Key{}, false
 }

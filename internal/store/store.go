@@ -109,6 +109,10 @@ func Decode(kv *mvccpb.KeyValue) (Key, proto.Message, error) {
 		m = &adminv1.EnvoyNode{}
 	case KindAPIKey:
 		m = &adminv1.ApiKey{}
+	case KindUsagePlan:
+		m = &adminv1.UsagePlan{}
+	case KindUsagePlanKey:
+		m = &adminv1.UsagePlanKey{}
 	default:
 		return key, nil, nil
 	}

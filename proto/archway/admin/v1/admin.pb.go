@@ -1906,6 +1906,7 @@ type ApiDefinition struct {
 	Integrations  []*IntegrationDefinition `protobuf:"bytes,5,rep,name=integrations,proto3" json:"integrations,omitempty"`
 	Routes        []*RouteDefinition       `protobuf:"bytes,6,rep,name=routes,proto3" json:"routes,omitempty"`
 	Stages        []*StageDefinition       `protobuf:"bytes,7,rep,name=stages,proto3" json:"stages,omitempty"`
+	ApiKeySource  ApiKeySource             `protobuf:"varint,8,opt,name=api_key_source,json=apiKeySource,proto3,enum=archway.admin.v1.ApiKeySource" json:"api_key_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -1987,6 +1988,13 @@ func (x *ApiDefinition) GetStages() []*StageDefinition {
 		return x.Stages
 	}
 	return nil
+}
+
+func (x *ApiDefinition) GetApiKeySource() ApiKeySource {
+	if x != nil {
+		return x.ApiKeySource
+	}
+	return ApiKeySource_API_KEY_SOURCE_UNSPECIFIED
 }
 
 type IntegrationDefinition struct {
@@ -2100,11 +2108,12 @@ type RouteDefinition struct {
 	Method string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
 	Path   string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
 	// The name of an integration in the same definition.
-	Integration   string            `protobuf:"bytes,3,opt,name=integration,proto3" json:"integration,omitempty"`
-	Description   string            `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
-	Tags          map[string]string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	Integration    string            `protobuf:"bytes,3,opt,name=integration,proto3" json:"integration,omitempty"`
+	Description    string            `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	Tags           map[string]string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ApiKeyRequired bool              `protobuf:"varint,6,opt,name=api_key_required,json=apiKeyRequired,proto3" json:"api_key_required,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *RouteDefinition) Reset() {
@@ -2172,15 +2181,24 @@ func (x *RouteDefinition) GetTags() map[string]string {
 	return nil
 }
 
+func (x *RouteDefinition) GetApiKeyRequired() bool {
+	if x != nil {
+		return x.ApiKeyRequired
+	}
+	return false
+}
+
 type StageDefinition struct {
-	state         protoimpl.MessageState `protogen:"open.v1"`
-	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Description   string                 `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	Variables     map[string]string      `protobuf:"bytes,3,rep,name=variables,proto3" json:"variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	AutoDeploy    bool                   `protobuf:"varint,4,opt,name=auto_deploy,json=autoDeploy,proto3" json:"auto_deploy,omitempty"`
-	Tags          map[string]string      `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state          protoimpl.MessageState       `protogen:"open.v1"`
+	Name           string                       `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Description    string                       `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	Variables      map[string]string            `protobuf:"bytes,3,rep,name=variables,proto3" json:"variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	AutoDeploy     bool                         `protobuf:"varint,4,opt,name=auto_deploy,json=autoDeploy,proto3" json:"auto_deploy,omitempty"`
+	Tags           map[string]string            `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Throttle       *ThrottleSettings            `protobuf:"bytes,6,opt,name=throttle,proto3" json:"throttle,omitempty"`
+	RouteThrottles map[string]*ThrottleSettings `protobuf:"bytes,7,rep,name=route_throttles,json=routeThrottles,proto3" json:"route_throttles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *StageDefinition) Reset() {
@@ -2244,6 +2262,20 @@ func (x *StageDefinition) GetAutoDeploy() bool {
 func (x *StageDefinition) GetTags() map[string]string {
 	if x != nil {
 		return x.Tags
+	}
+	return nil
+}
+
+func (x *StageDefinition) GetThrottle() *ThrottleSettings {
+	if x != nil {
+		return x.Throttle
+	}
+	return nil
+}
+
+func (x *StageDefinition) GetRouteThrottles() map[string]*ThrottleSettings {
+	if x != nil {
+		return x.RouteThrottles
 	}
 	return nil
 }
@@ -2949,6 +2981,866 @@ func (x *ImportApiKeysResponse) GetWarnings() []string {
 	return nil
 }
 
+type ExportApiKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportApiKeysRequest) Reset() {
+	*x = ExportApiKeysRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[50]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportApiKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportApiKeysRequest) ProtoMessage() {}
+
+func (x *ExportApiKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[50]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportApiKeysRequest.ProtoReflect.Descriptor instead.
+func (*ExportApiKeysRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{50}
+}
+
+type ExportApiKeysResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Header Name,Key,Description,Enabled,UsagePlanIds, then a row per key.
+	Csv           string `protobuf:"bytes,1,opt,name=csv,proto3" json:"csv,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ExportApiKeysResponse) Reset() {
+	*x = ExportApiKeysResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[51]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ExportApiKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ExportApiKeysResponse) ProtoMessage() {}
+
+func (x *ExportApiKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[51]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ExportApiKeysResponse.ProtoReflect.Descriptor instead.
+func (*ExportApiKeysResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{51}
+}
+
+func (x *ExportApiKeysResponse) GetCsv() string {
+	if x != nil {
+		return x.Csv
+	}
+	return ""
+}
+
+type CreateUsagePlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlan     *UsagePlan             `protobuf:"bytes,1,opt,name=usage_plan,json=usagePlan,proto3" json:"usage_plan,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateUsagePlanRequest) Reset() {
+	*x = CreateUsagePlanRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[52]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateUsagePlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateUsagePlanRequest) ProtoMessage() {}
+
+func (x *CreateUsagePlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[52]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateUsagePlanRequest.ProtoReflect.Descriptor instead.
+func (*CreateUsagePlanRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{52}
+}
+
+func (x *CreateUsagePlanRequest) GetUsagePlan() *UsagePlan {
+	if x != nil {
+		return x.UsagePlan
+	}
+	return nil
+}
+
+type GetUsagePlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsagePlanRequest) Reset() {
+	*x = GetUsagePlanRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[53]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsagePlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsagePlanRequest) ProtoMessage() {}
+
+func (x *GetUsagePlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[53]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsagePlanRequest.ProtoReflect.Descriptor instead.
+func (*GetUsagePlanRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{53}
+}
+
+func (x *GetUsagePlanRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+type ListUsagePlansRequest struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 1-1000; 0 means 100.
+	PageSize  int32  `protobuf:"varint,1,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken string `protobuf:"bytes,2,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	// Only plans with this key.
+	KeyId         string `protobuf:"bytes,3,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUsagePlansRequest) Reset() {
+	*x = ListUsagePlansRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[54]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUsagePlansRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUsagePlansRequest) ProtoMessage() {}
+
+func (x *ListUsagePlansRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[54]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUsagePlansRequest.ProtoReflect.Descriptor instead.
+func (*ListUsagePlansRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{54}
+}
+
+func (x *ListUsagePlansRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListUsagePlansRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+func (x *ListUsagePlansRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+type ListUsagePlansResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlans    []*UsagePlan           `protobuf:"bytes,1,rep,name=usage_plans,json=usagePlans,proto3" json:"usage_plans,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUsagePlansResponse) Reset() {
+	*x = ListUsagePlansResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[55]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUsagePlansResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUsagePlansResponse) ProtoMessage() {}
+
+func (x *ListUsagePlansResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[55]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUsagePlansResponse.ProtoReflect.Descriptor instead.
+func (*ListUsagePlansResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{55}
+}
+
+func (x *ListUsagePlansResponse) GetUsagePlans() []*UsagePlan {
+	if x != nil {
+		return x.UsagePlans
+	}
+	return nil
+}
+
+func (x *ListUsagePlansResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type UpdateUsagePlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlan     *UsagePlan             `protobuf:"bytes,1,opt,name=usage_plan,json=usagePlan,proto3" json:"usage_plan,omitempty"`
+	UpdateMask    *fieldmaskpb.FieldMask `protobuf:"bytes,2,opt,name=update_mask,json=updateMask,proto3" json:"update_mask,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUsagePlanRequest) Reset() {
+	*x = UpdateUsagePlanRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[56]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUsagePlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUsagePlanRequest) ProtoMessage() {}
+
+func (x *UpdateUsagePlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[56]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUsagePlanRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUsagePlanRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{56}
+}
+
+func (x *UpdateUsagePlanRequest) GetUsagePlan() *UsagePlan {
+	if x != nil {
+		return x.UsagePlan
+	}
+	return nil
+}
+
+func (x *UpdateUsagePlanRequest) GetUpdateMask() *fieldmaskpb.FieldMask {
+	if x != nil {
+		return x.UpdateMask
+	}
+	return nil
+}
+
+type DeleteUsagePlanRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Id            string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	Etag          string                 `protobuf:"bytes,2,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUsagePlanRequest) Reset() {
+	*x = DeleteUsagePlanRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[57]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUsagePlanRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUsagePlanRequest) ProtoMessage() {}
+
+func (x *DeleteUsagePlanRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[57]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUsagePlanRequest.ProtoReflect.Descriptor instead.
+func (*DeleteUsagePlanRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{57}
+}
+
+func (x *DeleteUsagePlanRequest) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *DeleteUsagePlanRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type CreateUsagePlanKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlanId   string                 `protobuf:"bytes,1,opt,name=usage_plan_id,json=usagePlanId,proto3" json:"usage_plan_id,omitempty"`
+	KeyId         string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *CreateUsagePlanKeyRequest) Reset() {
+	*x = CreateUsagePlanKeyRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[58]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *CreateUsagePlanKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*CreateUsagePlanKeyRequest) ProtoMessage() {}
+
+func (x *CreateUsagePlanKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[58]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use CreateUsagePlanKeyRequest.ProtoReflect.Descriptor instead.
+func (*CreateUsagePlanKeyRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{58}
+}
+
+func (x *CreateUsagePlanKeyRequest) GetUsagePlanId() string {
+	if x != nil {
+		return x.UsagePlanId
+	}
+	return ""
+}
+
+func (x *CreateUsagePlanKeyRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+type DeleteUsagePlanKeyRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlanId   string                 `protobuf:"bytes,1,opt,name=usage_plan_id,json=usagePlanId,proto3" json:"usage_plan_id,omitempty"`
+	KeyId         string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteUsagePlanKeyRequest) Reset() {
+	*x = DeleteUsagePlanKeyRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[59]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteUsagePlanKeyRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteUsagePlanKeyRequest) ProtoMessage() {}
+
+func (x *DeleteUsagePlanKeyRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[59]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteUsagePlanKeyRequest.ProtoReflect.Descriptor instead.
+func (*DeleteUsagePlanKeyRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{59}
+}
+
+func (x *DeleteUsagePlanKeyRequest) GetUsagePlanId() string {
+	if x != nil {
+		return x.UsagePlanId
+	}
+	return ""
+}
+
+func (x *DeleteUsagePlanKeyRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+type ListUsagePlanKeysRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlanId   string                 `protobuf:"bytes,1,opt,name=usage_plan_id,json=usagePlanId,proto3" json:"usage_plan_id,omitempty"`
+	PageSize      int32                  `protobuf:"varint,2,opt,name=page_size,json=pageSize,proto3" json:"page_size,omitempty"`
+	PageToken     string                 `protobuf:"bytes,3,opt,name=page_token,json=pageToken,proto3" json:"page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUsagePlanKeysRequest) Reset() {
+	*x = ListUsagePlanKeysRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[60]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUsagePlanKeysRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUsagePlanKeysRequest) ProtoMessage() {}
+
+func (x *ListUsagePlanKeysRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[60]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUsagePlanKeysRequest.ProtoReflect.Descriptor instead.
+func (*ListUsagePlanKeysRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{60}
+}
+
+func (x *ListUsagePlanKeysRequest) GetUsagePlanId() string {
+	if x != nil {
+		return x.UsagePlanId
+	}
+	return ""
+}
+
+func (x *ListUsagePlanKeysRequest) GetPageSize() int32 {
+	if x != nil {
+		return x.PageSize
+	}
+	return 0
+}
+
+func (x *ListUsagePlanKeysRequest) GetPageToken() string {
+	if x != nil {
+		return x.PageToken
+	}
+	return ""
+}
+
+type ListUsagePlanKeysResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Keys          []*UsagePlanKey        `protobuf:"bytes,1,rep,name=keys,proto3" json:"keys,omitempty"`
+	NextPageToken string                 `protobuf:"bytes,2,opt,name=next_page_token,json=nextPageToken,proto3" json:"next_page_token,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListUsagePlanKeysResponse) Reset() {
+	*x = ListUsagePlanKeysResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[61]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListUsagePlanKeysResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListUsagePlanKeysResponse) ProtoMessage() {}
+
+func (x *ListUsagePlanKeysResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[61]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListUsagePlanKeysResponse.ProtoReflect.Descriptor instead.
+func (*ListUsagePlanKeysResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{61}
+}
+
+func (x *ListUsagePlanKeysResponse) GetKeys() []*UsagePlanKey {
+	if x != nil {
+		return x.Keys
+	}
+	return nil
+}
+
+func (x *ListUsagePlanKeysResponse) GetNextPageToken() string {
+	if x != nil {
+		return x.NextPageToken
+	}
+	return ""
+}
+
+type GetUsageRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlanId string                 `protobuf:"bytes,1,opt,name=usage_plan_id,json=usagePlanId,proto3" json:"usage_plan_id,omitempty"`
+	// Only this key; empty means every key of the plan.
+	KeyId string `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// YYYY-MM-DD (UTC), inclusive; at most 90 days, within the last 90 days.
+	StartDate     string `protobuf:"bytes,3,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate       string `protobuf:"bytes,4,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsageRequest) Reset() {
+	*x = GetUsageRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[62]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsageRequest) ProtoMessage() {}
+
+func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[62]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsageRequest.ProtoReflect.Descriptor instead.
+func (*GetUsageRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{62}
+}
+
+func (x *GetUsageRequest) GetUsagePlanId() string {
+	if x != nil {
+		return x.UsagePlanId
+	}
+	return ""
+}
+
+func (x *GetUsageRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *GetUsageRequest) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *GetUsageRequest) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+type GetUsageResponse struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlanId   string                 `protobuf:"bytes,1,opt,name=usage_plan_id,json=usagePlanId,proto3" json:"usage_plan_id,omitempty"`
+	StartDate     string                 `protobuf:"bytes,2,opt,name=start_date,json=startDate,proto3" json:"start_date,omitempty"`
+	EndDate       string                 `protobuf:"bytes,3,opt,name=end_date,json=endDate,proto3" json:"end_date,omitempty"`
+	Items         []*KeyUsage            `protobuf:"bytes,4,rep,name=items,proto3" json:"items,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetUsageResponse) Reset() {
+	*x = GetUsageResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[63]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetUsageResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetUsageResponse) ProtoMessage() {}
+
+func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[63]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetUsageResponse.ProtoReflect.Descriptor instead.
+func (*GetUsageResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{63}
+}
+
+func (x *GetUsageResponse) GetUsagePlanId() string {
+	if x != nil {
+		return x.UsagePlanId
+	}
+	return ""
+}
+
+func (x *GetUsageResponse) GetStartDate() string {
+	if x != nil {
+		return x.StartDate
+	}
+	return ""
+}
+
+func (x *GetUsageResponse) GetEndDate() string {
+	if x != nil {
+		return x.EndDate
+	}
+	return ""
+}
+
+func (x *GetUsageResponse) GetItems() []*KeyUsage {
+	if x != nil {
+		return x.Items
+	}
+	return nil
+}
+
+type UpdateUsageRequest struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlanId string                 `protobuf:"bytes,1,opt,name=usage_plan_id,json=usagePlanId,proto3" json:"usage_plan_id,omitempty"`
+	KeyId       string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Types that are valid to be assigned to Change:
+	//
+	//	*UpdateUsageRequest_Reset_
+	//	*UpdateUsageRequest_Adjust
+	//	*UpdateUsageRequest_Remaining
+	Change        isUpdateUsageRequest_Change `protobuf_oneof:"change"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UpdateUsageRequest) Reset() {
+	*x = UpdateUsageRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[64]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UpdateUsageRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UpdateUsageRequest) ProtoMessage() {}
+
+func (x *UpdateUsageRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[64]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UpdateUsageRequest.ProtoReflect.Descriptor instead.
+func (*UpdateUsageRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{64}
+}
+
+func (x *UpdateUsageRequest) GetUsagePlanId() string {
+	if x != nil {
+		return x.UsagePlanId
+	}
+	return ""
+}
+
+func (x *UpdateUsageRequest) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *UpdateUsageRequest) GetChange() isUpdateUsageRequest_Change {
+	if x != nil {
+		return x.Change
+	}
+	return nil
+}
+
+func (x *UpdateUsageRequest) GetReset_() bool {
+	if x != nil {
+		if x, ok := x.Change.(*UpdateUsageRequest_Reset_); ok {
+			return x.Reset_
+		}
+	}
+	return false
+}
+
+func (x *UpdateUsageRequest) GetAdjust() int64 {
+	if x != nil {
+		if x, ok := x.Change.(*UpdateUsageRequest_Adjust); ok {
+			return x.Adjust
+		}
+	}
+	return 0
+}
+
+func (x *UpdateUsageRequest) GetRemaining() int64 {
+	if x != nil {
+		if x, ok := x.Change.(*UpdateUsageRequest_Remaining); ok {
+			return x.Remaining
+		}
+	}
+	return 0
+}
+
+type isUpdateUsageRequest_Change interface {
+	isUpdateUsageRequest_Change()
+}
+
+type UpdateUsageRequest_Reset_ struct {
+	// Forget the key's use in the current period.
+	Reset_ bool `protobuf:"varint,3,opt,name=reset,proto3,oneof"`
+}
+
+type UpdateUsageRequest_Adjust struct {
+	// Add to (or, negative, subtract from) the key's use in the current
+	// period; use never goes below zero.
+	Adjust int64 `protobuf:"varint,4,opt,name=adjust,proto3,oneof"`
+}
+
+type UpdateUsageRequest_Remaining struct {
+	// Set what remains of the key's quota in the current period, as AWS's
+	// "replace /remaining".
+	Remaining int64 `protobuf:"varint,5,opt,name=remaining,proto3,oneof"`
+}
+
+func (*UpdateUsageRequest_Reset_) isUpdateUsageRequest_Change() {}
+
+func (*UpdateUsageRequest_Adjust) isUpdateUsageRequest_Change() {}
+
+func (*UpdateUsageRequest_Remaining) isUpdateUsageRequest_Change() {}
+
 var File_archway_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_admin_proto_rawDesc = "" +
@@ -3084,7 +3976,7 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"stage_name\x18\x02 \x01(\tR\tstageName\x12#\n" +
 	"\rdeployment_id\x18\x03 \x01(\tR\fdeploymentId\x12\x12\n" +
-	"\x04etag\x18\x04 \x01(\tR\x04etag\"\xb8\x03\n" +
+	"\x04etag\x18\x04 \x01(\tR\x04etag\"\xfe\x03\n" +
 	"\rApiDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -3092,7 +3984,8 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x04tags\x18\x04 \x03(\v2).archway.admin.v1.ApiDefinition.TagsEntryR\x04tags\x12K\n" +
 	"\fintegrations\x18\x05 \x03(\v2'.archway.admin.v1.IntegrationDefinitionR\fintegrations\x129\n" +
 	"\x06routes\x18\x06 \x03(\v2!.archway.admin.v1.RouteDefinitionR\x06routes\x129\n" +
-	"\x06stages\x18\a \x03(\v2!.archway.admin.v1.StageDefinitionR\x06stages\x1a7\n" +
+	"\x06stages\x18\a \x03(\v2!.archway.admin.v1.StageDefinitionR\x06stages\x12D\n" +
+	"\x0eapi_key_source\x18\b \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd7\x02\n" +
@@ -3107,29 +4000,35 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x06\n" +
-	"\x04kind\"\xfb\x01\n" +
+	"\x04kind\"\xa5\x02\n" +
 	"\x0fRouteDefinition\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12 \n" +
 	"\vintegration\x18\x03 \x01(\tR\vintegration\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12?\n" +
-	"\x04tags\x18\x05 \x03(\v2+.archway.admin.v1.RouteDefinition.TagsEntryR\x04tags\x1a7\n" +
+	"\x04tags\x18\x05 \x03(\v2+.archway.admin.v1.RouteDefinition.TagsEntryR\x04tags\x12(\n" +
+	"\x10api_key_required\x18\x06 \x01(\bR\x0eapiKeyRequired\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf0\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf7\x04\n" +
 	"\x0fStageDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12N\n" +
 	"\tvariables\x18\x03 \x03(\v20.archway.admin.v1.StageDefinition.VariablesEntryR\tvariables\x12\x1f\n" +
 	"\vauto_deploy\x18\x04 \x01(\bR\n" +
 	"autoDeploy\x12?\n" +
-	"\x04tags\x18\x05 \x03(\v2+.archway.admin.v1.StageDefinition.TagsEntryR\x04tags\x1a<\n" +
+	"\x04tags\x18\x05 \x03(\v2+.archway.admin.v1.StageDefinition.TagsEntryR\x04tags\x12>\n" +
+	"\bthrottle\x18\x06 \x01(\v2\".archway.admin.v1.ThrottleSettingsR\bthrottle\x12^\n" +
+	"\x0froute_throttles\x18\a \x03(\v25.archway.admin.v1.StageDefinition.RouteThrottlesEntryR\x0erouteThrottles\x1a<\n" +
 	"\x0eVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x8e\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1ae\n" +
+	"\x13RouteThrottlesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
+	"\x05value\x18\x02 \x01(\v2\".archway.admin.v1.ThrottleSettingsR\x05value:\x028\x01\"\x8e\x01\n" +
 	"\x0fApplyApiRequest\x12?\n" +
 	"\n" +
 	"definition\x18\x01 \x01(\v2\x1f.archway.admin.v1.ApiDefinitionR\n" +
@@ -3179,7 +4078,65 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x10fail_on_warnings\x18\x02 \x01(\bR\x0efailOnWarnings\"h\n" +
 	"\x15ImportApiKeysResponse\x123\n" +
 	"\bapi_keys\x18\x01 \x03(\v2\x18.archway.admin.v1.ApiKeyR\aapiKeys\x12\x1a\n" +
-	"\bwarnings\x18\x02 \x03(\tR\bwarnings2\xf6\x16\n" +
+	"\bwarnings\x18\x02 \x03(\tR\bwarnings\"\x16\n" +
+	"\x14ExportApiKeysRequest\")\n" +
+	"\x15ExportApiKeysResponse\x12\x10\n" +
+	"\x03csv\x18\x01 \x01(\tR\x03csv\"T\n" +
+	"\x16CreateUsagePlanRequest\x12:\n" +
+	"\n" +
+	"usage_plan\x18\x01 \x01(\v2\x1b.archway.admin.v1.UsagePlanR\tusagePlan\"%\n" +
+	"\x13GetUsagePlanRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\"j\n" +
+	"\x15ListUsagePlansRequest\x12\x1b\n" +
+	"\tpage_size\x18\x01 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x02 \x01(\tR\tpageToken\x12\x15\n" +
+	"\x06key_id\x18\x03 \x01(\tR\x05keyId\"~\n" +
+	"\x16ListUsagePlansResponse\x12<\n" +
+	"\vusage_plans\x18\x01 \x03(\v2\x1b.archway.admin.v1.UsagePlanR\n" +
+	"usagePlans\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x91\x01\n" +
+	"\x16UpdateUsagePlanRequest\x12:\n" +
+	"\n" +
+	"usage_plan\x18\x01 \x01(\v2\x1b.archway.admin.v1.UsagePlanR\tusagePlan\x12;\n" +
+	"\vupdate_mask\x18\x02 \x01(\v2\x1a.google.protobuf.FieldMaskR\n" +
+	"updateMask\"<\n" +
+	"\x16DeleteUsagePlanRequest\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04etag\x18\x02 \x01(\tR\x04etag\"V\n" +
+	"\x19CreateUsagePlanKeyRequest\x12\"\n" +
+	"\rusage_plan_id\x18\x01 \x01(\tR\vusagePlanId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\"V\n" +
+	"\x19DeleteUsagePlanKeyRequest\x12\"\n" +
+	"\rusage_plan_id\x18\x01 \x01(\tR\vusagePlanId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\"z\n" +
+	"\x18ListUsagePlanKeysRequest\x12\"\n" +
+	"\rusage_plan_id\x18\x01 \x01(\tR\vusagePlanId\x12\x1b\n" +
+	"\tpage_size\x18\x02 \x01(\x05R\bpageSize\x12\x1d\n" +
+	"\n" +
+	"page_token\x18\x03 \x01(\tR\tpageToken\"w\n" +
+	"\x19ListUsagePlanKeysResponse\x122\n" +
+	"\x04keys\x18\x01 \x03(\v2\x1e.archway.admin.v1.UsagePlanKeyR\x04keys\x12&\n" +
+	"\x0fnext_page_token\x18\x02 \x01(\tR\rnextPageToken\"\x86\x01\n" +
+	"\x0fGetUsageRequest\x12\"\n" +
+	"\rusage_plan_id\x18\x01 \x01(\tR\vusagePlanId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x03 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x04 \x01(\tR\aendDate\"\xa2\x01\n" +
+	"\x10GetUsageResponse\x12\"\n" +
+	"\rusage_plan_id\x18\x01 \x01(\tR\vusagePlanId\x12\x1d\n" +
+	"\n" +
+	"start_date\x18\x02 \x01(\tR\tstartDate\x12\x19\n" +
+	"\bend_date\x18\x03 \x01(\tR\aendDate\x120\n" +
+	"\x05items\x18\x04 \x03(\v2\x1a.archway.admin.v1.KeyUsageR\x05items\"\xab\x01\n" +
+	"\x12UpdateUsageRequest\x12\"\n" +
+	"\rusage_plan_id\x18\x01 \x01(\tR\vusagePlanId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x16\n" +
+	"\x05reset\x18\x03 \x01(\bH\x00R\x05reset\x12\x18\n" +
+	"\x06adjust\x18\x04 \x01(\x03H\x00R\x06adjust\x12\x1e\n" +
+	"\tremaining\x18\x05 \x01(\x03H\x00R\tremainingB\b\n" +
+	"\x06change2\xea\x1e\n" +
 	"\fAdminService\x12F\n" +
 	"\tCreateApi\x12\".archway.admin.v1.CreateApiRequest\x1a\x15.archway.admin.v1.Api\x12@\n" +
 	"\x06GetApi\x12\x1f.archway.admin.v1.GetApiRequest\x1a\x15.archway.admin.v1.Api\x12Q\n" +
@@ -3217,7 +4174,18 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\vListApiKeys\x12$.archway.admin.v1.ListApiKeysRequest\x1a%.archway.admin.v1.ListApiKeysResponse\x12O\n" +
 	"\fUpdateApiKey\x12%.archway.admin.v1.UpdateApiKeyRequest\x1a\x18.archway.admin.v1.ApiKey\x12M\n" +
 	"\fDeleteApiKey\x12%.archway.admin.v1.DeleteApiKeyRequest\x1a\x16.google.protobuf.Empty\x12`\n" +
-	"\rImportApiKeys\x12&.archway.admin.v1.ImportApiKeysRequest\x1a'.archway.admin.v1.ImportApiKeysResponseB\xc7\x01\n" +
+	"\rImportApiKeys\x12&.archway.admin.v1.ImportApiKeysRequest\x1a'.archway.admin.v1.ImportApiKeysResponse\x12`\n" +
+	"\rExportApiKeys\x12&.archway.admin.v1.ExportApiKeysRequest\x1a'.archway.admin.v1.ExportApiKeysResponse\x12X\n" +
+	"\x0fCreateUsagePlan\x12(.archway.admin.v1.CreateUsagePlanRequest\x1a\x1b.archway.admin.v1.UsagePlan\x12R\n" +
+	"\fGetUsagePlan\x12%.archway.admin.v1.GetUsagePlanRequest\x1a\x1b.archway.admin.v1.UsagePlan\x12c\n" +
+	"\x0eListUsagePlans\x12'.archway.admin.v1.ListUsagePlansRequest\x1a(.archway.admin.v1.ListUsagePlansResponse\x12X\n" +
+	"\x0fUpdateUsagePlan\x12(.archway.admin.v1.UpdateUsagePlanRequest\x1a\x1b.archway.admin.v1.UsagePlan\x12S\n" +
+	"\x0fDeleteUsagePlan\x12(.archway.admin.v1.DeleteUsagePlanRequest\x1a\x16.google.protobuf.Empty\x12a\n" +
+	"\x12CreateUsagePlanKey\x12+.archway.admin.v1.CreateUsagePlanKeyRequest\x1a\x1e.archway.admin.v1.UsagePlanKey\x12Y\n" +
+	"\x12DeleteUsagePlanKey\x12+.archway.admin.v1.DeleteUsagePlanKeyRequest\x1a\x16.google.protobuf.Empty\x12l\n" +
+	"\x11ListUsagePlanKeys\x12*.archway.admin.v1.ListUsagePlanKeysRequest\x1a+.archway.admin.v1.ListUsagePlanKeysResponse\x12Q\n" +
+	"\bGetUsage\x12!.archway.admin.v1.GetUsageRequest\x1a\".archway.admin.v1.GetUsageResponse\x12O\n" +
+	"\vUpdateUsage\x12$.archway.admin.v1.UpdateUsageRequest\x1a\x1a.archway.admin.v1.KeyUsageB\xc7\x01\n" +
 	"\x14com.archway.admin.v1B\n" +
 	"AdminProtoP\x01ZAgithub.com/archway-gateway/archway/proto/archway/admin/v1;adminv1\xa2\x02\x03AAX\xaa\x02\x10Archway.Admin.V1\xca\x02\x10Archway\\Admin\\V1\xe2\x02\x1cArchway\\Admin\\V1\\GPBMetadata\xea\x02\x12Archway::Admin::V1b\x06proto3"
 
@@ -3234,197 +4202,250 @@ func file_archway_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_archway_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 56)
+var file_archway_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
 var file_archway_admin_v1_admin_proto_goTypes = []any{
-	(Change_Action)(0),               // 0: archway.admin.v1.Change.Action
-	(*CreateApiRequest)(nil),         // 1: archway.admin.v1.CreateApiRequest
-	(*GetApiRequest)(nil),            // 2: archway.admin.v1.GetApiRequest
-	(*ListApisRequest)(nil),          // 3: archway.admin.v1.ListApisRequest
-	(*ListApisResponse)(nil),         // 4: archway.admin.v1.ListApisResponse
-	(*UpdateApiRequest)(nil),         // 5: archway.admin.v1.UpdateApiRequest
-	(*DeleteApiRequest)(nil),         // 6: archway.admin.v1.DeleteApiRequest
-	(*CreateRouteRequest)(nil),       // 7: archway.admin.v1.CreateRouteRequest
-	(*GetRouteRequest)(nil),          // 8: archway.admin.v1.GetRouteRequest
-	(*ListRoutesRequest)(nil),        // 9: archway.admin.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),       // 10: archway.admin.v1.ListRoutesResponse
-	(*UpdateRouteRequest)(nil),       // 11: archway.admin.v1.UpdateRouteRequest
-	(*DeleteRouteRequest)(nil),       // 12: archway.admin.v1.DeleteRouteRequest
-	(*CreateIntegrationRequest)(nil), // 13: archway.admin.v1.CreateIntegrationRequest
-	(*GetIntegrationRequest)(nil),    // 14: archway.admin.v1.GetIntegrationRequest
-	(*ListIntegrationsRequest)(nil),  // 15: archway.admin.v1.ListIntegrationsRequest
-	(*ListIntegrationsResponse)(nil), // 16: archway.admin.v1.ListIntegrationsResponse
-	(*UpdateIntegrationRequest)(nil), // 17: archway.admin.v1.UpdateIntegrationRequest
-	(*DeleteIntegrationRequest)(nil), // 18: archway.admin.v1.DeleteIntegrationRequest
-	(*CreateDeploymentRequest)(nil),  // 19: archway.admin.v1.CreateDeploymentRequest
-	(*GetDeploymentRequest)(nil),     // 20: archway.admin.v1.GetDeploymentRequest
-	(*ListDeploymentsRequest)(nil),   // 21: archway.admin.v1.ListDeploymentsRequest
-	(*ListDeploymentsResponse)(nil),  // 22: archway.admin.v1.ListDeploymentsResponse
-	(*UpdateDeploymentRequest)(nil),  // 23: archway.admin.v1.UpdateDeploymentRequest
-	(*DeleteDeploymentRequest)(nil),  // 24: archway.admin.v1.DeleteDeploymentRequest
-	(*CreateStageRequest)(nil),       // 25: archway.admin.v1.CreateStageRequest
-	(*GetStageRequest)(nil),          // 26: archway.admin.v1.GetStageRequest
-	(*ListStagesRequest)(nil),        // 27: archway.admin.v1.ListStagesRequest
-	(*ListStagesResponse)(nil),       // 28: archway.admin.v1.ListStagesResponse
-	(*UpdateStageRequest)(nil),       // 29: archway.admin.v1.UpdateStageRequest
-	(*DeleteStageRequest)(nil),       // 30: archway.admin.v1.DeleteStageRequest
-	(*DeployRequest)(nil),            // 31: archway.admin.v1.DeployRequest
-	(*DeployResponse)(nil),           // 32: archway.admin.v1.DeployResponse
-	(*RollbackRequest)(nil),          // 33: archway.admin.v1.RollbackRequest
-	(*ApiDefinition)(nil),            // 34: archway.admin.v1.ApiDefinition
-	(*IntegrationDefinition)(nil),    // 35: archway.admin.v1.IntegrationDefinition
-	(*RouteDefinition)(nil),          // 36: archway.admin.v1.RouteDefinition
-	(*StageDefinition)(nil),          // 37: archway.admin.v1.StageDefinition
-	(*ApplyApiRequest)(nil),          // 38: archway.admin.v1.ApplyApiRequest
-	(*Change)(nil),                   // 39: archway.admin.v1.Change
-	(*ApplyApiResponse)(nil),         // 40: archway.admin.v1.ApplyApiResponse
-	(*ListFleetRequest)(nil),         // 41: archway.admin.v1.ListFleetRequest
-	(*ListFleetResponse)(nil),        // 42: archway.admin.v1.ListFleetResponse
-	(*CreateApiKeyRequest)(nil),      // 43: archway.admin.v1.CreateApiKeyRequest
-	(*GetApiKeyRequest)(nil),         // 44: archway.admin.v1.GetApiKeyRequest
-	(*ListApiKeysRequest)(nil),       // 45: archway.admin.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),      // 46: archway.admin.v1.ListApiKeysResponse
-	(*UpdateApiKeyRequest)(nil),      // 47: archway.admin.v1.UpdateApiKeyRequest
-	(*DeleteApiKeyRequest)(nil),      // 48: archway.admin.v1.DeleteApiKeyRequest
-	(*ImportApiKeysRequest)(nil),     // 49: archway.admin.v1.ImportApiKeysRequest
-	(*ImportApiKeysResponse)(nil),    // 50: archway.admin.v1.ImportApiKeysResponse
-	nil,                              // 51: archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	nil,                              // 52: archway.admin.v1.ApiDefinition.TagsEntry
-	nil,                              // 53: archway.admin.v1.IntegrationDefinition.TagsEntry
-	nil,                              // 54: archway.admin.v1.RouteDefinition.TagsEntry
-	nil,                              // 55: archway.admin.v1.StageDefinition.VariablesEntry
-	nil,                              // 56: archway.admin.v1.StageDefinition.TagsEntry
-	(*Api)(nil),                      // 57: archway.admin.v1.Api
-	(*fieldmaskpb.FieldMask)(nil),    // 58: google.protobuf.FieldMask
-	(*Route)(nil),                    // 59: archway.admin.v1.Route
-	(*Integration)(nil),              // 60: archway.admin.v1.Integration
-	(*Deployment)(nil),               // 61: archway.admin.v1.Deployment
-	(*Stage)(nil),                    // 62: archway.admin.v1.Stage
-	(Protocol)(0),                    // 63: archway.admin.v1.Protocol
-	(*HttpProxyIntegration)(nil),     // 64: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),          // 65: archway.admin.v1.MockIntegration
-	(*EnvoyNode)(nil),                // 66: archway.admin.v1.EnvoyNode
-	(*ApiKey)(nil),                   // 67: archway.admin.v1.ApiKey
-	(*emptypb.Empty)(nil),            // 68: google.protobuf.Empty
+	(Change_Action)(0),                // 0: archway.admin.v1.Change.Action
+	(*CreateApiRequest)(nil),          // 1: archway.admin.v1.CreateApiRequest
+	(*GetApiRequest)(nil),             // 2: archway.admin.v1.GetApiRequest
+	(*ListApisRequest)(nil),           // 3: archway.admin.v1.ListApisRequest
+	(*ListApisResponse)(nil),          // 4: archway.admin.v1.ListApisResponse
+	(*UpdateApiRequest)(nil),          // 5: archway.admin.v1.UpdateApiRequest
+	(*DeleteApiRequest)(nil),          // 6: archway.admin.v1.DeleteApiRequest
+	(*CreateRouteRequest)(nil),        // 7: archway.admin.v1.CreateRouteRequest
+	(*GetRouteRequest)(nil),           // 8: archway.admin.v1.GetRouteRequest
+	(*ListRoutesRequest)(nil),         // 9: archway.admin.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),        // 10: archway.admin.v1.ListRoutesResponse
+	(*UpdateRouteRequest)(nil),        // 11: archway.admin.v1.UpdateRouteRequest
+	(*DeleteRouteRequest)(nil),        // 12: archway.admin.v1.DeleteRouteRequest
+	(*CreateIntegrationRequest)(nil),  // 13: archway.admin.v1.CreateIntegrationRequest
+	(*GetIntegrationRequest)(nil),     // 14: archway.admin.v1.GetIntegrationRequest
+	(*ListIntegrationsRequest)(nil),   // 15: archway.admin.v1.ListIntegrationsRequest
+	(*ListIntegrationsResponse)(nil),  // 16: archway.admin.v1.ListIntegrationsResponse
+	(*UpdateIntegrationRequest)(nil),  // 17: archway.admin.v1.UpdateIntegrationRequest
+	(*DeleteIntegrationRequest)(nil),  // 18: archway.admin.v1.DeleteIntegrationRequest
+	(*CreateDeploymentRequest)(nil),   // 19: archway.admin.v1.CreateDeploymentRequest
+	(*GetDeploymentRequest)(nil),      // 20: archway.admin.v1.GetDeploymentRequest
+	(*ListDeploymentsRequest)(nil),    // 21: archway.admin.v1.ListDeploymentsRequest
+	(*ListDeploymentsResponse)(nil),   // 22: archway.admin.v1.ListDeploymentsResponse
+	(*UpdateDeploymentRequest)(nil),   // 23: archway.admin.v1.UpdateDeploymentRequest
+	(*DeleteDeploymentRequest)(nil),   // 24: archway.admin.v1.DeleteDeploymentRequest
+	(*CreateStageRequest)(nil),        // 25: archway.admin.v1.CreateStageRequest
+	(*GetStageRequest)(nil),           // 26: archway.admin.v1.GetStageRequest
+	(*ListStagesRequest)(nil),         // 27: archway.admin.v1.ListStagesRequest
+	(*ListStagesResponse)(nil),        // 28: archway.admin.v1.ListStagesResponse
+	(*UpdateStageRequest)(nil),        // 29: archway.admin.v1.UpdateStageRequest
+	(*DeleteStageRequest)(nil),        // 30: archway.admin.v1.DeleteStageRequest
+	(*DeployRequest)(nil),             // 31: archway.admin.v1.DeployRequest
+	(*DeployResponse)(nil),            // 32: archway.admin.v1.DeployResponse
+	(*RollbackRequest)(nil),           // 33: archway.admin.v1.RollbackRequest
+	(*ApiDefinition)(nil),             // 34: archway.admin.v1.ApiDefinition
+	(*IntegrationDefinition)(nil),     // 35: archway.admin.v1.IntegrationDefinition
+	(*RouteDefinition)(nil),           // 36: archway.admin.v1.RouteDefinition
+	(*StageDefinition)(nil),           // 37: archway.admin.v1.StageDefinition
+	(*ApplyApiRequest)(nil),           // 38: archway.admin.v1.ApplyApiRequest
+	(*Change)(nil),                    // 39: archway.admin.v1.Change
+	(*ApplyApiResponse)(nil),          // 40: archway.admin.v1.ApplyApiResponse
+	(*ListFleetRequest)(nil),          // 41: archway.admin.v1.ListFleetRequest
+	(*ListFleetResponse)(nil),         // 42: archway.admin.v1.ListFleetResponse
+	(*CreateApiKeyRequest)(nil),       // 43: archway.admin.v1.CreateApiKeyRequest
+	(*GetApiKeyRequest)(nil),          // 44: archway.admin.v1.GetApiKeyRequest
+	(*ListApiKeysRequest)(nil),        // 45: archway.admin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),       // 46: archway.admin.v1.ListApiKeysResponse
+	(*UpdateApiKeyRequest)(nil),       // 47: archway.admin.v1.UpdateApiKeyRequest
+	(*DeleteApiKeyRequest)(nil),       // 48: archway.admin.v1.DeleteApiKeyRequest
+	(*ImportApiKeysRequest)(nil),      // 49: archway.admin.v1.ImportApiKeysRequest
+	(*ImportApiKeysResponse)(nil),     // 50: archway.admin.v1.ImportApiKeysResponse
+	(*ExportApiKeysRequest)(nil),      // 51: archway.admin.v1.ExportApiKeysRequest
+	(*ExportApiKeysResponse)(nil),     // 52: archway.admin.v1.ExportApiKeysResponse
+	(*CreateUsagePlanRequest)(nil),    // 53: archway.admin.v1.CreateUsagePlanRequest
+	(*GetUsagePlanRequest)(nil),       // 54: archway.admin.v1.GetUsagePlanRequest
+	(*ListUsagePlansRequest)(nil),     // 55: archway.admin.v1.ListUsagePlansRequest
+	(*ListUsagePlansResponse)(nil),    // 56: archway.admin.v1.ListUsagePlansResponse
+	(*UpdateUsagePlanRequest)(nil),    // 57: archway.admin.v1.UpdateUsagePlanRequest
+	(*DeleteUsagePlanRequest)(nil),    // 58: archway.admin.v1.DeleteUsagePlanRequest
+	(*CreateUsagePlanKeyRequest)(nil), // 59: archway.admin.v1.CreateUsagePlanKeyRequest
+	(*DeleteUsagePlanKeyRequest)(nil), // 60: archway.admin.v1.DeleteUsagePlanKeyRequest
+	(*ListUsagePlanKeysRequest)(nil),  // 61: archway.admin.v1.ListUsagePlanKeysRequest
+	(*ListUsagePlanKeysResponse)(nil), // 62: archway.admin.v1.ListUsagePlanKeysResponse
+	(*GetUsageRequest)(nil),           // 63: archway.admin.v1.GetUsageRequest
+	(*GetUsageResponse)(nil),          // 64: archway.admin.v1.GetUsageResponse
+	(*UpdateUsageRequest)(nil),        // 65: archway.admin.v1.UpdateUsageRequest
+	nil,                               // 66: archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	nil,                               // 67: archway.admin.v1.ApiDefinition.TagsEntry
+	nil,                               // 68: archway.admin.v1.IntegrationDefinition.TagsEntry
+	nil,                               // 69: archway.admin.v1.RouteDefinition.TagsEntry
+	nil,                               // 70: archway.admin.v1.StageDefinition.VariablesEntry
+	nil,                               // 71: archway.admin.v1.StageDefinition.TagsEntry
+	nil,                               // 72: archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	(*Api)(nil),                       // 73: archway.admin.v1.Api
+	(*fieldmaskpb.FieldMask)(nil),     // 74: google.protobuf.FieldMask
+	(*Route)(nil),                     // 75: archway.admin.v1.Route
+	(*Integration)(nil),               // 76: archway.admin.v1.Integration
+	(*Deployment)(nil),                // 77: archway.admin.v1.Deployment
+	(*Stage)(nil),                     // 78: archway.admin.v1.Stage
+	(Protocol)(0),                     // 79: archway.admin.v1.Protocol
+	(ApiKeySource)(0),                 // 80: archway.admin.v1.ApiKeySource
+	(*HttpProxyIntegration)(nil),      // 81: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),           // 82: archway.admin.v1.MockIntegration
+	(*ThrottleSettings)(nil),          // 83: archway.admin.v1.ThrottleSettings
+	(*EnvoyNode)(nil),                 // 84: archway.admin.v1.EnvoyNode
+	(*ApiKey)(nil),                    // 85: archway.admin.v1.ApiKey
+	(*UsagePlan)(nil),                 // 86: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),              // 87: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),                  // 88: archway.admin.v1.KeyUsage
+	(*emptypb.Empty)(nil),             // 89: google.protobuf.Empty
 }
 var file_archway_admin_v1_admin_proto_depIdxs = []int32{
-	57, // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
-	57, // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
-	57, // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
-	58, // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
-	59, // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
-	59, // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
-	59, // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
-	58, // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
-	60, // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	60, // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
-	60, // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	58, // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	51, // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	61, // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
-	61, // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
-	58, // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	62, // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	62, // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
-	62, // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	58, // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
-	61, // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
-	62, // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
-	63, // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
-	52, // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
+	73, // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
+	73, // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
+	73, // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
+	74, // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
+	75, // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
+	75, // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
+	75, // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
+	74, // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
+	76, // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	76, // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
+	76, // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	74, // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	66, // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	77, // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
+	77, // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
+	74, // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	78, // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	78, // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
+	78, // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	74, // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
+	77, // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
+	78, // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
+	79, // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
+	67, // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
 	35, // 24: archway.admin.v1.ApiDefinition.integrations:type_name -> archway.admin.v1.IntegrationDefinition
 	36, // 25: archway.admin.v1.ApiDefinition.routes:type_name -> archway.admin.v1.RouteDefinition
 	37, // 26: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
-	53, // 27: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
-	64, // 28: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	65, // 29: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
-	54, // 30: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	55, // 31: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	56, // 32: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
-	34, // 33: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
-	0,  // 34: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	57, // 35: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
-	39, // 36: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	66, // 37: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
-	67, // 38: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	67, // 39: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	67, // 40: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	58, // 41: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	67, // 42: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	1,  // 43: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	2,  // 44: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	3,  // 45: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	5,  // 46: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	6,  // 47: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	7,  // 48: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	8,  // 49: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	9,  // 50: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	11, // 51: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	12, // 52: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	13, // 53: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	14, // 54: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	15, // 55: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	17, // 56: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	18, // 57: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	19, // 58: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	20, // 59: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	21, // 60: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	23, // 61: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	24, // 62: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	25, // 63: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	26, // 64: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	27, // 65: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	29, // 66: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	30, // 67: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	31, // 68: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	33, // 69: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	38, // 70: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	41, // 71: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
-	43, // 72: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
-	44, // 73: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
-	45, // 74: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
-	47, // 75: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
-	48, // 76: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
-	49, // 77: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
-	57, // 78: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	57, // 79: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	4,  // 80: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	57, // 81: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	68, // 82: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	59, // 83: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	59, // 84: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	10, // 85: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	59, // 86: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	68, // 87: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	60, // 88: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	60, // 89: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	16, // 90: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	60, // 91: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	68, // 92: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	61, // 93: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	61, // 94: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	22, // 95: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	61, // 96: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	68, // 97: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	62, // 98: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	62, // 99: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	28, // 100: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	62, // 101: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	68, // 102: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	32, // 103: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	62, // 104: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	40, // 105: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	42, // 106: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
-	67, // 107: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
-	67, // 108: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
-	46, // 109: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
-	67, // 110: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
-	68, // 111: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
-	50, // 112: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
-	78, // [78:113] is the sub-list for method output_type
-	43, // [43:78] is the sub-list for method input_type
-	43, // [43:43] is the sub-list for extension type_name
-	43, // [43:43] is the sub-list for extension extendee
-	0,  // [0:43] is the sub-list for field type_name
+	80, // 27: archway.admin.v1.ApiDefinition.api_key_source:type_name -> archway.admin.v1.ApiKeySource
+	68, // 28: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
+	81, // 29: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	82, // 30: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
+	69, // 31: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
+	70, // 32: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	71, // 33: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	83, // 34: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	72, // 35: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	34, // 36: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
+	0,  // 37: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
+	73, // 38: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	39, // 39: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
+	84, // 40: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	85, // 41: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	85, // 42: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	85, // 43: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	74, // 44: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	85, // 45: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	86, // 46: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	86, // 47: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
+	86, // 48: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	74, // 49: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	87, // 50: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
+	88, // 51: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
+	83, // 52: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	1,  // 53: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	2,  // 54: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	3,  // 55: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	5,  // 56: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	6,  // 57: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	7,  // 58: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	8,  // 59: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	9,  // 60: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	11, // 61: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	12, // 62: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	13, // 63: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	14, // 64: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	15, // 65: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	17, // 66: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	18, // 67: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	19, // 68: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	20, // 69: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	21, // 70: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	23, // 71: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	24, // 72: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	25, // 73: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	26, // 74: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	27, // 75: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	29, // 76: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	30, // 77: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	31, // 78: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	33, // 79: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	38, // 80: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	41, // 81: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	43, // 82: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
+	44, // 83: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
+	45, // 84: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
+	47, // 85: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
+	48, // 86: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
+	49, // 87: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
+	51, // 88: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
+	53, // 89: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
+	54, // 90: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
+	55, // 91: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
+	57, // 92: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
+	58, // 93: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
+	59, // 94: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
+	60, // 95: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
+	61, // 96: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
+	63, // 97: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
+	65, // 98: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
+	73, // 99: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	73, // 100: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	4,  // 101: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	73, // 102: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	89, // 103: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	75, // 104: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	75, // 105: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	10, // 106: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	75, // 107: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	89, // 108: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	76, // 109: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	76, // 110: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	16, // 111: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	76, // 112: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	89, // 113: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	77, // 114: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	77, // 115: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	22, // 116: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	77, // 117: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	89, // 118: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	78, // 119: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	78, // 120: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	28, // 121: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	78, // 122: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	89, // 123: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	32, // 124: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	78, // 125: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	40, // 126: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	42, // 127: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	85, // 128: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
+	85, // 129: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
+	46, // 130: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
+	85, // 131: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
+	89, // 132: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
+	50, // 133: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
+	52, // 134: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
+	86, // 135: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	86, // 136: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	56, // 137: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
+	86, // 138: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	89, // 139: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
+	87, // 140: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
+	89, // 141: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
+	62, // 142: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
+	64, // 143: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
+	88, // 144: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
+	99, // [99:145] is the sub-list for method output_type
+	53, // [53:99] is the sub-list for method input_type
+	53, // [53:53] is the sub-list for extension type_name
+	53, // [53:53] is the sub-list for extension extendee
+	0,  // [0:53] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }
@@ -3437,13 +4458,18 @@ func file_archway_admin_v1_admin_proto_init() {
 		(*IntegrationDefinition_HttpProxy)(nil),
 		(*IntegrationDefinition_Mock)(nil),
 	}
+	file_archway_admin_v1_admin_proto_msgTypes[64].OneofWrappers = []any{
+		(*UpdateUsageRequest_Reset_)(nil),
+		(*UpdateUsageRequest_Adjust)(nil),
+		(*UpdateUsageRequest_Remaining)(nil),
+	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_admin_proto_rawDesc), len(file_archway_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   56,
+			NumMessages:   72,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

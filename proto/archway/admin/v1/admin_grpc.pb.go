@@ -20,41 +20,52 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_CreateApi_FullMethodName         = "/archway.admin.v1.AdminService/CreateApi"
-	AdminService_GetApi_FullMethodName            = "/archway.admin.v1.AdminService/GetApi"
-	AdminService_ListApis_FullMethodName          = "/archway.admin.v1.AdminService/ListApis"
-	AdminService_UpdateApi_FullMethodName         = "/archway.admin.v1.AdminService/UpdateApi"
-	AdminService_DeleteApi_FullMethodName         = "/archway.admin.v1.AdminService/DeleteApi"
-	AdminService_CreateRoute_FullMethodName       = "/archway.admin.v1.AdminService/CreateRoute"
-	AdminService_GetRoute_FullMethodName          = "/archway.admin.v1.AdminService/GetRoute"
-	AdminService_ListRoutes_FullMethodName        = "/archway.admin.v1.AdminService/ListRoutes"
-	AdminService_UpdateRoute_FullMethodName       = "/archway.admin.v1.AdminService/UpdateRoute"
-	AdminService_DeleteRoute_FullMethodName       = "/archway.admin.v1.AdminService/DeleteRoute"
-	AdminService_CreateIntegration_FullMethodName = "/archway.admin.v1.AdminService/CreateIntegration"
-	AdminService_GetIntegration_FullMethodName    = "/archway.admin.v1.AdminService/GetIntegration"
-	AdminService_ListIntegrations_FullMethodName  = "/archway.admin.v1.AdminService/ListIntegrations"
-	AdminService_UpdateIntegration_FullMethodName = "/archway.admin.v1.AdminService/UpdateIntegration"
-	AdminService_DeleteIntegration_FullMethodName = "/archway.admin.v1.AdminService/DeleteIntegration"
-	AdminService_CreateDeployment_FullMethodName  = "/archway.admin.v1.AdminService/CreateDeployment"
-	AdminService_GetDeployment_FullMethodName     = "/archway.admin.v1.AdminService/GetDeployment"
-	AdminService_ListDeployments_FullMethodName   = "/archway.admin.v1.AdminService/ListDeployments"
-	AdminService_UpdateDeployment_FullMethodName  = "/archway.admin.v1.AdminService/UpdateDeployment"
-	AdminService_DeleteDeployment_FullMethodName  = "/archway.admin.v1.AdminService/DeleteDeployment"
-	AdminService_CreateStage_FullMethodName       = "/archway.admin.v1.AdminService/CreateStage"
-	AdminService_GetStage_FullMethodName          = "/archway.admin.v1.AdminService/GetStage"
-	AdminService_ListStages_FullMethodName        = "/archway.admin.v1.AdminService/ListStages"
-	AdminService_UpdateStage_FullMethodName       = "/archway.admin.v1.AdminService/UpdateStage"
-	AdminService_DeleteStage_FullMethodName       = "/archway.admin.v1.AdminService/DeleteStage"
-	AdminService_Deploy_FullMethodName            = "/archway.admin.v1.AdminService/Deploy"
-	AdminService_Rollback_FullMethodName          = "/archway.admin.v1.AdminService/Rollback"
-	AdminService_ApplyApi_FullMethodName          = "/archway.admin.v1.AdminService/ApplyApi"
-	AdminService_ListFleet_FullMethodName         = "/archway.admin.v1.AdminService/ListFleet"
-	AdminService_CreateApiKey_FullMethodName      = "/archway.admin.v1.AdminService/CreateApiKey"
-	AdminService_GetApiKey_FullMethodName         = "/archway.admin.v1.AdminService/GetApiKey"
-	AdminService_ListApiKeys_FullMethodName       = "/archway.admin.v1.AdminService/ListApiKeys"
-	AdminService_UpdateApiKey_FullMethodName      = "/archway.admin.v1.AdminService/UpdateApiKey"
-	AdminService_DeleteApiKey_FullMethodName      = "/archway.admin.v1.AdminService/DeleteApiKey"
-	AdminService_ImportApiKeys_FullMethodName     = "/archway.admin.v1.AdminService/ImportApiKeys"
+	AdminService_CreateApi_FullMethodName          = "/archway.admin.v1.AdminService/CreateApi"
+	AdminService_GetApi_FullMethodName             = "/archway.admin.v1.AdminService/GetApi"
+	AdminService_ListApis_FullMethodName           = "/archway.admin.v1.AdminService/ListApis"
+	AdminService_UpdateApi_FullMethodName          = "/archway.admin.v1.AdminService/UpdateApi"
+	AdminService_DeleteApi_FullMethodName          = "/archway.admin.v1.AdminService/DeleteApi"
+	AdminService_CreateRoute_FullMethodName        = "/archway.admin.v1.AdminService/CreateRoute"
+	AdminService_GetRoute_FullMethodName           = "/archway.admin.v1.AdminService/GetRoute"
+	AdminService_ListRoutes_FullMethodName         = "/archway.admin.v1.AdminService/ListRoutes"
+	AdminService_UpdateRoute_FullMethodName        = "/archway.admin.v1.AdminService/UpdateRoute"
+	AdminService_DeleteRoute_FullMethodName        = "/archway.admin.v1.AdminService/DeleteRoute"
+	AdminService_CreateIntegration_FullMethodName  = "/archway.admin.v1.AdminService/CreateIntegration"
+	AdminService_GetIntegration_FullMethodName     = "/archway.admin.v1.AdminService/GetIntegration"
+	AdminService_ListIntegrations_FullMethodName   = "/archway.admin.v1.AdminService/ListIntegrations"
+	AdminService_UpdateIntegration_FullMethodName  = "/archway.admin.v1.AdminService/UpdateIntegration"
+	AdminService_DeleteIntegration_FullMethodName  = "/archway.admin.v1.AdminService/DeleteIntegration"
+	AdminService_CreateDeployment_FullMethodName   = "/archway.admin.v1.AdminService/CreateDeployment"
+	AdminService_GetDeployment_FullMethodName      = "/archway.admin.v1.AdminService/GetDeployment"
+	AdminService_ListDeployments_FullMethodName    = "/archway.admin.v1.AdminService/ListDeployments"
+	AdminService_UpdateDeployment_FullMethodName   = "/archway.admin.v1.AdminService/UpdateDeployment"
+	AdminService_DeleteDeployment_FullMethodName   = "/archway.admin.v1.AdminService/DeleteDeployment"
+	AdminService_CreateStage_FullMethodName        = "/archway.admin.v1.AdminService/CreateStage"
+	AdminService_GetStage_FullMethodName           = "/archway.admin.v1.AdminService/GetStage"
+	AdminService_ListStages_FullMethodName         = "/archway.admin.v1.AdminService/ListStages"
+	AdminService_UpdateStage_FullMethodName        = "/archway.admin.v1.AdminService/UpdateStage"
+	AdminService_DeleteStage_FullMethodName        = "/archway.admin.v1.AdminService/DeleteStage"
+	AdminService_Deploy_FullMethodName             = "/archway.admin.v1.AdminService/Deploy"
+	AdminService_Rollback_FullMethodName           = "/archway.admin.v1.AdminService/Rollback"
+	AdminService_ApplyApi_FullMethodName           = "/archway.admin.v1.AdminService/ApplyApi"
+	AdminService_ListFleet_FullMethodName          = "/archway.admin.v1.AdminService/ListFleet"
+	AdminService_CreateApiKey_FullMethodName       = "/archway.admin.v1.AdminService/CreateApiKey"
+	AdminService_GetApiKey_FullMethodName          = "/archway.admin.v1.AdminService/GetApiKey"
+	AdminService_ListApiKeys_FullMethodName        = "/archway.admin.v1.AdminService/ListApiKeys"
+	AdminService_UpdateApiKey_FullMethodName       = "/archway.admin.v1.AdminService/UpdateApiKey"
+	AdminService_DeleteApiKey_FullMethodName       = "/archway.admin.v1.AdminService/DeleteApiKey"
+	AdminService_ImportApiKeys_FullMethodName      = "/archway.admin.v1.AdminService/ImportApiKeys"
+	AdminService_ExportApiKeys_FullMethodName      = "/archway.admin.v1.AdminService/ExportApiKeys"
+	AdminService_CreateUsagePlan_FullMethodName    = "/archway.admin.v1.AdminService/CreateUsagePlan"
+	AdminService_GetUsagePlan_FullMethodName       = "/archway.admin.v1.AdminService/GetUsagePlan"
+	AdminService_ListUsagePlans_FullMethodName     = "/archway.admin.v1.AdminService/ListUsagePlans"
+	AdminService_UpdateUsagePlan_FullMethodName    = "/archway.admin.v1.AdminService/UpdateUsagePlan"
+	AdminService_DeleteUsagePlan_FullMethodName    = "/archway.admin.v1.AdminService/DeleteUsagePlan"
+	AdminService_CreateUsagePlanKey_FullMethodName = "/archway.admin.v1.AdminService/CreateUsagePlanKey"
+	AdminService_DeleteUsagePlanKey_FullMethodName = "/archway.admin.v1.AdminService/DeleteUsagePlanKey"
+	AdminService_ListUsagePlanKeys_FullMethodName  = "/archway.admin.v1.AdminService/ListUsagePlanKeys"
+	AdminService_GetUsage_FullMethodName           = "/archway.admin.v1.AdminService/GetUsage"
+	AdminService_UpdateUsage_FullMethodName        = "/archway.admin.v1.AdminService/UpdateUsage"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -127,6 +138,26 @@ type AdminServiceClient interface {
 	// ImportApiKeys creates API keys from Amazon API Gateway's CSV format,
 	// all or none, in one transaction.
 	ImportApiKeys(ctx context.Context, in *ImportApiKeysRequest, opts ...grpc.CallOption) (*ImportApiKeysResponse, error)
+	// ExportApiKeys writes the gateway's API keys in the CSV format that
+	// ImportApiKeys reads. Values are not stored, so the Key column is empty.
+	ExportApiKeys(ctx context.Context, in *ExportApiKeysRequest, opts ...grpc.CallOption) (*ExportApiKeysResponse, error)
+	CreateUsagePlan(ctx context.Context, in *CreateUsagePlanRequest, opts ...grpc.CallOption) (*UsagePlan, error)
+	GetUsagePlan(ctx context.Context, in *GetUsagePlanRequest, opts ...grpc.CallOption) (*UsagePlan, error)
+	ListUsagePlans(ctx context.Context, in *ListUsagePlansRequest, opts ...grpc.CallOption) (*ListUsagePlansResponse, error)
+	// UpdateUsagePlan changes name, description, throttle, quota, api_stages,
+	// failure_mode or tags.
+	UpdateUsagePlan(ctx context.Context, in *UpdateUsagePlanRequest, opts ...grpc.CallOption) (*UsagePlan, error)
+	// DeleteUsagePlan deletes a plan and its key associations.
+	DeleteUsagePlan(ctx context.Context, in *DeleteUsagePlanRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// CreateUsagePlanKey associates an API key with a plan.
+	CreateUsagePlanKey(ctx context.Context, in *CreateUsagePlanKeyRequest, opts ...grpc.CallOption) (*UsagePlanKey, error)
+	DeleteUsagePlanKey(ctx context.Context, in *DeleteUsagePlanKeyRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	ListUsagePlanKeys(ctx context.Context, in *ListUsagePlanKeysRequest, opts ...grpc.CallOption) (*ListUsagePlanKeysResponse, error)
+	// GetUsage reports a plan's keys' daily use of its quota, as AWS's.
+	GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error)
+	// UpdateUsage resets or adjusts a key's use of a plan's quota in the
+	// current period.
+	UpdateUsage(ctx context.Context, in *UpdateUsageRequest, opts ...grpc.CallOption) (*KeyUsage, error)
 }
 
 type adminServiceClient struct {
@@ -487,6 +518,116 @@ func (c *adminServiceClient) ImportApiKeys(ctx context.Context, in *ImportApiKey
 	return out, nil
 }
 
+func (c *adminServiceClient) ExportApiKeys(ctx context.Context, in *ExportApiKeysRequest, opts ...grpc.CallOption) (*ExportApiKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ExportApiKeysResponse)
+	err := c.cc.Invoke(ctx, AdminService_ExportApiKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) CreateUsagePlan(ctx context.Context, in *CreateUsagePlanRequest, opts ...grpc.CallOption) (*UsagePlan, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UsagePlan)
+	err := c.cc.Invoke(ctx, AdminService_CreateUsagePlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetUsagePlan(ctx context.Context, in *GetUsagePlanRequest, opts ...grpc.CallOption) (*UsagePlan, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UsagePlan)
+	err := c.cc.Invoke(ctx, AdminService_GetUsagePlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListUsagePlans(ctx context.Context, in *ListUsagePlansRequest, opts ...grpc.CallOption) (*ListUsagePlansResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListUsagePlansResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListUsagePlans_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) UpdateUsagePlan(ctx context.Context, in *UpdateUsagePlanRequest, opts ...grpc.CallOption) (*UsagePlan, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UsagePlan)
+	err := c.cc.Invoke(ctx, AdminService_UpdateUsagePlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) DeleteUsagePlan(ctx context.Context, in *DeleteUsagePlanRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, AdminService_DeleteUsagePlan_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) CreateUsagePlanKey(ctx context.Context, in *CreateUsagePlanKeyRequest, opts ...grpc.CallOption) (*UsagePlanKey, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(UsagePlanKey)
+	err := c.cc.Invoke(ctx, AdminService_CreateUsagePlanKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) DeleteUsagePlanKey(ctx context.Context, in *DeleteUsagePlanKeyRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, AdminService_DeleteUsagePlanKey_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListUsagePlanKeys(ctx context.Context, in *ListUsagePlanKeysRequest, opts ...grpc.CallOption) (*ListUsagePlanKeysResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListUsagePlanKeysResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListUsagePlanKeys_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetUsage(ctx context.Context, in *GetUsageRequest, opts ...grpc.CallOption) (*GetUsageResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GetUsageResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetUsage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) UpdateUsage(ctx context.Context, in *UpdateUsageRequest, opts ...grpc.CallOption) (*KeyUsage, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(KeyUsage)
+	err := c.cc.Invoke(ctx, AdminService_UpdateUsage_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -557,6 +698,26 @@ type AdminServiceServer interface {
 	// ImportApiKeys creates API keys from Amazon API Gateway's CSV format,
 	// all or none, in one transaction.
 	ImportApiKeys(context.Context, *ImportApiKeysRequest) (*ImportApiKeysResponse, error)
+	// ExportApiKeys writes the gateway's API keys in the CSV format that
+	// ImportApiKeys reads. Values are not stored, so the Key column is empty.
+	ExportApiKeys(context.Context, *ExportApiKeysRequest) (*ExportApiKeysResponse, error)
+	CreateUsagePlan(context.Context, *CreateUsagePlanRequest) (*UsagePlan, error)
+	GetUsagePlan(context.Context, *GetUsagePlanRequest) (*UsagePlan, error)
+	ListUsagePlans(context.Context, *ListUsagePlansRequest) (*ListUsagePlansResponse, error)
+	// UpdateUsagePlan changes name, description, throttle, quota, api_stages,
+	// failure_mode or tags.
+	UpdateUsagePlan(context.Context, *UpdateUsagePlanRequest) (*UsagePlan, error)
+	// DeleteUsagePlan deletes a plan and its key associations.
+	DeleteUsagePlan(context.Context, *DeleteUsagePlanRequest) (*emptypb.Empty, error)
+	// CreateUsagePlanKey associates an API key with a plan.
+	CreateUsagePlanKey(context.Context, *CreateUsagePlanKeyRequest) (*UsagePlanKey, error)
+	DeleteUsagePlanKey(context.Context, *DeleteUsagePlanKeyRequest) (*emptypb.Empty, error)
+	ListUsagePlanKeys(context.Context, *ListUsagePlanKeysRequest) (*ListUsagePlanKeysResponse, error)
+	// GetUsage reports a plan's keys' daily use of its quota, as AWS's.
+	GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error)
+	// UpdateUsage resets or adjusts a key's use of a plan's quota in the
+	// current period.
+	UpdateUsage(context.Context, *UpdateUsageRequest) (*KeyUsage, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -671,6 +832,39 @@ func (UnimplementedAdminServiceServer) DeleteApiKey(context.Context, *DeleteApiK
 }
 func (UnimplementedAdminServiceServer) ImportApiKeys(context.Context, *ImportApiKeysRequest) (*ImportApiKeysResponse, error) {
 	return nil, status.Error(codes.Unimplemented, "method ImportApiKeys not implemented")
+}
+func (UnimplementedAdminServiceServer) ExportApiKeys(context.Context, *ExportApiKeysRequest) (*ExportApiKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ExportApiKeys not implemented")
+}
+func (UnimplementedAdminServiceServer) CreateUsagePlan(context.Context, *CreateUsagePlanRequest) (*UsagePlan, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateUsagePlan not implemented")
+}
+func (UnimplementedAdminServiceServer) GetUsagePlan(context.Context, *GetUsagePlanRequest) (*UsagePlan, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsagePlan not implemented")
+}
+func (UnimplementedAdminServiceServer) ListUsagePlans(context.Context, *ListUsagePlansRequest) (*ListUsagePlansResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListUsagePlans not implemented")
+}
+func (UnimplementedAdminServiceServer) UpdateUsagePlan(context.Context, *UpdateUsagePlanRequest) (*UsagePlan, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUsagePlan not implemented")
+}
+func (UnimplementedAdminServiceServer) DeleteUsagePlan(context.Context, *DeleteUsagePlanRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteUsagePlan not implemented")
+}
+func (UnimplementedAdminServiceServer) CreateUsagePlanKey(context.Context, *CreateUsagePlanKeyRequest) (*UsagePlanKey, error) {
+	return nil, status.Error(codes.Unimplemented, "method CreateUsagePlanKey not implemented")
+}
+func (UnimplementedAdminServiceServer) DeleteUsagePlanKey(context.Context, *DeleteUsagePlanKeyRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteUsagePlanKey not implemented")
+}
+func (UnimplementedAdminServiceServer) ListUsagePlanKeys(context.Context, *ListUsagePlanKeysRequest) (*ListUsagePlanKeysResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListUsagePlanKeys not implemented")
+}
+func (UnimplementedAdminServiceServer) GetUsage(context.Context, *GetUsageRequest) (*GetUsageResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetUsage not implemented")
+}
+func (UnimplementedAdminServiceServer) UpdateUsage(context.Context, *UpdateUsageRequest) (*KeyUsage, error) {
+	return nil, status.Error(codes.Unimplemented, "method UpdateUsage not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -1323,6 +1517,204 @@ func _AdminService_ImportApiKeys_Handler(srv interface{}, ctx context.Context, d
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_ExportApiKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ExportApiKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ExportApiKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ExportApiKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ExportApiKeys(ctx, req.(*ExportApiKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_CreateUsagePlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateUsagePlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreateUsagePlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreateUsagePlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreateUsagePlan(ctx, req.(*CreateUsagePlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetUsagePlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsagePlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetUsagePlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetUsagePlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetUsagePlan(ctx, req.(*GetUsagePlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListUsagePlans_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListUsagePlansRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListUsagePlans(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListUsagePlans_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListUsagePlans(ctx, req.(*ListUsagePlansRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_UpdateUsagePlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUsagePlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).UpdateUsagePlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_UpdateUsagePlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).UpdateUsagePlan(ctx, req.(*UpdateUsagePlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_DeleteUsagePlan_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteUsagePlanRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).DeleteUsagePlan(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_DeleteUsagePlan_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).DeleteUsagePlan(ctx, req.(*DeleteUsagePlanRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_CreateUsagePlanKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(CreateUsagePlanKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).CreateUsagePlanKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_CreateUsagePlanKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).CreateUsagePlanKey(ctx, req.(*CreateUsagePlanKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_DeleteUsagePlanKey_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteUsagePlanKeyRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).DeleteUsagePlanKey(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_DeleteUsagePlanKey_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).DeleteUsagePlanKey(ctx, req.(*DeleteUsagePlanKeyRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListUsagePlanKeys_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListUsagePlanKeysRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListUsagePlanKeys(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListUsagePlanKeys_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListUsagePlanKeys(ctx, req.(*ListUsagePlanKeysRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetUsage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetUsage(ctx, req.(*GetUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_UpdateUsage_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(UpdateUsageRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).UpdateUsage(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_UpdateUsage_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).UpdateUsage(ctx, req.(*UpdateUsageRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1469,6 +1861,50 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "ImportApiKeys",
 			Handler:    _AdminService_ImportApiKeys_Handler,
+		},
+		{
+			MethodName: "ExportApiKeys",
+			Handler:    _AdminService_ExportApiKeys_Handler,
+		},
+		{
+			MethodName: "CreateUsagePlan",
+			Handler:    _AdminService_CreateUsagePlan_Handler,
+		},
+		{
+			MethodName: "GetUsagePlan",
+			Handler:    _AdminService_GetUsagePlan_Handler,
+		},
+		{
+			MethodName: "ListUsagePlans",
+			Handler:    _AdminService_ListUsagePlans_Handler,
+		},
+		{
+			MethodName: "UpdateUsagePlan",
+			Handler:    _AdminService_UpdateUsagePlan_Handler,
+		},
+		{
+			MethodName: "DeleteUsagePlan",
+			Handler:    _AdminService_DeleteUsagePlan_Handler,
+		},
+		{
+			MethodName: "CreateUsagePlanKey",
+			Handler:    _AdminService_CreateUsagePlanKey_Handler,
+		},
+		{
+			MethodName: "DeleteUsagePlanKey",
+			Handler:    _AdminService_DeleteUsagePlanKey_Handler,
+		},
+		{
+			MethodName: "ListUsagePlanKeys",
+			Handler:    _AdminService_ListUsagePlanKeys_Handler,
+		},
+		{
+			MethodName: "GetUsage",
+			Handler:    _AdminService_GetUsage_Handler,
+		},
+		{
+			MethodName: "UpdateUsage",
+			Handler:    _AdminService_UpdateUsage_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

@@ -79,6 +79,169 @@ func (Protocol) EnumDescriptor() ([]byte, []int) {
 	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{0}
 }
 
+// ApiKeySource is AWS's apiKeySource: where the usage identifier that usage
+// plans meter comes from.
+type ApiKeySource int32
+
+const (
+	// The same as HEADER.
+	ApiKeySource_API_KEY_SOURCE_UNSPECIFIED ApiKeySource = 0
+	// The client sends the key in the x-api-key header.
+	ApiKeySource_API_KEY_SOURCE_HEADER ApiKeySource = 1
+	// An authorizer of the API returns the key (its usageIdentifierKey);
+	// requests whose authorizer returns none are refused.
+	ApiKeySource_API_KEY_SOURCE_AUTHORIZER ApiKeySource = 2
+)
+
+// Enum value maps for ApiKeySource.
+var (
+	ApiKeySource_name = map[int32]string{
+		0: "API_KEY_SOURCE_UNSPECIFIED",
+		1: "API_KEY_SOURCE_HEADER",
+		2: "API_KEY_SOURCE_AUTHORIZER",
+	}
+	ApiKeySource_value = map[string]int32{
+		"API_KEY_SOURCE_UNSPECIFIED": 0,
+		"API_KEY_SOURCE_HEADER":      1,
+		"API_KEY_SOURCE_AUTHORIZER":  2,
+	}
+)
+
+func (x ApiKeySource) Enum() *ApiKeySource {
+	p := new(ApiKeySource)
+	*p = x
+	return p
+}
+
+func (x ApiKeySource) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (ApiKeySource) Descriptor() protoreflect.EnumDescriptor {
+	return file_archway_admin_v1_resources_proto_enumTypes[1].Descriptor()
+}
+
+func (ApiKeySource) Type() protoreflect.EnumType {
+	return &file_archway_admin_v1_resources_proto_enumTypes[1]
+}
+
+func (x ApiKeySource) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use ApiKeySource.Descriptor instead.
+func (ApiKeySource) EnumDescriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+}
+
+// FailureMode is what a usage plan's limiter does while its counter store
+// (Redis) is unreachable. It recovers by itself when the store returns.
+type FailureMode int32
+
+const (
+	// The same as FAILURE_MODE_FAIL_CLOSED.
+	FailureMode_FAILURE_MODE_UNSPECIFIED FailureMode = 0
+	// Refuse the plan's requests with 503 {"message":"Service Unavailable"}.
+	FailureMode_FAILURE_MODE_FAIL_CLOSED FailureMode = 1
+	// Admit the plan's requests unmetered, logging and counting each one.
+	FailureMode_FAILURE_MODE_FAIL_OPEN FailureMode = 2
+)
+
+// Enum value maps for FailureMode.
+var (
+	FailureMode_name = map[int32]string{
+		0: "FAILURE_MODE_UNSPECIFIED",
+		1: "FAILURE_MODE_FAIL_CLOSED",
+		2: "FAILURE_MODE_FAIL_OPEN",
+	}
+	FailureMode_value = map[string]int32{
+		"FAILURE_MODE_UNSPECIFIED": 0,
+		"FAILURE_MODE_FAIL_CLOSED": 1,
+		"FAILURE_MODE_FAIL_OPEN":   2,
+	}
+)
+
+func (x FailureMode) Enum() *FailureMode {
+	p := new(FailureMode)
+	*p = x
+	return p
+}
+
+func (x FailureMode) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (FailureMode) Descriptor() protoreflect.EnumDescriptor {
+	return file_archway_admin_v1_resources_proto_enumTypes[2].Descriptor()
+}
+
+func (FailureMode) Type() protoreflect.EnumType {
+	return &file_archway_admin_v1_resources_proto_enumTypes[2]
+}
+
+func (x FailureMode) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use FailureMode.Descriptor instead.
+func (FailureMode) EnumDescriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+}
+
+type QuotaSettings_Period int32
+
+const (
+	QuotaSettings_PERIOD_UNSPECIFIED QuotaSettings_Period = 0
+	QuotaSettings_PERIOD_DAY         QuotaSettings_Period = 1
+	// Monday 00:00 UTC to the next Monday.
+	QuotaSettings_PERIOD_WEEK QuotaSettings_Period = 2
+	// The 1st 00:00 UTC to the 1st of the next month.
+	QuotaSettings_PERIOD_MONTH QuotaSettings_Period = 3
+)
+
+// Enum value maps for QuotaSettings_Period.
+var (
+	QuotaSettings_Period_name = map[int32]string{
+		0: "PERIOD_UNSPECIFIED",
+		1: "PERIOD_DAY",
+		2: "PERIOD_WEEK",
+		3: "PERIOD_MONTH",
+	}
+	QuotaSettings_Period_value = map[string]int32{
+		"PERIOD_UNSPECIFIED": 0,
+		"PERIOD_DAY":         1,
+		"PERIOD_WEEK":        2,
+		"PERIOD_MONTH":       3,
+	}
+)
+
+func (x QuotaSettings_Period) Enum() *QuotaSettings_Period {
+	p := new(QuotaSettings_Period)
+	*p = x
+	return p
+}
+
+func (x QuotaSettings_Period) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (QuotaSettings_Period) Descriptor() protoreflect.EnumDescriptor {
+	return file_archway_admin_v1_resources_proto_enumTypes[3].Descriptor()
+}
+
+func (QuotaSettings_Period) Type() protoreflect.EnumType {
+	return &file_archway_admin_v1_resources_proto_enumTypes[3]
+}
+
+func (x QuotaSettings_Period) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use QuotaSettings_Period.Descriptor instead.
+func (QuotaSettings_Period) EnumDescriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2, 0}
+}
+
 type ApiStatus_State int32
 
 const (
@@ -114,11 +277,11 @@ func (x ApiStatus_State) String() string {
 }
 
 func (ApiStatus_State) Descriptor() protoreflect.EnumDescriptor {
-	return file_archway_admin_v1_resources_proto_enumTypes[1].Descriptor()
+	return file_archway_admin_v1_resources_proto_enumTypes[4].Descriptor()
 }
 
 func (ApiStatus_State) Type() protoreflect.EnumType {
-	return &file_archway_admin_v1_resources_proto_enumTypes[1]
+	return &file_archway_admin_v1_resources_proto_enumTypes[4]
 }
 
 func (x ApiStatus_State) Number() protoreflect.EnumNumber {
@@ -127,7 +290,7 @@ func (x ApiStatus_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApiStatus_State.Descriptor instead.
 func (ApiStatus_State) EnumDescriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1, 0}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3, 0}
 }
 
 // Api is the root of every other resource: routes, integrations, stages and
@@ -147,7 +310,9 @@ type Api struct {
 	// fail with FAILED_PRECONDITION if someone else changed it in between.
 	Etag string `protobuf:"bytes,8,opt,name=etag,proto3" json:"etag,omitempty"`
 	// Output only: whether the data plane serves what is deployed.
-	Status        *ApiStatus `protobuf:"bytes,9,opt,name=status,proto3" json:"status,omitempty"`
+	Status *ApiStatus `protobuf:"bytes,9,opt,name=status,proto3" json:"status,omitempty"`
+	// Where requests to routes with api_key_required carry their API key.
+	ApiKeySource  ApiKeySource `protobuf:"varint,10,opt,name=api_key_source,json=apiKeySource,proto3,enum=archway.admin.v1.ApiKeySource" json:"api_key_source,omitempty"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
@@ -245,6 +410,137 @@ func (x *Api) GetStatus() *ApiStatus {
 	return nil
 }
 
+func (x *Api) GetApiKeySource() ApiKeySource {
+	if x != nil {
+		return x.ApiKeySource
+	}
+	return ApiKeySource_API_KEY_SOURCE_UNSPECIFIED
+}
+
+// ThrottleSettings is a token bucket, as AWS's throttle: up to burst_limit
+// requests at once, refilled at rate_limit requests per second. A limit of
+// zero admits nothing; a throttle that is not set admits everything.
+type ThrottleSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Requests per second, 0 to 1,000,000; fractions allowed (0.5 is one
+	// request every two seconds).
+	RateLimit float64 `protobuf:"fixed64,1,opt,name=rate_limit,json=rateLimit,proto3" json:"rate_limit,omitempty"`
+	// Bucket size, 0 to 1,000,000. AWS requires a burst when there is a rate;
+	// a zero burst with a non-zero rate admits nothing.
+	BurstLimit    int32 `protobuf:"varint,2,opt,name=burst_limit,json=burstLimit,proto3" json:"burst_limit,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ThrottleSettings) Reset() {
+	*x = ThrottleSettings{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ThrottleSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ThrottleSettings) ProtoMessage() {}
+
+func (x *ThrottleSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ThrottleSettings.ProtoReflect.Descriptor instead.
+func (*ThrottleSettings) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *ThrottleSettings) GetRateLimit() float64 {
+	if x != nil {
+		return x.RateLimit
+	}
+	return 0
+}
+
+func (x *ThrottleSettings) GetBurstLimit() int32 {
+	if x != nil {
+		return x.BurstLimit
+	}
+	return 0
+}
+
+// QuotaSettings is a usage plan's quota: at most limit requests per key in
+// each calendar period (UTC).
+type QuotaSettings struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// 0 to 2^53.
+	Limit  int64                `protobuf:"varint,1,opt,name=limit,proto3" json:"limit,omitempty"`
+	Period QuotaSettings_Period `protobuf:"varint,2,opt,name=period,proto3,enum=archway.admin.v1.QuotaSettings_Period" json:"period,omitempty"`
+	// Requests subtracted from the limit in the initial period (the one in
+	// which the quota was set), as AWS's offset; 0 to limit-1.
+	Offset        int64 `protobuf:"varint,3,opt,name=offset,proto3" json:"offset,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *QuotaSettings) Reset() {
+	*x = QuotaSettings{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *QuotaSettings) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*QuotaSettings) ProtoMessage() {}
+
+func (x *QuotaSettings) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use QuotaSettings.ProtoReflect.Descriptor instead.
+func (*QuotaSettings) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *QuotaSettings) GetLimit() int64 {
+	if x != nil {
+		return x.Limit
+	}
+	return 0
+}
+
+func (x *QuotaSettings) GetPeriod() QuotaSettings_Period {
+	if x != nil {
+		return x.Period
+	}
+	return QuotaSettings_PERIOD_UNSPECIFIED
+}
+
+func (x *QuotaSettings) GetOffset() int64 {
+	if x != nil {
+		return x.Offset
+	}
+	return 0
+}
+
 // ApiStatus reports what the xDS server made of an API's deployed stages. A
 // stage that fails translation is skipped and reported here; everything
 // else keeps being served.
@@ -261,7 +557,7 @@ type ApiStatus struct {
 
 func (x *ApiStatus) Reset() {
 	*x = ApiStatus{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -273,7 +569,7 @@ func (x *ApiStatus) String() string {
 func (*ApiStatus) ProtoMessage() {}
 
 func (x *ApiStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -286,7 +582,7 @@ func (x *ApiStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStatus.ProtoReflect.Descriptor instead.
 func (*ApiStatus) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ApiStatus) GetState() ApiStatus_State {
@@ -340,7 +636,7 @@ type EnvoyNode struct {
 
 func (x *EnvoyNode) Reset() {
 	*x = EnvoyNode{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -352,7 +648,7 @@ func (x *EnvoyNode) String() string {
 func (*EnvoyNode) ProtoMessage() {}
 
 func (x *EnvoyNode) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -365,7 +661,7 @@ func (x *EnvoyNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvoyNode.ProtoReflect.Descriptor instead.
 func (*EnvoyNode) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *EnvoyNode) GetId() string {
@@ -445,7 +741,7 @@ type Nack struct {
 
 func (x *Nack) Reset() {
 	*x = Nack{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -457,7 +753,7 @@ func (x *Nack) String() string {
 func (*Nack) ProtoMessage() {}
 
 func (x *Nack) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -470,7 +766,7 @@ func (x *Nack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nack.ProtoReflect.Descriptor instead.
 func (*Nack) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *Nack) GetVersion() string {
@@ -519,13 +815,16 @@ type Route struct {
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
 	Etag          string                 `protobuf:"bytes,10,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Requests must carry an API key of a usage plan that covers the stage,
+	// as AWS's apiKeyRequired; otherwise they get 403 {"message":"Forbidden"}.
+	ApiKeyRequired bool `protobuf:"varint,11,opt,name=api_key_required,json=apiKeyRequired,proto3" json:"api_key_required,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -537,7 +836,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -550,7 +849,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Route) GetId() string {
@@ -623,6 +922,13 @@ func (x *Route) GetEtag() string {
 	return ""
 }
 
+func (x *Route) GetApiKeyRequired() bool {
+	if x != nil {
+		return x.ApiKeyRequired
+	}
+	return false
+}
+
 // HttpProxyIntegration forwards the request, as it is, to an HTTP(S) URL.
 type HttpProxyIntegration struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -639,7 +945,7 @@ type HttpProxyIntegration struct {
 
 func (x *HttpProxyIntegration) Reset() {
 	*x = HttpProxyIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -651,7 +957,7 @@ func (x *HttpProxyIntegration) String() string {
 func (*HttpProxyIntegration) ProtoMessage() {}
 
 func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -664,7 +970,7 @@ func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpProxyIntegration.ProtoReflect.Descriptor instead.
 func (*HttpProxyIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *HttpProxyIntegration) GetUri() string {
@@ -701,7 +1007,7 @@ type MockIntegration struct {
 
 func (x *MockIntegration) Reset() {
 	*x = MockIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -713,7 +1019,7 @@ func (x *MockIntegration) String() string {
 func (*MockIntegration) ProtoMessage() {}
 
 func (x *MockIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -726,7 +1032,7 @@ func (x *MockIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockIntegration.ProtoReflect.Descriptor instead.
 func (*MockIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *MockIntegration) GetStatusCode() int32 {
@@ -775,7 +1081,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -787,7 +1093,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -800,7 +1106,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *Integration) GetId() string {
@@ -923,7 +1229,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -935,7 +1241,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -948,7 +1254,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Deployment) GetId() string {
@@ -1036,18 +1342,25 @@ type Stage struct {
 	Variables map[string]string `protobuf:"bytes,5,rep,name=variables,proto3" json:"variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// HTTP-API semantics: every change to the API's routes and integrations
 	// is deployed to this stage at once.
-	AutoDeploy    bool                   `protobuf:"varint,6,opt,name=auto_deploy,json=autoDeploy,proto3" json:"auto_deploy,omitempty"`
-	Tags          map[string]string      `protobuf:"bytes,7,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
-	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
-	Etag          string                 `protobuf:"bytes,10,opt,name=etag,proto3" json:"etag,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	AutoDeploy bool                   `protobuf:"varint,6,opt,name=auto_deploy,json=autoDeploy,proto3" json:"auto_deploy,omitempty"`
+	Tags       map[string]string      `protobuf:"bytes,7,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CreateTime *timestamppb.Timestamp `protobuf:"bytes,8,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag       string                 `protobuf:"bytes,10,opt,name=etag,proto3" json:"etag,omitempty"`
+	// The default throttle of every route of the stage, for all clients
+	// together: each route gets its own bucket with these limits, as AWS's
+	// stage-level default route throttling. Takes effect without a deploy.
+	Throttle *ThrottleSettings `protobuf:"bytes,11,opt,name=throttle,proto3" json:"throttle,omitempty"`
+	// Per-route throttles that replace the stage default, keyed by route key
+	// "METHOD /path" (as HTTP APIs' route settings; "ANY /pets/{id}").
+	RouteThrottles map[string]*ThrottleSettings `protobuf:"bytes,12,rep,name=route_throttles,json=routeThrottles,proto3" json:"route_throttles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
 }
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1059,7 +1372,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1072,7 +1385,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Stage) GetApiId() string {
@@ -1145,6 +1458,20 @@ func (x *Stage) GetEtag() string {
 	return ""
 }
 
+func (x *Stage) GetThrottle() *ThrottleSettings {
+	if x != nil {
+		return x.Throttle
+	}
+	return nil
+}
+
+func (x *Stage) GetRouteThrottles() map[string]*ThrottleSettings {
+	if x != nil {
+		return x.RouteThrottles
+	}
+	return nil
+}
+
 // An API key, as in Amazon API Gateway: a secret clients send in the
 // x-api-key header. The key itself is shown only once, in the response
 // that created or imported it; the store keeps only its SHA-256.
@@ -1175,7 +1502,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1514,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1527,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ApiKey) GetId() string {
@@ -1280,11 +1607,404 @@ func (x *ApiKey) GetValueHash() []byte {
 	return nil
 }
 
+// ApiStage is an API stage a usage plan covers, with optional per-route
+// throttles that replace the plan's throttle for those routes.
+type ApiStage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	ApiId string                 `protobuf:"bytes,1,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	Stage string                 `protobuf:"bytes,2,opt,name=stage,proto3" json:"stage,omitempty"`
+	// Keyed by route key "METHOD /path", as Stage.route_throttles.
+	RouteThrottles map[string]*ThrottleSettings `protobuf:"bytes,3,rep,name=route_throttles,json=routeThrottles,proto3" json:"route_throttles,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *ApiStage) Reset() {
+	*x = ApiStage{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ApiStage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ApiStage) ProtoMessage() {}
+
+func (x *ApiStage) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ApiStage.ProtoReflect.Descriptor instead.
+func (*ApiStage) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
+}
+
+func (x *ApiStage) GetApiId() string {
+	if x != nil {
+		return x.ApiId
+	}
+	return ""
+}
+
+func (x *ApiStage) GetStage() string {
+	if x != nil {
+		return x.Stage
+	}
+	return ""
+}
+
+func (x *ApiStage) GetRouteThrottles() map[string]*ThrottleSettings {
+	if x != nil {
+		return x.RouteThrottles
+	}
+	return nil
+}
+
+// UsagePlan meters API keys, as AWS's: every key associated with the plan
+// gets its own throttle bucket and quota, on the stages the plan covers.
+type UsagePlan struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Server-assigned, 10 lowercase letters and digits, immutable.
+	Id string `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
+	// Unique across the gateway; 1-128 characters of [A-Za-z0-9._-].
+	Name        string `protobuf:"bytes,2,opt,name=name,proto3" json:"name,omitempty"`
+	Description string `protobuf:"bytes,3,opt,name=description,proto3" json:"description,omitempty"`
+	// Per key; not set means no throttle.
+	Throttle *ThrottleSettings `protobuf:"bytes,4,opt,name=throttle,proto3" json:"throttle,omitempty"`
+	// Per key; not set means no quota.
+	Quota *QuotaSettings `protobuf:"bytes,5,opt,name=quota,proto3" json:"quota,omitempty"`
+	// At most 100; an API stage belongs to at most one plan per key (a key
+	// may be on several plans only if they cover different stages).
+	ApiStages   []*ApiStage            `protobuf:"bytes,6,rep,name=api_stages,json=apiStages,proto3" json:"api_stages,omitempty"`
+	FailureMode FailureMode            `protobuf:"varint,7,opt,name=failure_mode,json=failureMode,proto3,enum=archway.admin.v1.FailureMode" json:"failure_mode,omitempty"`
+	Tags        map[string]string      `protobuf:"bytes,8,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	CreateTime  *timestamppb.Timestamp `protobuf:"bytes,9,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	UpdateTime  *timestamppb.Timestamp `protobuf:"bytes,10,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
+	Etag        string                 `protobuf:"bytes,11,opt,name=etag,proto3" json:"etag,omitempty"`
+	// Output only: when the quota was last set; its period is the initial
+	// one, to which offset applies.
+	QuotaStartTime *timestamppb.Timestamp `protobuf:"bytes,12,opt,name=quota_start_time,json=quotaStartTime,proto3" json:"quota_start_time,omitempty"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *UsagePlan) Reset() {
+	*x = UsagePlan{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsagePlan) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsagePlan) ProtoMessage() {}
+
+func (x *UsagePlan) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
+func (*UsagePlan) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
+}
+
+func (x *UsagePlan) GetId() string {
+	if x != nil {
+		return x.Id
+	}
+	return ""
+}
+
+func (x *UsagePlan) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UsagePlan) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *UsagePlan) GetThrottle() *ThrottleSettings {
+	if x != nil {
+		return x.Throttle
+	}
+	return nil
+}
+
+func (x *UsagePlan) GetQuota() *QuotaSettings {
+	if x != nil {
+		return x.Quota
+	}
+	return nil
+}
+
+func (x *UsagePlan) GetApiStages() []*ApiStage {
+	if x != nil {
+		return x.ApiStages
+	}
+	return nil
+}
+
+func (x *UsagePlan) GetFailureMode() FailureMode {
+	if x != nil {
+		return x.FailureMode
+	}
+	return FailureMode_FAILURE_MODE_UNSPECIFIED
+}
+
+func (x *UsagePlan) GetTags() map[string]string {
+	if x != nil {
+		return x.Tags
+	}
+	return nil
+}
+
+func (x *UsagePlan) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+func (x *UsagePlan) GetUpdateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.UpdateTime
+	}
+	return nil
+}
+
+func (x *UsagePlan) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+func (x *UsagePlan) GetQuotaStartTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.QuotaStartTime
+	}
+	return nil
+}
+
+// UsagePlanKey associates an API key with a usage plan.
+type UsagePlanKey struct {
+	state       protoimpl.MessageState `protogen:"open.v1"`
+	UsagePlanId string                 `protobuf:"bytes,1,opt,name=usage_plan_id,json=usagePlanId,proto3" json:"usage_plan_id,omitempty"`
+	KeyId       string                 `protobuf:"bytes,2,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// Output only: the key's name.
+	Name          string                 `protobuf:"bytes,3,opt,name=name,proto3" json:"name,omitempty"`
+	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,4,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *UsagePlanKey) Reset() {
+	*x = UsagePlanKey{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *UsagePlanKey) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*UsagePlanKey) ProtoMessage() {}
+
+func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use UsagePlanKey.ProtoReflect.Descriptor instead.
+func (*UsagePlanKey) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
+}
+
+func (x *UsagePlanKey) GetUsagePlanId() string {
+	if x != nil {
+		return x.UsagePlanId
+	}
+	return ""
+}
+
+func (x *UsagePlanKey) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *UsagePlanKey) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *UsagePlanKey) GetCreateTime() *timestamppb.Timestamp {
+	if x != nil {
+		return x.CreateTime
+	}
+	return nil
+}
+
+// Usage is one key's use of a plan's quota, per UTC day.
+type KeyUsage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	KeyId string                 `protobuf:"bytes,1,opt,name=key_id,json=keyId,proto3" json:"key_id,omitempty"`
+	// One entry per day from start_date to end_date.
+	Days          []*DailyUsage `protobuf:"bytes,2,rep,name=days,proto3" json:"days,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *KeyUsage) Reset() {
+	*x = KeyUsage{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *KeyUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*KeyUsage) ProtoMessage() {}
+
+func (x *KeyUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
+func (*KeyUsage) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
+}
+
+func (x *KeyUsage) GetKeyId() string {
+	if x != nil {
+		return x.KeyId
+	}
+	return ""
+}
+
+func (x *KeyUsage) GetDays() []*DailyUsage {
+	if x != nil {
+		return x.Days
+	}
+	return nil
+}
+
+// DailyUsage is AWS's [used, remaining] pair for one day: requests counted
+// that day, and what was left of the quota period containing the day at
+// its end (or now, for today). remaining is -1 if the plan has no quota.
+type DailyUsage struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// YYYY-MM-DD, UTC.
+	Date          string `protobuf:"bytes,1,opt,name=date,proto3" json:"date,omitempty"`
+	Used          int64  `protobuf:"varint,2,opt,name=used,proto3" json:"used,omitempty"`
+	Remaining     int64  `protobuf:"varint,3,opt,name=remaining,proto3" json:"remaining,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DailyUsage) Reset() {
+	*x = DailyUsage{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DailyUsage) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DailyUsage) ProtoMessage() {}
+
+func (x *DailyUsage) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DailyUsage.ProtoReflect.Descriptor instead.
+func (*DailyUsage) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
+}
+
+func (x *DailyUsage) GetDate() string {
+	if x != nil {
+		return x.Date
+	}
+	return ""
+}
+
+func (x *DailyUsage) GetUsed() int64 {
+	if x != nil {
+		return x.Used
+	}
+	return 0
+}
+
+func (x *DailyUsage) GetRemaining() int64 {
+	if x != nil {
+		return x.Remaining
+	}
+	return 0
+}
+
 var File_archway_admin_v1_resources_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	" archway/admin/v1/resources.proto\x12\x10archway.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xb4\x03\n" +
+	" archway/admin/v1/resources.proto\x12\x10archway.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\x03\n" +
 	"\x03Api\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -1296,10 +2016,27 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\b \x01(\tR\x04etag\x123\n" +
-	"\x06status\x18\t \x01(\v2\x1b.archway.admin.v1.ApiStatusR\x06status\x1a7\n" +
+	"\x06status\x18\t \x01(\v2\x1b.archway.admin.v1.ApiStatusR\x06status\x12D\n" +
+	"\x0eapi_key_source\x18\n" +
+	" \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xfc\x01\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"R\n" +
+	"\x10ThrottleSettings\x12\x1d\n" +
+	"\n" +
+	"rate_limit\x18\x01 \x01(\x01R\trateLimit\x12\x1f\n" +
+	"\vburst_limit\x18\x02 \x01(\x05R\n" +
+	"burstLimit\"\xd2\x01\n" +
+	"\rQuotaSettings\x12\x14\n" +
+	"\x05limit\x18\x01 \x01(\x03R\x05limit\x12>\n" +
+	"\x06period\x18\x02 \x01(\x0e2&.archway.admin.v1.QuotaSettings.PeriodR\x06period\x12\x16\n" +
+	"\x06offset\x18\x03 \x01(\x03R\x06offset\"S\n" +
+	"\x06Period\x12\x16\n" +
+	"\x12PERIOD_UNSPECIFIED\x10\x00\x12\x0e\n" +
+	"\n" +
+	"PERIOD_DAY\x10\x01\x12\x0f\n" +
+	"\vPERIOD_WEEK\x10\x02\x12\x10\n" +
+	"\fPERIOD_MONTH\x10\x03\"\xfc\x01\n" +
 	"\tApiStatus\x127\n" +
 	"\x05state\x18\x01 \x01(\x0e2!.archway.admin.v1.ApiStatus.StateR\x05state\x12\x18\n" +
 	"\amessage\x18\x02 \x01(\tR\amessage\x12\x1a\n" +
@@ -1324,7 +2061,7 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x19\n" +
 	"\btype_url\x18\x02 \x01(\tR\atypeUrl\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xa1\x03\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xcb\x03\n" +
 	"\x05Route\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x16\n" +
@@ -1338,7 +2075,8 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\n" +
-	" \x01(\tR\x04etag\x1a7\n" +
+	" \x01(\tR\x04etag\x12(\n" +
+	"\x10api_key_required\x18\v \x01(\bR\x0eapiKeyRequired\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
@@ -1390,7 +2128,7 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	" \x01(\tR\x04etag\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x99\x06\n" +
 	"\x05Stage\x12\x15\n" +
 	"\x06api_id\x18\x01 \x01(\tR\x05apiId\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -1405,13 +2143,18 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\vupdate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\n" +
-	" \x01(\tR\x04etag\x1a<\n" +
+	" \x01(\tR\x04etag\x12>\n" +
+	"\bthrottle\x18\v \x01(\v2\".archway.admin.v1.ThrottleSettingsR\bthrottle\x12T\n" +
+	"\x0froute_throttles\x18\f \x03(\v2+.archway.admin.v1.Stage.RouteThrottlesEntryR\x0erouteThrottles\x1a<\n" +
 	"\x0eVariablesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1ae\n" +
+	"\x13RouteThrottlesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
+	"\x05value\x18\x02 \x01(\v2\".archway.admin.v1.ThrottleSettingsR\x05value:\x028\x01\"\xbd\x03\n" +
 	"\x06ApiKey\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -1431,11 +2174,60 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"value_hash\x18\v \x01(\fR\tvalueHash\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01*J\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf7\x01\n" +
+	"\bApiStage\x12\x15\n" +
+	"\x06api_id\x18\x01 \x01(\tR\x05apiId\x12\x14\n" +
+	"\x05stage\x18\x02 \x01(\tR\x05stage\x12W\n" +
+	"\x0froute_throttles\x18\x03 \x03(\v2..archway.admin.v1.ApiStage.RouteThrottlesEntryR\x0erouteThrottles\x1ae\n" +
+	"\x13RouteThrottlesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x128\n" +
+	"\x05value\x18\x02 \x01(\v2\".archway.admin.v1.ThrottleSettingsR\x05value:\x028\x01\"\x8d\x05\n" +
+	"\tUsagePlan\x12\x0e\n" +
+	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
+	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x03 \x01(\tR\vdescription\x12>\n" +
+	"\bthrottle\x18\x04 \x01(\v2\".archway.admin.v1.ThrottleSettingsR\bthrottle\x125\n" +
+	"\x05quota\x18\x05 \x01(\v2\x1f.archway.admin.v1.QuotaSettingsR\x05quota\x129\n" +
+	"\n" +
+	"api_stages\x18\x06 \x03(\v2\x1a.archway.admin.v1.ApiStageR\tapiStages\x12@\n" +
+	"\ffailure_mode\x18\a \x01(\x0e2\x1d.archway.admin.v1.FailureModeR\vfailureMode\x129\n" +
+	"\x04tags\x18\b \x03(\v2%.archway.admin.v1.UsagePlan.TagsEntryR\x04tags\x12;\n" +
+	"\vcreate_time\x18\t \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\x12;\n" +
+	"\vupdate_time\x18\n" +
+	" \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"updateTime\x12\x12\n" +
+	"\x04etag\x18\v \x01(\tR\x04etag\x12D\n" +
+	"\x10quota_start_time\x18\f \x01(\v2\x1a.google.protobuf.TimestampR\x0equotaStartTime\x1a7\n" +
+	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9a\x01\n" +
+	"\fUsagePlanKey\x12\"\n" +
+	"\rusage_plan_id\x18\x01 \x01(\tR\vusagePlanId\x12\x15\n" +
+	"\x06key_id\x18\x02 \x01(\tR\x05keyId\x12\x12\n" +
+	"\x04name\x18\x03 \x01(\tR\x04name\x12;\n" +
+	"\vcreate_time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
+	"createTime\"S\n" +
+	"\bKeyUsage\x12\x15\n" +
+	"\x06key_id\x18\x01 \x01(\tR\x05keyId\x120\n" +
+	"\x04days\x18\x02 \x03(\v2\x1c.archway.admin.v1.DailyUsageR\x04days\"R\n" +
+	"\n" +
+	"DailyUsage\x12\x12\n" +
+	"\x04date\x18\x01 \x01(\tR\x04date\x12\x12\n" +
+	"\x04used\x18\x02 \x01(\x03R\x04used\x12\x1c\n" +
+	"\tremaining\x18\x03 \x01(\x03R\tremaining*J\n" +
 	"\bProtocol\x12\x18\n" +
 	"\x14PROTOCOL_UNSPECIFIED\x10\x00\x12\x11\n" +
 	"\rPROTOCOL_HTTP\x10\x01\x12\x11\n" +
-	"\rPROTOCOL_REST\x10\x02B\xcb\x01\n" +
+	"\rPROTOCOL_REST\x10\x02*h\n" +
+	"\fApiKeySource\x12\x1e\n" +
+	"\x1aAPI_KEY_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n" +
+	"\x15API_KEY_SOURCE_HEADER\x10\x01\x12\x1d\n" +
+	"\x19API_KEY_SOURCE_AUTHORIZER\x10\x02*e\n" +
+	"\vFailureMode\x12\x1c\n" +
+	"\x18FAILURE_MODE_UNSPECIFIED\x10\x00\x12\x1c\n" +
+	"\x18FAILURE_MODE_FAIL_CLOSED\x10\x01\x12\x1a\n" +
+	"\x16FAILURE_MODE_FAIL_OPEN\x10\x02B\xcb\x01\n" +
 	"\x14com.archway.admin.v1B\x0eResourcesProtoP\x01ZAgithub.com/archway-gateway/archway/proto/archway/admin/v1;adminv1\xa2\x02\x03AAX\xaa\x02\x10Archway.Admin.V1\xca\x02\x10Archway\\Admin\\V1\xe2\x02\x1cArchway\\Admin\\V1\\GPBMetadata\xea\x02\x12Archway::Admin::V1b\x06proto3"
 
 var (
@@ -1450,72 +2242,102 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 	return file_archway_admin_v1_resources_proto_rawDescData
 }
 
-var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 2)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 19)
+var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
-	(ApiStatus_State)(0),          // 1: archway.admin.v1.ApiStatus.State
-	(*Api)(nil),                   // 2: archway.admin.v1.Api
-	(*ApiStatus)(nil),             // 3: archway.admin.v1.ApiStatus
-	(*EnvoyNode)(nil),             // 4: archway.admin.v1.EnvoyNode
-	(*Nack)(nil),                  // 5: archway.admin.v1.Nack
-	(*Route)(nil),                 // 6: archway.admin.v1.Route
-	(*HttpProxyIntegration)(nil),  // 7: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),       // 8: archway.admin.v1.MockIntegration
-	(*Integration)(nil),           // 9: archway.admin.v1.Integration
-	(*Deployment)(nil),            // 10: archway.admin.v1.Deployment
-	(*Stage)(nil),                 // 11: archway.admin.v1.Stage
-	(*ApiKey)(nil),                // 12: archway.admin.v1.ApiKey
-	nil,                           // 13: archway.admin.v1.Api.TagsEntry
-	nil,                           // 14: archway.admin.v1.Route.TagsEntry
-	nil,                           // 15: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 16: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 17: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 18: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 19: archway.admin.v1.Stage.TagsEntry
-	nil,                           // 20: archway.admin.v1.ApiKey.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 21: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 22: google.protobuf.Duration
+	(ApiKeySource)(0),             // 1: archway.admin.v1.ApiKeySource
+	(FailureMode)(0),              // 2: archway.admin.v1.FailureMode
+	(QuotaSettings_Period)(0),     // 3: archway.admin.v1.QuotaSettings.Period
+	(ApiStatus_State)(0),          // 4: archway.admin.v1.ApiStatus.State
+	(*Api)(nil),                   // 5: archway.admin.v1.Api
+	(*ThrottleSettings)(nil),      // 6: archway.admin.v1.ThrottleSettings
+	(*QuotaSettings)(nil),         // 7: archway.admin.v1.QuotaSettings
+	(*ApiStatus)(nil),             // 8: archway.admin.v1.ApiStatus
+	(*EnvoyNode)(nil),             // 9: archway.admin.v1.EnvoyNode
+	(*Nack)(nil),                  // 10: archway.admin.v1.Nack
+	(*Route)(nil),                 // 11: archway.admin.v1.Route
+	(*HttpProxyIntegration)(nil),  // 12: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),       // 13: archway.admin.v1.MockIntegration
+	(*Integration)(nil),           // 14: archway.admin.v1.Integration
+	(*Deployment)(nil),            // 15: archway.admin.v1.Deployment
+	(*Stage)(nil),                 // 16: archway.admin.v1.Stage
+	(*ApiKey)(nil),                // 17: archway.admin.v1.ApiKey
+	(*ApiStage)(nil),              // 18: archway.admin.v1.ApiStage
+	(*UsagePlan)(nil),             // 19: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),          // 20: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),              // 21: archway.admin.v1.KeyUsage
+	(*DailyUsage)(nil),            // 22: archway.admin.v1.DailyUsage
+	nil,                           // 23: archway.admin.v1.Api.TagsEntry
+	nil,                           // 24: archway.admin.v1.Route.TagsEntry
+	nil,                           // 25: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 26: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 27: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 28: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 29: archway.admin.v1.Stage.TagsEntry
+	nil,                           // 30: archway.admin.v1.Stage.RouteThrottlesEntry
+	nil,                           // 31: archway.admin.v1.ApiKey.TagsEntry
+	nil,                           // 32: archway.admin.v1.ApiStage.RouteThrottlesEntry
+	nil,                           // 33: archway.admin.v1.UsagePlan.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 35: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	13, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	21, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	21, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
-	3,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
-	1,  // 5: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
-	21, // 6: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
-	21, // 7: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
-	21, // 8: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
-	5,  // 9: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
-	21, // 10: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
-	14, // 11: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	21, // 12: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	21, // 13: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	22, // 14: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	15, // 15: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	16, // 16: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
-	7,  // 17: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	8,  // 18: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	21, // 19: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	21, // 20: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	17, // 21: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
-	6,  // 22: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
-	9,  // 23: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	21, // 24: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	21, // 25: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	18, // 26: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	19, // 27: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	21, // 28: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	21, // 29: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	20, // 30: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
-	21, // 31: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	21, // 32: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
-	33, // [33:33] is the sub-list for method output_type
-	33, // [33:33] is the sub-list for method input_type
-	33, // [33:33] is the sub-list for extension type_name
-	33, // [33:33] is the sub-list for extension extendee
-	0,  // [0:33] is the sub-list for field type_name
+	23, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	34, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	34, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
+	1,  // 5: archway.admin.v1.Api.api_key_source:type_name -> archway.admin.v1.ApiKeySource
+	3,  // 6: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
+	4,  // 7: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
+	34, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	34, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	34, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	10, // 11: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
+	34, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	24, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	34, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	34, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	35, // 16: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	25, // 17: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	26, // 18: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	12, // 19: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	13, // 20: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
+	34, // 21: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	34, // 22: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	27, // 23: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	11, // 24: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
+	14, // 25: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
+	34, // 26: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	34, // 27: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	28, // 28: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	29, // 29: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	34, // 30: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	34, // 31: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	6,  // 32: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	30, // 33: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
+	31, // 34: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
+	34, // 35: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	34, // 36: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	32, // 37: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
+	6,  // 38: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	7,  // 39: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
+	18, // 40: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
+	2,  // 41: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
+	33, // 42: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
+	34, // 43: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
+	34, // 44: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
+	34, // 45: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
+	34, // 46: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
+	22, // 47: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
+	6,  // 48: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	6,  // 49: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	50, // [50:50] is the sub-list for method output_type
+	50, // [50:50] is the sub-list for method input_type
+	50, // [50:50] is the sub-list for extension type_name
+	50, // [50:50] is the sub-list for extension extendee
+	0,  // [0:50] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -1523,7 +2345,7 @@ func file_archway_admin_v1_resources_proto_init() {
 	if File_archway_admin_v1_resources_proto != nil {
 		return
 	}
-	file_archway_admin_v1_resources_proto_msgTypes[7].OneofWrappers = []any{
+	file_archway_admin_v1_resources_proto_msgTypes[9].OneofWrappers = []any{
 		(*Integration_HttpProxy)(nil),
 		(*Integration_Mock)(nil),
 	}
@@ -1532,8 +2354,8 @@ func file_archway_admin_v1_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
-			NumEnums:      2,
-			NumMessages:   19,
+			NumEnums:      5,
+			NumMessages:   29,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
