@@ -37,19 +37,42 @@ func buildAPI(log *slog.Logger, id string, r *apiRecords) *model.API {
 			log.Warn("skipping stage", "stage", name, "deployment", st.GetDeploymentId(), "err", err)
 			continue
 		}
-		stages = append(stages, &model.Stage{
-			Name:       name,
-			Variables:  cloneMap(st.GetVariables()),
-			AutoDeploy: st.GetAutoDeploy(),
-			Deployment: d,
-		})
+		ms, err := convertStage(name, st, d)
+		if err != nil {
+			log.Warn("skipping stage", "stage", name, "err", err)
+			continue
+		}
+		stages = append(stages, ms)
 	}
 	api, err := model.NewAPI(id, r.api.GetName(), protocol, stages)
 	if err != nil {
 		log.Warn("skipping API", "err", err)
 		return nil
 	}
+	if r.api.GetApiKeySource() == adminv1.ApiKeySource_API_KEY_SOURCE_AUTHORIZER {
+		api.KeySource = model.KeySourceAuthorizer
+	}
 	return api
+}
+
+// convertStage converts a stage record that serves d.
+func convertStage(name string, st *adminv1.Stage, d *model.Deployment) (*model.Stage, error) {
+	throttle, err := convertThrottle(st.GetThrottle())
+	if err != nil {
+		return nil, err
+	}
+	routes, err := convertRouteThrottles(st.GetRouteThrottles())
+	if err != nil {
+		return nil, err
+	}
+	return &model.Stage{
+		Name:           name,
+		Variables:      cloneMap(st.GetVariables()),
+		AutoDeploy:     st.GetAutoDeploy(),
+		Deployment:     d,
+		Throttle:       throttle,
+		RouteThrottles: routes,
+	}, nil
 }
 
 // deployment returns the converted deployment a stage serves, converting it
@@ -112,7 +135,10 @@ func convertRoute(r *adminv1.Route, ints map[string]*model.Integration) (*model.
 	if in == nil {
 		return nil, fmt.Errorf("route %q: integration %q is not in the deployment", r.GetId(), r.GetIntegrationId())
 	}
-	return &model.Route{ID: r.GetId(), Method: r.GetMethod(), Path: path, Integration: in}, nil
+	return &model.Route{
+		ID: r.GetId(), Method: r.GetMethod(), Path: path, Integration: in,
+		APIKeyRequired: r.GetApiKeyRequired(),
+	}, nil
 }
 
 func convertIntegration(in *adminv1.Integration) (*model.Integration, error) {

@@ -16,8 +16,9 @@ import (
 // records changed, so a rebuild costs in proportion to what changed. Only
 // the Run goroutine touches a state.
 type state struct {
-	rev  int64
-	apis map[string]*apiRecords
+	rev   int64
+	apis  map[string]*apiRecords
+	usage *usageRecords
 }
 
 // apiRecords are the records of one API that reach the data plane: the API,
@@ -46,7 +47,7 @@ type deploymentRecord struct {
 }
 
 func newState(rev int64) *state {
-	return &state{rev: rev, apis: make(map[string]*apiRecords)}
+	return &state{rev: rev, apis: make(map[string]*apiRecords), usage: newUsageRecords()}
 }
 
 // relevantKey parses key and reports whether it holds a record that a
@@ -58,6 +59,9 @@ func relevantKey(key []byte) (store.Key, bool) {
 	}
 	switch k.Kind {
 	case store.KindAPI, store.KindStage, store.KindDeployment:
+		return k, true
+	}
+	if isUsageKind(k.Kind) {
 		return k, true
 	}
 	return store.Key{}, false
@@ -75,6 +79,10 @@ func (s *state) put(log *slog.Logger, kv *mvccpb.KeyValue) bool {
 	if err != nil {
 		log.Warn("skipping a record that does not decode", "key", string(kv.Key), "err", err)
 		s.remove(key)
+		return true
+	}
+	if isUsageKind(key.Kind) {
+		s.usage.put(key, msg)
 		return true
 	}
 	r := s.records(key.APIID)
@@ -101,6 +109,10 @@ func (s *state) delete(kv *mvccpb.KeyValue) bool {
 }
 
 func (s *state) remove(key store.Key) {
+	if isUsageKind(key.Kind) {
+		s.usage.remove(key)
+		return
+	}
 	r := s.apis[key.APIID]
 	if r == nil {
 		return
@@ -151,5 +163,6 @@ func (s *state) build(log *slog.Logger) *model.Config {
 		log.Error("building the config failed", "revision", s.rev, "err", err)
 		return nil
 	}
+	cfg.Keys = s.usage.build(log)
 	return cfg
 }

@@ -151,26 +151,37 @@ func BenchmarkRebuild(b *testing.B) {
 	})
 }
 
-// API keys are gateway records the data plane's services read later; they
-// never rebuild the model.
-func TestAPIKeysAreIgnored(t *testing.T) {
+// API key, usage plan and association records feed ext_authz, so they
+// rebuild the Config; the indexes that only keep names and values unique,
+// or find a key's plans for the admin API, never do.
+func TestUsageRecordsAreRelevantIndexesAreNot(t *testing.T) {
 	log := slog.New(slog.DiscardHandler)
 	r := &records{t: t}
-	s := newState(0)
 	hash := []byte{0xab, 0xcd}
-	for _, kv := range []*mvccpb.KeyValue{
-		r.kv(store.APIKeyRecord("key0000001"), &adminv1.ApiKey{Id: "key0000001", Name: "gold", ValueHash: hash}),
-		{Key: []byte(store.APIKeyNameKey("gold")), Value: []byte("key0000001")},
-		{Key: []byte(store.APIKeyHashKey(hash)), Value: []byte("key0000001")},
-	} {
-		if s.put(log, kv) {
-			t.Errorf("put(%s) reported a relevant key", kv.Key)
-		}
-		if s.delete(kv) {
-			t.Errorf("delete(%s) reported a relevant key", kv.Key)
+	relevant := map[string]*mvccpb.KeyValue{
+		"key":   r.kv(store.APIKeyRecord("key0000001"), &adminv1.ApiKey{Id: "key0000001", Name: "gold", ValueHash: hash}),
+		"plan":  r.kv(store.UsagePlanRecord("plan000001"), &adminv1.UsagePlan{Id: "plan000001", Name: "gold"}),
+		"assoc": r.kv(store.UsagePlanKeyKey("plan000001", "key0000001"), &adminv1.UsagePlanKey{}),
+	}
+	ignored := map[string]*mvccpb.KeyValue{
+		"key name":    {Key: []byte(store.APIKeyNameKey("gold")), Value: []byte("key0000001")},
+		"key hash":    {Key: []byte(store.APIKeyHashKey(hash)), Value: []byte("key0000001")},
+		"plan name":   {Key: []byte(store.UsagePlanNameKey("gold")), Value: []byte("plan000001")},
+		"key's plans": {Key: []byte(store.APIKeyPlanKey("key0000001", "plan000001")), Value: []byte("plan000001")},
+	}
+	for name, kv := range relevant {
+		s := newState(0)
+		if !s.put(log, kv) || !s.delete(kv) {
+			t.Errorf("%s: put or delete reported an irrelevant key", name)
 		}
 	}
-	if len(s.apis) != 0 {
-		t.Errorf("api keys created api records: %v", s.apis)
+	for name, kv := range ignored {
+		s := newState(0)
+		if s.put(log, kv) || s.delete(kv) {
+			t.Errorf("%s: put or delete reported a relevant key", name)
+		}
+		if len(s.apis) != 0 {
+			t.Errorf("%s: created api records: %v", name, s.apis)
+		}
 	}
 }
