@@ -188,6 +188,24 @@ func TestConfigErrors(t *testing.T) {
 		"admin TLS incomplete": {
 			args: []string{"--admin-tls-cert", "c.pem", "--admin-tls-key", "k.pem"}, want: []string{"admin-client-ca"},
 		},
+		"redis address without port": {args: []string{"--redis-addr", "127.0.0.1"}, want: []string{"redis-addr"}},
+		"redis setting without address": {
+			args: []string{"--redis-tls", "--redis-username", "u"}, want: []string{"redis-tls", "redis-username"},
+		},
+		"redis cert without key": {
+			args: []string{"--redis-addr", "127.0.0.1:6379", "--redis-tls", "--redis-cert", "c.pem"},
+			want: []string{"redis-cert and redis-key"},
+		},
+		"redis CA without TLS": {
+			args: []string{"--redis-addr", "127.0.0.1:6379", "--redis-ca", "ca.pem"}, want: []string{"redis-tls"},
+		},
+		"negative redis db": {args: []string{"--redis-addr", "127.0.0.1:6379", "--redis-db", "-1"}, want: []string{"redis-db"}},
+		"upper-case key id header": {
+			args: []string{"--api-key-id-header", "X-Key"}, want: []string{"api-key-id-header"},
+		},
+		"plan id header with a space": {
+			env: map[string]string{"ARCHWAY_USAGE_PLAN_ID_HEADER": "x plan"}, want: []string{"usage-plan-id-header"},
+		},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
@@ -233,6 +251,18 @@ func TestServerConfig(t *testing.T) {
 	}
 	if !reflect.DeepEqual(cfg.Etcd, want) {
 		t.Errorf("etcd config = %+v, want %+v", cfg.Etcd, want)
+	}
+
+	_, cfg, err = load([]string{"--redis-addr", "10.0.0.1:26379,10.0.0.2:26379", "--redis-master-name", "mymaster",
+		"--redis-tls", "--redis-ca", "ca.pem", "--redis-db", "2"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	wantRedis := server.RedisConfig{
+		Addrs: []string{"10.0.0.1:26379", "10.0.0.2:26379"}, MasterName: "mymaster", DB: 2, TLS: true, CAFile: "ca.pem",
+	}
+	if !reflect.DeepEqual(cfg.Redis, wantRedis) {
+		t.Errorf("redis config = %+v, want %+v", cfg.Redis, wantRedis)
 	}
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
+	"github.com/archway-gateway/archway/authz"
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/server"
 	"github.com/archway-gateway/archway/xds/translate"
@@ -53,6 +54,9 @@ type serveOptions struct {
 	pathStyle        bool
 	xffTrustedHops   uint32
 	upstreamCAFile   string
+	redis            redisOptions
+	apiKeyIDHeader   string
+	planIDHeader     string
 
 	// flags is the flag set addFlags filled, to tell the defaults that
 	// depend on --dev from values that were set.
@@ -99,6 +103,11 @@ func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	fs.Uint32Var(&o.xffTrustedHops, "xff-trusted-hops", 0, "`number` of proxies in front of Envoy that append to X-Forwarded-For")
 	fs.StringVar(&o.upstreamCAFile, "upstream-ca-file", translate.DefaultCAFile,
 		"CA bundle `file` Envoy verifies HTTPS backends with (a path on Envoy's machine)")
+	o.redis.addFlags(fs)
+	fs.StringVar(&o.apiKeyIDHeader, "api-key-id-header", authz.DefaultKeyIDHeader,
+		"request `header` that tells backends the id of the API key a request was admitted with")
+	fs.StringVar(&o.planIDHeader, "usage-plan-id-header", authz.DefaultPlanIDHeader,
+		"request `header` that tells backends the id of the usage plan that admitted a request")
 	o.flags = fs
 }
 
@@ -162,6 +171,8 @@ func (o *serveOptions) serverConfig(log *slog.Logger, notices io.Writer) (server
 		},
 		Translate: o.translateOptions(),
 		Notices:   notices,
+		Redis:     o.redis.config(),
+		Authz:     server.AuthzConfig{KeyIDHeader: o.apiKeyIDHeader, PlanIDHeader: o.planIDHeader},
 	}, nil
 }
 
@@ -183,6 +194,9 @@ func (o *serveOptions) check() error {
 	if len(o.etcdEndpoints) == 0 {
 		errs = append(errs, o.checkEmbedded()...)
 	}
+	errs = append(errs, o.redis.check()...)
+	errs = append(errs, checkHeaderName("api-key-id-header", o.apiKeyIDHeader),
+		checkHeaderName("usage-plan-id-header", o.planIDHeader))
 	if (o.etcdCert == "") != (o.etcdKey == "") {
 		errs = append(errs, errors.New("etcd-cert and etcd-key: set both or neither"))
 	}

@@ -44,6 +44,8 @@ type gatewayOptions struct {
 	apply []string
 	// delta runs Envoy with incremental xDS.
 	delta bool
+	// args are more `archway serve` flags.
+	args []string
 }
 
 // gateway is one `archway serve` process with its own embedded etcd and its
@@ -59,6 +61,9 @@ type gateway struct {
 	logs *processLog
 	// delta is set if Envoy uses incremental xDS.
 	delta bool
+	// etcdURL is the client URL of the gateway's embedded etcd, through
+	// which another gateway may share its state.
+	etcdURL string
 	// sent counts the requests tests sent through Envoy.
 	sent atomic.Int64
 
@@ -76,11 +81,12 @@ func startGateway(t *testing.T, opts gatewayOptions) *gateway {
 	ctx, cancel := context.WithTimeout(t.Context(), startTimeout)
 	defer cancel()
 	g := &gateway{
-		addr:   freeAddr(t),
-		envoy:  envoy.NewAdminClient(freeAddr(t)),
-		logs:   newProcessLog(testenvoy.LogWriter(t, "archway: ")),
-		delta:  opts.delta,
-		exited: make(chan struct{}),
+		addr:    freeAddr(t),
+		envoy:   envoy.NewAdminClient(freeAddr(t)),
+		logs:    newProcessLog(testenvoy.LogWriter(t, "archway: ")),
+		delta:   opts.delta,
+		etcdURL: "http://" + freeAddr(t),
+		exited:  make(chan struct{}),
 	}
 	args := []string{
 		"serve",
@@ -88,7 +94,7 @@ func startGateway(t *testing.T, opts gatewayOptions) *gateway {
 		"--admin-addr", "127.0.0.1:0",
 		"--xds-addr", "127.0.0.1:0",
 		"--gateway-addr", g.addr,
-		"--etcd-listen-client", "http://" + freeAddr(t),
+		"--etcd-listen-client", g.etcdURL,
 		"--etcd-listen-peer", "http://" + freeAddr(t),
 		"--envoy", "auto",
 		"--envoy-path", testenvoy.Binary(t),
@@ -104,6 +110,7 @@ func startGateway(t *testing.T, opts gatewayOptions) *gateway {
 	for _, f := range opts.apply {
 		args = append(args, "--apply", f)
 	}
+	args = append(args, opts.args...)
 	g.cmd = exec.Command(archwayBinary, args...)
 	g.cmd.Stdout, g.cmd.Stderr = g.logs, g.logs
 	g.cmd.WaitDelay = waitDelay

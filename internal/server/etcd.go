@@ -67,7 +67,7 @@ func OpenEtcd(ctx context.Context, cfg EtcdConfig, log *slog.Logger) (*Etcd, err
 func openExternal(cfg EtcdConfig, log *slog.Logger) (*Etcd, error) {
 	password, err := readPassword(cfg.PasswordFile)
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("etcd %w", err)
 	}
 	cli, err := store.NewClient(store.ClientConfig{
 		Endpoints: cfg.Endpoints,
@@ -90,11 +90,11 @@ func readPassword(path string) (string, error) {
 	}
 	b, err := os.ReadFile(path)
 	if err != nil {
-		return "", fmt.Errorf("read etcd password: %w", err)
+		return "", fmt.Errorf("read password: %w", err)
 	}
 	pw := strings.TrimSpace(string(b))
 	if pw == "" {
-		return "", fmt.Errorf("etcd password file %s is empty", path)
+		return "", fmt.Errorf("password file %s is empty", path)
 	}
 	return pw, nil
 }

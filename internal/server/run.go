@@ -10,7 +10,7 @@ import (
 // accepting and report NOT_SERVING, the xDS streams end (so that draining
 // does not wait for them: they never end by themselves), in-flight calls
 // drain (bounded by the shutdown grace), then the watcher stops, then the
-// etcd client and the embedded etcd close. It returns nil after a shutdown
+// rate-limit store, the etcd client and the embedded etcd close. It returns nil after a shutdown
 // asked for by ctx, and the first failure otherwise.
 func (s *Server) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
@@ -78,6 +78,9 @@ func (s *Server) Run(ctx context.Context) error {
 	serving.Wait()
 	stopWatch()
 	watching.Wait()
+	if err := s.closeLimits(); err != nil {
+		s.log.Warn("closing the rate-limit store", "error", err)
+	}
 	if err := s.etcd.Close(); err != nil {
 		s.log.Warn("closing etcd client", "error", err)
 	}

@@ -19,10 +19,12 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/reflection"
 
+	"github.com/archway-gateway/archway/authz"
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/admin"
 	"github.com/archway-gateway/archway/internal/store"
 	"github.com/archway-gateway/archway/internal/watcher"
+	"github.com/archway-gateway/archway/ratelimit"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 	"github.com/archway-gateway/archway/xds"
 	"github.com/archway-gateway/archway/xds/translate"
@@ -81,6 +83,19 @@ type Config struct {
 	// Notices receives messages for the person running the server, such
 	// as how to attach an Envoy; nil discards them.
 	Notices io.Writer
+	// Redis says where rate-limit counters are kept; empty keeps them in
+	// memory.
+	Redis RedisConfig
+	// Authz shapes the ext_authz service of the xds component.
+	Authz AuthzConfig
+}
+
+// AuthzConfig are the settings of the ext_authz service.
+type AuthzConfig struct {
+	// KeyIDHeader and PlanIDHeader name the request headers that tell
+	// backends which API key and usage plan admitted a request; empty
+	// means authz's defaults.
+	KeyIDHeader, PlanIDHeader string
 }
 
 // Server is a started but not yet serving `archway serve`: its listeners
@@ -94,6 +109,10 @@ type Server struct {
 	launcher  *envoy.Launcher
 	admin     *endpoint
 	xds       *endpoint
+	// limits keeps rate-limit counters for ext_authz, the rate-limit
+	// service and the admin API's usage reports; closeLimits releases it.
+	limits      ratelimit.Store
+	closeLimits func() error
 }
 
 // endpoint is one gRPC server and the listener it will serve.
@@ -128,6 +147,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.etcd = etcd
+	s.limits, s.closeLimits, err = limitStore(ctx, cfg.Redis, cfg.Logger.With("component", "ratelimit"))
+	if err != nil {
+		s.closeListeners()
+		_ = s.etcd.Close()
+		return nil, err
+	}
 	st := store.New(etcd.Client)
 	adm := admin.NewServer(st, admin.Options{Logger: cfg.Logger.With("component", "admin"), Now: cfg.Now})
 	if err := applyFiles(ctx, adm, cfg.Apply, cfg.Logger); err != nil {
@@ -146,6 +171,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.xds.health.SetServingStatus("", healthpb.HealthCheckResponse_NOT_SERVING)
 		err := s.newXDS(cfg, st)
 		if err == nil {
+			s.registerServices(cfg)
 			err = s.setUpEnvoy(cfg)
 		}
 		if err != nil {
@@ -158,6 +184,21 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		cfg.Logger.Info("developer mode")
 	}
 	return s, nil
+}
+
+// registerServices registers the services Envoy calls inline on the
+// Envoy-facing server: ext_authz for routes that need an API key. They
+// decide on the watcher's latest Config.
+func (s *Server) registerServices(cfg Config) {
+	az := authz.New(authz.Options{
+		Config:       s.watcher.Current,
+		Store:        s.limits,
+		Now:          cfg.Now,
+		Logger:       cfg.Logger.With("component", "authz"),
+		KeyIDHeader:  cfg.Authz.KeyIDHeader,
+		PlanIDHeader: cfg.Authz.PlanIDHeader,
+	})
+	az.Register(s.xds.srv)
 }
 
 // setUpEnvoy prepares the Envoy that serve runs itself, or tells how to
