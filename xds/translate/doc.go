@@ -18,6 +18,11 @@
 // Options.PathStyle every API shares one route configuration instead,
 // which is re-sent whole on every change.
 //
+// The listener's HTTP filters (filters.go) call Archway's services only where
+// a route asks for them: routes that require an API key enable the otherwise
+// disabled ext_authz filter (extauthz.go), and proxied routes that their
+// stage throttles carry the rate-limit descriptor of the route (ratelimit.go).
+//
 // A stage that cannot be translated (an unknown stage variable, a backend URI
 // Envoy cannot express) is left out and reported as a Problem; it answers as
 // if it had no routes, and the rest of the gateway is unaffected.

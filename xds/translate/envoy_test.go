@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -69,7 +70,9 @@ func goldenBootstrap(prefix string) (*bootstrapv3.Bootstrap, error) {
 	if res.Clusters, err = readGolden(prefix+".clusters.yaml", func() *clusterv3.Cluster { return &clusterv3.Cluster{} }); err != nil {
 		return nil, err
 	}
-	return staticBootstrap(&res)
+	// Nothing listens there: validation builds the gRPC clients of
+	// ext_authz and ratelimit against the cluster but never connects.
+	return staticBootstrap(&res, "127.0.0.1:18000")
 }
 
 // readGolden parses a golden YAML list of protos; a missing file is an
@@ -102,8 +105,11 @@ func readGolden[T proto.Message](path string, newT func() T) ([]T, error) {
 
 // staticBootstrap returns a bootstrap that serves the listeners and
 // clusters of res statically, with what each connection manager would
-// fetch over RDS or scoped RDS inlined. The listeners are modified.
-func staticBootstrap(res *Resources) (*bootstrapv3.Bootstrap, error) {
+// fetch over RDS or scoped RDS inlined, plus the static cluster that
+// Archway's bootstrap (envoy.Bootstrap) gives every Envoy, to servicesAddr:
+// the one through which ext_authz and ratelimit reach Archway. The
+// listeners are modified.
+func staticBootstrap(res *Resources, servicesAddr string) (*bootstrapv3.Bootstrap, error) {
 	routes := make(map[string]*routev3.RouteConfiguration, len(res.Routes))
 	for _, rc := range res.Routes {
 		routes[rc.GetName()] = rc
@@ -120,12 +126,20 @@ func staticBootstrap(res *Resources) (*bootstrapv3.Bootstrap, error) {
 			}
 		}
 	}
+	archway, err := envoy.Bootstrap(envoy.BootstrapOptions{NodeID: "golden", XDSAddr: servicesAddr})
+	if err != nil {
+		return nil, err
+	}
+	services := archway.GetStaticResources().GetClusters()
+	if len(services) != 1 || services[0].GetName() != envoy.ServicesClusterName {
+		return nil, fmt.Errorf("Archway's bootstrap has static clusters %v, want just %s", services, envoy.ServicesClusterName)
+	}
 	return &bootstrapv3.Bootstrap{
 		// Subscriptions need a node, as a scoped RDS one left in place does.
 		Node: &corev3.Node{Id: "golden", Cluster: "golden"},
 		StaticResources: &bootstrapv3.Bootstrap_StaticResources{
 			Listeners: res.Listeners,
-			Clusters:  res.Clusters,
+			Clusters:  append(slices.Clone(res.Clusters), services[0]),
 		},
 	}, nil
 }

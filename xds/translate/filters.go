@@ -15,6 +15,9 @@ import (
 type httpFilter struct {
 	name   string
 	config proto.Message
+	// disabled leaves the filter off except on routes that configure it
+	// in their typed_per_filter_config.
+	disabled bool
 }
 
 // filterChain is the HTTP filter order, in one place. Requests pass the
@@ -22,15 +25,22 @@ type httpFilter struct {
 //
 //  1. header_mutation strips x-archway-* headers first, so that nothing a
 //     client sends can pose as what a later filter or service asserts;
-//  2. the router sends the request to the route's backend or answers it
+//  2. ext_authz asks Archway whether the request may pass (API keys, usage
+//     plan throttles and quotas), on the routes that need it only; the
+//     x-archway-* headers it adds for the backend are Archway's own;
+//  3. ratelimit asks Archway whether a stage or route throttle has room,
+//     on throttled routes only, after authorization, so that requests
+//     refused for a missing key do not use up everyone's throttle;
+//  4. the router sends the request to the route's backend or answers it
 //     directly. It suppresses Envoy's own x-envoy-* request and response
 //     headers, which API Gateway's clients and backends never see.
 //
-// ext_authz, rate limiting and ext_proc will take their places between
-// the two.
+// ext_proc will take its place before the router.
 func filterChain() []httpFilter {
 	return []httpFilter{
 		{name: envoy.FilterHeaderMutation, config: stripInternalHeaders()},
+		{name: envoy.FilterExtAuthz, config: extAuthzFilter(), disabled: true},
+		{name: envoy.FilterRateLimit, config: rateLimitFilter()},
 		{name: envoy.FilterRouter, config: &routerv3.Router{SuppressEnvoyHeaders: true}},
 	}
 }
@@ -57,7 +67,7 @@ func httpFilters() ([]*hcmv3.HttpFilter, error) {
 		if err != nil {
 			return nil, err
 		}
-		out[i] = &hcmv3.HttpFilter{Name: f.name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: a}}
+		out[i] = &hcmv3.HttpFilter{Name: f.name, ConfigType: &hcmv3.HttpFilter_TypedConfig{TypedConfig: a}, Disabled: f.disabled}
 	}
 	return out, nil
 }

@@ -38,6 +38,22 @@ type fixtureStage struct {
 	Name       string            `json:"name"`
 	Variables  map[string]string `json:"variables"`
 	Deployment string            `json:"deployment"` // a deployment id; empty serves nothing
+	Throttle   *fixtureThrottle  `json:"throttle"`
+	// RouteThrottles are keyed by route key ("GET /pets"); null removes
+	// the stage's throttle from a route.
+	RouteThrottles map[string]*fixtureThrottle `json:"routeThrottles"`
+}
+
+type fixtureThrottle struct {
+	Rate  float64 `json:"rate"`
+	Burst int64   `json:"burst"`
+}
+
+func (ft *fixtureThrottle) throttle() *model.Throttle {
+	if ft == nil {
+		return nil
+	}
+	return &model.Throttle{Rate: ft.Rate, Burst: ft.Burst}
 }
 
 type fixtureDeployment struct {
@@ -47,10 +63,11 @@ type fixtureDeployment struct {
 }
 
 type fixtureRoute struct {
-	ID          string `json:"id"`
-	Method      string `json:"method"`
-	Path        string `json:"path"`
-	Integration string `json:"integration"`
+	ID             string `json:"id"`
+	Method         string `json:"method"`
+	Path           string `json:"path"`
+	Integration    string `json:"integration"`
+	APIKeyRequired bool   `json:"apiKeyRequired"`
 }
 
 type fixtureIntegration struct {
@@ -109,7 +126,13 @@ func (a *fixtureAPI) api() (*model.API, error) {
 	}
 	stages := make([]*model.Stage, 0, len(a.Stages))
 	for _, fs := range a.Stages {
-		st := &model.Stage{Name: fs.Name, Variables: fs.Variables}
+		st := &model.Stage{Name: fs.Name, Variables: fs.Variables, Throttle: fs.Throttle.throttle()}
+		if fs.RouteThrottles != nil {
+			st.RouteThrottles = make(map[string]*model.Throttle, len(fs.RouteThrottles))
+			for key, t := range fs.RouteThrottles {
+				st.RouteThrottles[key] = t.throttle()
+			}
+		}
 		if fs.Deployment != "" {
 			if st.Deployment = deployments[fs.Deployment]; st.Deployment == nil {
 				return nil, fmt.Errorf("stage %s: no deployment %s", fs.Name, fs.Deployment)
@@ -137,7 +160,9 @@ func (fd *fixtureDeployment) deployment() (*model.Deployment, error) {
 		if err != nil {
 			return nil, fmt.Errorf("route %s: %w", fr.ID, err)
 		}
-		routes = append(routes, &model.Route{ID: fr.ID, Method: fr.Method, Path: p, Integration: byID[fr.Integration]})
+		routes = append(routes, &model.Route{
+			ID: fr.ID, Method: fr.Method, Path: p, Integration: byID[fr.Integration], APIKeyRequired: fr.APIKeyRequired,
+		})
 	}
 	return model.NewDeployment(fd.ID, routes, ints)
 }

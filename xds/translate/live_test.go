@@ -158,7 +158,7 @@ func startGateway(t *testing.T, bin, backend string) string {
 	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("Translate: %v %v", err, res.Problems)
 	}
-	b, err := staticBootstrap(&res)
+	b, err := staticBootstrap(&res, freeLoopbackAddr(t)) // no route calls Archway
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -171,14 +171,15 @@ func (b *targetBuilder) clusters() []*clusterv3.Cluster {
 // build returns the target of route r.
 func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 	ids := routeIDs(b.api, b.stage, r)
-	authz, err := extAuthzPerRoute(ids)
-	if err != nil {
-		return nil, err
+	t := &routeTarget{metadata: routeMetadata(ids)}
+	if needsAuthz(r) {
+		authz, err := extAuthzPerRoute(ids)
+		if err != nil {
+			return nil, err
+		}
+		t.perFilter = map[string]*anypb.Any{envoy.FilterExtAuthz: authz}
 	}
-	t := &routeTarget{
-		metadata:  routeMetadata(ids),
-		perFilter: map[string]*anypb.Any{envoy.FilterExtAuthz: authz},
-	}
+	var err error
 	switch in := r.Integration; {
 	case in.HTTPProxy != nil:
 		err = b.proxy(t, r, in.HTTPProxy)
@@ -197,7 +198,7 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 // Host header the backend expects, the path of the integration URI (route
 // parameters substituted; Envoy keeps the client's query string), and the
 // integration's timeout for the whole exchange, after which the client
-// gets 504.
+// gets 504; and the stage's throttle of the route, if any (routeRateLimits).
 //
 // HTTPProxy.Method is not applied here: Envoy cannot rewrite :method in
 // configuration, so the method override belongs to ext_proc.
@@ -213,6 +214,7 @@ func (b *targetBuilder) proxy(t *routeTarget, r *model.Route, h *model.HTTPProxy
 		ClusterSpecifier:     &routev3.RouteAction_Cluster{Cluster: u.clusterName()},
 		HostRewriteSpecifier: &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: u.hostHeader()},
 		Timeout:              durationpb.New(h.Timeout),
+		RateLimits:           routeRateLimits(b.api, b.stage, r),
 	}
 	rewrite := renderPath(u.path, t.captured)
 	if hasParams(r.Path) {
@@ -273,6 +275,9 @@ func renderPath(path []pathPart, captured map[string]string) string {
 // mock says otherwise (API Gateway's default content type). For 201 and
 // 3xx, Envoy would add a Location header pointing at the request URL;
 // API Gateway sends only what the mock sets.
+//
+// Stage throttles do not reach mocks: Envoy's rate-limit filter never
+// calls the service for a direct response (see routeRateLimits).
 func (b *targetBuilder) mock(t *routeTarget, m *model.Mock) error {
 	t.direct = &routev3.DirectResponseAction{Status: uint32(m.StatusCode)}
 	if m.Body != "" {
