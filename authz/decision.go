@@ -26,8 +26,12 @@ type decision struct {
 	// reason says why a request was denied, for logs. It never holds the
 	// key's value.
 	reason    string
-	route     *model.Route
-	key       *model.APIKey
+	route *model.Route
+	// stageThrottle is the stage's throttle of a mock route, for all
+	// clients: Envoy's rate-limit filter skips direct responses, so ext_authz
+	// applies it (see routeThrottle).
+	stageThrottle *model.Throttle
+	key           *model.APIKey
 	plan      *model.UsagePlan
 	planStage *model.PlanStage
 }
@@ -54,31 +58,41 @@ func decide(cfg *model.Config, in input) decision {
 		return decision{verdict: verdictDeny, reason: reasonUnknownRoute}
 	}
 	route := stage.Deployment.Route(in.routeID)
-	switch {
-	case route == nil:
+	if route == nil {
 		return decision{verdict: verdictDeny, reason: reasonUnknownRoute}
-	case !route.APIKeyRequired:
-		return decision{verdict: verdictAllow, route: route}
+	}
+	d := keyDecision(cfg, api, stage, route, in)
+	d.route = route
+	if route.Integration.Mock != nil {
+		d.stageThrottle = stage.RouteThrottle(route)
+	}
+	return d
+}
+
+// keyDecision checks the API key of a request to a route that exists.
+func keyDecision(cfg *model.Config, api *model.API, stage *model.Stage, route *model.Route, in input) decision {
+	if !route.APIKeyRequired {
+		return decision{verdict: verdictAllow}
 	}
 	value := in.apiKey
 	if api.KeySource == model.KeySourceAuthorizer {
 		value = in.usageIdentifier
 	}
 	if value == "" {
-		return decision{verdict: verdictDeny, reason: reasonMissingKey, route: route}
+		return decision{verdict: verdictDeny, reason: reasonMissingKey}
 	}
 	key := findKey(cfg.Keys, value)
 	switch {
 	case key == nil:
-		return decision{verdict: verdictDeny, reason: reasonUnknownKey, route: route}
+		return decision{verdict: verdictDeny, reason: reasonUnknownKey}
 	case !key.Enabled:
-		return decision{verdict: verdictDeny, reason: reasonDisabledKey, route: route, key: key}
+		return decision{verdict: verdictDeny, reason: reasonDisabledKey, key: key}
 	}
 	plan, ps := key.PlanFor(model.StageKey(api.ID, stage.Name))
 	if plan == nil {
-		return decision{verdict: verdictDeny, reason: reasonNoPlan, route: route, key: key}
+		return decision{verdict: verdictDeny, reason: reasonNoPlan, key: key}
 	}
-	return decision{verdict: verdictMeter, route: route, key: key, plan: plan, planStage: ps}
+	return decision{verdict: verdictMeter, key: key, plan: plan, planStage: ps}
 }
 
 // findKey returns the key whose value is value, or nil. Keys are indexed by

@@ -112,6 +112,11 @@ func (s *Server) Register(g *grpc.Server) { authv3.RegisterAuthorizationServer(g
 func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
 	in := decode(req)
 	d := decide(s.config(), in)
+	if d.stageThrottle != nil && d.verdict != verdictDeny {
+		if m := s.routeThrottle(ctx, in, d.stageThrottle); m.outcome != outcomeAllowed {
+			return deniedResponse(m.outcome, m.limits), nil
+		}
+	}
 	switch d.verdict {
 	case verdictAllow:
 		return s.allowed, nil
@@ -129,6 +134,23 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.C
 		return deniedResponse(m.outcome, m.limits), nil
 	}
 	return okResponse(s.okStatus, s.keyIDHeader, d.key.ID, s.planIDHeader, d.plan.ID, m.limits), nil
+}
+
+// routeThrottle applies a stage's throttle of a mock route, for all clients,
+// from the same bucket the rate-limit service would use. Like the
+// rate-limit filter it stands in for, it fails open.
+func (s *Server) routeThrottle(ctx context.Context, in input, t *model.Throttle) metering {
+	b := ratelimit.Bucket{Rate: t.Rate, Burst: t.Burst}
+	key := ratelimit.RouteBucketKey(envoy.RateLimitRouteValue(in.apiID, in.stage, in.routeID))
+	td, err := s.open.Throttle(ctx, key, b)
+	if err != nil {
+		return failed(err)
+	}
+	m := metering{limits: bucketLimits(b, td)}
+	if !td.Allowed {
+		m.outcome = outcomeThrottled
+	}
+	return m
 }
 
 // logDenied logs why a request got 403, naming the key by its ID only.

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -384,5 +385,56 @@ func TestInvalidLimits(t *testing.T) {
 	want := refused(500, `{"message":"Internal server error"}`, "InternalServerErrorException", nil)
 	if diff := cmp.Diff(want, h.check(t, call{api: "a1", stage: "prod", route: "rget", key: valueGold})); diff != "" {
 		t.Errorf("result (-want +got):\n%s", diff)
+	}
+}
+
+// TestMockRouteThrottle checks that ext_authz applies a stage's throttle to
+// mock routes, which Envoy's rate-limit filter skips: for all clients
+// together, on routes with and without keys, counting only requests the key
+// check admits.
+func TestMockRouteThrottle(t *testing.T) {
+	base := fixture(t, 1)
+	d1 := base.API("a1").Stage("prod").Deployment
+	a4, err := model.NewAPI("a4", "a4", model.ProtocolREST, []*model.Stage{{
+		Name: "prod", Deployment: d1, Throttle: &model.Throttle{Rate: 1, Burst: 1},
+		RouteThrottles: map[string]*model.Throttle{"GET /health": {Rate: 1, Burst: 2}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := model.NewConfig(2, append(slices.Clone(base.APIs), a4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Keys = base.Keys
+	clock := newClock()
+	h := serve(t, cfg, Options{Store: ratelimit.NewMemoryStore(), Now: clock.Now})
+	throttled := refused(429, `{"message":"Too Many Requests"}`, "TooManyRequestsException", withRetry(rate("2", "0", "2"), "1"))
+
+	open := call{api: "a4", stage: "prod", route: "ropen"}
+	for i, want := range []int{200, 200} {
+		if got := h.check(t, open); got.Status != want {
+			t.Errorf("GET /health request %d: %d %q, want %d", i, got.Status, got.Body, want)
+		}
+	}
+	if diff := cmp.Diff(throttled, h.check(t, open)); diff != "" {
+		t.Errorf("GET /health over the stage throttle (-want +got):\n%s", diff)
+	}
+	// Requests refused for their key take no token: they never reach the
+	// integration.
+	for i := range 3 {
+		if got := h.check(t, call{api: "a4", stage: "prod", route: "rpost", key: valueGold}); got.Status != 403 {
+			t.Errorf("POST /pets with a key of no plan for the stage, request %d: %d, want 403", i, got.Status)
+		}
+	}
+	clock.Advance(time.Second)
+	if got := h.check(t, open); got.Status != 200 {
+		t.Errorf("GET /health after a refill: %d, want 200", got.Status)
+	}
+	// The stage without throttles is not throttled.
+	for range 3 {
+		if got := h.check(t, call{api: "a1", stage: "prod", route: "ropen"}); got.Status != 200 {
+			t.Fatalf("unthrottled stage: %d %q", got.Status, got.Body)
+		}
 	}
 }

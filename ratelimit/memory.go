@@ -23,10 +23,13 @@ type MemoryStore struct {
 type memoryShard struct {
 	mu     sync.Mutex
 	writes int
+	// latest is the latest now any write to the shard gave; History, which
+	// is given no now, treats entries expired by then as absent.
+	latest time.Time
 	items  map[string]*memoryEntry
 }
 
-// memoryEntry holds either a bucket or a quota counter.
+// memoryEntry holds either a bucket, or a quota period's or a day's counter.
 type memoryEntry struct {
 	bucket  bucketState
 	used    int64
@@ -50,6 +53,9 @@ func (s *MemoryStore) shard(key string) *memoryShard {
 // missing or expired at now. The caller holds sh.mu.
 func (sh *memoryShard) entry(key string, now time.Time, init func() *memoryEntry) *memoryEntry {
 	sh.writes++
+	if now.After(sh.latest) {
+		sh.latest = now
+	}
 	if sh.writes%sweepEvery == 0 {
 		sh.sweep(now)
 	}
@@ -86,10 +92,11 @@ func (s *MemoryStore) TakeToken(_ context.Context, key string, b Bucket, now tim
 		return Decision{}, err
 	}
 	nowUs := now.UnixMicro()
-	sh := s.shard("b:" + key)
+	k := "b:" + key
+	sh := s.shard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
-	e := sh.entry("b:"+key, now, func() *memoryEntry {
+	e := sh.entry(k, now, func() *memoryEntry {
 		return &memoryEntry{bucket: bucketState{tokens: float64(b.Burst), lastUs: nowUs}}
 	})
 	var d Decision
@@ -98,13 +105,18 @@ func (s *MemoryStore) TakeToken(_ context.Context, key string, b Bucket, now tim
 	return d, nil
 }
 
+// usageShard returns the shard that holds every quota period's counter and
+// every day's history counter of key, so that Consume updates both under
+// one lock.
+func (s *MemoryStore) usageShard(key string) *memoryShard { return s.shard("q:" + key) }
+
 // withPeriod runs f with the shard of key's counter for the quota period
 // that holds now locked, passing f that counter, created if absent. A
 // counter outlives its period by quotaTTLMargin, then the shard sweeps it.
 func (s *MemoryStore) withPeriod(key string, q Quota, now time.Time, f func(sh *memoryShard, k string, e *memoryEntry, w Window)) {
 	w := q.Window(now)
 	k := "q:" + quotaKey(key, w)
-	sh := s.shard(k)
+	sh := s.usageShard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	e := sh.entry(k, now, func() *memoryEntry {
@@ -119,10 +131,11 @@ func (s *MemoryStore) Consume(_ context.Context, key string, q Quota, now time.T
 		return QuotaDecision{}, err
 	}
 	var d QuotaDecision
-	s.withPeriod(key, q, now, func(_ *memoryShard, _ string, e *memoryEntry, w Window) {
+	s.withPeriod(key, q, now, func(sh *memoryShard, _ string, e *memoryEntry, w Window) {
 		allowed := e.used+n <= w.Limit
-		if allowed {
+		if allowed && n > 0 {
 			e.used += n
+			sh.countDay(key, now, n)
 		}
 		d = quotaDecision(allowed, e.used, w)
 	})
@@ -156,4 +169,35 @@ func (s *MemoryStore) Adjust(_ context.Context, key string, q Quota, now time.Ti
 		d = quotaDecision(true, e.used, w)
 	})
 	return d, nil
+}
+
+// countDay adds n to the history counter of key for the UTC day holding
+// now. The caller holds the lock of s.usageShard(key), which is sh.
+func (sh *memoryShard) countDay(key string, now time.Time, n int64) {
+	d := dayStart(now)
+	e := sh.entry("h:"+historyKey(key, d), now, func() *memoryEntry {
+		return &memoryEntry{expires: historyExpiry(d)}
+	})
+	e.used += n
+}
+
+// History implements Store. The memory store reads no clock: a day counts
+// zero once it has expired at the latest time any caller wrote to the
+// shard holding key.
+func (s *MemoryStore) History(_ context.Context, key string, from, to time.Time) ([]int64, error) {
+	first, n, err := historyRange(from, to)
+	if err != nil {
+		return nil, err
+	}
+	counts := make([]int64, n)
+	sh := s.usageShard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	for i := range counts {
+		e, ok := sh.items["h:"+historyKey(key, first.Add(time.Duration(i)*day))]
+		if ok && sh.latest.Before(e.expires) {
+			counts[i] = e.used
+		}
+	}
+	return counts, nil
 }

@@ -207,12 +207,13 @@ func TestMemoryStoreDropsIdleEntries(t *testing.T) {
 		mustConsume(t, s, string(rune('a'+i%26))+string(rune(i)), q, now, 1)
 	}
 	before := s.Len()
-	// Write one live key per shard, often enough that every shard sweeps.
-	later := now.Add(48 * time.Hour)
+	// Write one live key per shard, often enough that every shard sweeps,
+	// once the quota periods and the daily history have both expired.
+	later := historyExpiry(dayStart(now))
 	perShard := map[*memoryShard]string{}
 	for i := 0; len(perShard) < memoryShards; i++ {
 		k := "fresh" + strconv.Itoa(i)
-		perShard[s.shard("q:"+quotaKey(k, q.Window(later)))] = k
+		perShard[s.usageShard(k)] = k
 	}
 	for range sweepEvery {
 		for _, k := range perShard {

@@ -48,10 +48,12 @@ redis.call('PEXPIRE', KEYS[1], ARGV[4])
 return {allowed, math.floor(tokens), retry}
 `
 
-// consumeScriptSource counts n requests if they fit under the limit.
+// consumeScriptSource counts n requests if they fit under the limit, and
+// adds the n it admits to the counter of the current UTC day, so that the
+// daily history never disagrees with the quota.
 //
-// KEYS[1] period counter; ARGV: n, limit, ttl (ms).
-// Returns {allowed, used}.
+// KEYS[1] period counter, KEYS[2] day counter (same hash slot);
+// ARGV: n, limit, period ttl (ms), day ttl (ms). Returns {allowed, used}.
 const consumeScriptSource = `
 local n = tonumber(ARGV[1])
 local used = tonumber(redis.call('GET', KEYS[1]) or '0')
@@ -60,6 +62,10 @@ if used + n > tonumber(ARGV[2]) then
 end
 used = redis.call('INCRBY', KEYS[1], n)
 redis.call('PEXPIRE', KEYS[1], ARGV[3])
+if n > 0 then
+  redis.call('INCRBY', KEYS[2], n)
+  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+end
 return {1, used}
 `
 
@@ -72,6 +78,18 @@ if used < 0 then used = 0 end
 redis.call('SET', KEYS[1], used, 'PX', ARGV[2])
 return used
 `
+
+// redisQuotaKey names the Redis counter of key's quota period w. Key is a
+// hash tag ({key}) that it shares with redisHistoryKey, so a Consume script
+// may touch both on a Redis Cluster, and one MGET reads a key's history.
+func redisQuotaKey(key string, w Window) string {
+	return redisPrefix + "q:{" + key + "}:" + strconv.FormatInt(w.Start.Unix(), 10)
+}
+
+// redisHistoryKey names the Redis counter of key for the UTC day starting at d.
+func redisHistoryKey(key string, d time.Time) string {
+	return redisPrefix + "h:{" + key + "}:" + strconv.FormatInt(d.Unix(), 10)
+}
 
 // RedisStore is a Store shared by every Archway process that uses the same
 // Redis. Each operation is one Lua script (EVALSHA, falling back to EVAL
@@ -120,8 +138,10 @@ func (s *RedisStore) Consume(ctx context.Context, key string, q Quota, now time.
 	}
 	w := q.Window(now)
 	ttl := w.End.Add(quotaTTLMargin).Sub(now).Milliseconds()
-	r, err := s.consume.Run(ctx, s.client, []string{redisPrefix + "q:" + quotaKey(key, w)},
-		n, w.Limit, ttl).Int64Slice()
+	d := dayStart(now)
+	dayTTL := historyExpiry(d).Sub(now).Milliseconds()
+	r, err := s.consume.Run(ctx, s.client, []string{redisQuotaKey(key, w), redisHistoryKey(key, d)},
+		n, w.Limit, ttl, dayTTL).Int64Slice()
 	if err != nil {
 		return QuotaDecision{}, unavailable(err)
 	}
@@ -137,7 +157,7 @@ func (s *RedisStore) Usage(ctx context.Context, key string, q Quota, now time.Ti
 		return QuotaDecision{}, err
 	}
 	w := q.Window(now)
-	used, err := s.client.Get(ctx, redisPrefix+"q:"+quotaKey(key, w)).Int64()
+	used, err := s.client.Get(ctx, redisQuotaKey(key, w)).Int64()
 	if err != nil && !errors.Is(err, redis.Nil) {
 		return QuotaDecision{}, unavailable(err)
 	}
@@ -149,7 +169,7 @@ func (s *RedisStore) Reset(ctx context.Context, key string, q Quota, now time.Ti
 	if err := q.Validate(); err != nil {
 		return err
 	}
-	if err := s.client.Del(ctx, redisPrefix+"q:"+quotaKey(key, q.Window(now))).Err(); err != nil {
+	if err := s.client.Del(ctx, redisQuotaKey(key, q.Window(now))).Err(); err != nil {
 		return unavailable(err)
 	}
 	return nil
@@ -162,9 +182,44 @@ func (s *RedisStore) Adjust(ctx context.Context, key string, q Quota, now time.T
 	}
 	w := q.Window(now)
 	ttl := w.End.Add(quotaTTLMargin).Sub(now).Milliseconds()
-	used, err := s.adjust.Run(ctx, s.client, []string{redisPrefix + "q:" + quotaKey(key, w)}, delta, ttl).Int64()
+	used, err := s.adjust.Run(ctx, s.client, []string{redisQuotaKey(key, w)}, delta, ttl).Int64()
 	if err != nil {
 		return QuotaDecision{}, unavailable(err)
 	}
 	return quotaDecision(true, used, w), nil
+}
+
+// History implements Store with one MGET: a key's day counters share a
+// hash slot, so this holds on a Redis Cluster too. Redis expires old days
+// by their TTL, in Redis's own time.
+func (s *RedisStore) History(ctx context.Context, key string, from, to time.Time) ([]int64, error) {
+	first, n, err := historyRange(from, to)
+	if err != nil {
+		return nil, err
+	}
+	keys := make([]string, n)
+	for i := range keys {
+		keys[i] = redisHistoryKey(key, first.Add(time.Duration(i)*day))
+	}
+	vals, err := s.client.MGet(ctx, keys...).Result()
+	if err != nil {
+		return nil, unavailable(err)
+	}
+	if len(vals) != n {
+		return nil, unavailable(errors.New("history: unexpected MGET reply"))
+	}
+	counts := make([]int64, n)
+	for i, v := range vals {
+		if v == nil {
+			continue
+		}
+		str, ok := v.(string)
+		if !ok {
+			return nil, unavailable(fmt.Errorf("history: day counter %q is %T", keys[i], v))
+		}
+		if counts[i], err = strconv.ParseInt(str, 10, 64); err != nil {
+			return nil, unavailable(fmt.Errorf("history: day counter %q: %w", keys[i], err))
+		}
+	}
+	return counts, nil
 }

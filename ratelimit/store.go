@@ -50,3 +50,9 @@ func UsageKey(planID, keyID string) string { return "u:" + planID + ":" + keyID 
 func quotaKey(key string, w Window) string {
 	return key + ":" + strconv.FormatInt(w.Start.Unix(), 10)
 }
+
+// RouteBucketKey names the token bucket of a stage's throttle of one route,
+// for all clients together; value is envoy.RateLimitRouteValue of the
+// route. The rate-limit service and ext_authz (for routes Envoy's
+// rate-limit filter skips) take from the same bucket.
+func RouteBucketKey(value string) string { return "r:" + value }

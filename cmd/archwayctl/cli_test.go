@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 // result is what one run of the CLI printed and returned.
@@ -14,6 +15,9 @@ type result struct {
 	code     int
 	out, err string
 }
+
+// testNow is the clock of in-process runs.
+var testNow = time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC)
 
 // runCLI runs the command tree in-process with the given environment.
 func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) result {
@@ -24,6 +28,7 @@ func runCLI(t *testing.T, env map[string]string, stdin string, args ...string) r
 		out:    &out,
 		err:    &errOut,
 		getenv: func(k string) string { return env[k] },
+		now:    func() time.Time { return testNow },
 	})
 	return result{code: code, out: out.String(), err: errOut.String()}
 }

@@ -153,10 +153,11 @@ func (c *cli) createIntegration() *cobra.Command {
 func (c *cli) createRoute() *cobra.Command {
 	var (
 		apiRef, integration, description string
+		keyRequired                      bool
 		out                              outputFormat
 	)
 	cmd := &cobra.Command{
-		Use:   "route --api API METHOD PATH --integration INTEGRATION",
+		Use:   "route --api API METHOD PATH --integration INTEGRATION [--api-key-required]",
 		Short: "Create a route to an integration",
 		Args:  cobra.ExactArgs(2),
 		RunE: c.action(func(ctx context.Context, _ *cobra.Command, args []string) error {
@@ -170,7 +171,7 @@ func (c *cli) createRoute() *cobra.Command {
 			}
 			r := &adminv1.Route{
 				Method: strings.ToUpper(args[0]), Path: args[1],
-				IntegrationId: in.GetId(), Description: description,
+				IntegrationId: in.GetId(), Description: description, ApiKeyRequired: keyRequired,
 			}
 			created, err := cl.CreateRoute(ctx, &adminv1.CreateRouteRequest{ApiId: api.GetId(), Route: r})
 			names := map[string]string{in.GetId(): in.GetName()}
@@ -180,6 +181,8 @@ func (c *cli) createRoute() *cobra.Command {
 	addAPIFlag(cmd, &apiRef)
 	addRequiredFlag(cmd, &integration, "integration", "the integration, by id or name (required)")
 	cmd.Flags().StringVar(&description, "description", "", "what the route is for")
+	cmd.Flags().BoolVar(&keyRequired, "api-key-required", false,
+		"refuse requests without an API key of a usage plan that covers the stage (403)")
 	addOutputFlag(cmd, &out)
 	return cmd
 }
@@ -189,6 +192,7 @@ func (c *cli) createStage() *cobra.Command {
 		apiRef, deployment, description string
 		autoDeploy                      bool
 		vars                            []string
+		throttles                       stageThrottleFlags
 		out                             outputFormat
 	)
 	cmd := &cobra.Command{
@@ -200,13 +204,16 @@ func (c *cli) createStage() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			cl, api, err := c.withAPI(ctx, apiRef)
-			if err != nil {
-				return err
-			}
 			st := &adminv1.Stage{
 				Name: args[0], Description: description, DeploymentId: deployment,
 				AutoDeploy: autoDeploy, Variables: variables,
+			}
+			if err := throttles.apply(st); err != nil {
+				return err
+			}
+			cl, api, err := c.withAPI(ctx, apiRef)
+			if err != nil {
+				return err
 			}
 			created, err := cl.CreateStage(ctx, &adminv1.CreateStageRequest{ApiId: api.GetId(), Stage: st})
 			return printOne(c.out, out, stageColumns(), created, err)
@@ -218,6 +225,7 @@ func (c *cli) createStage() *cobra.Command {
 	fs.BoolVar(&autoDeploy, "auto-deploy", false, "deploy every change of the API to this stage at once")
 	fs.StringArrayVar(&vars, "var", nil, "a stage variable as name=value; repeatable")
 	fs.StringVar(&description, "description", "", "what the stage is for")
+	throttles.register(fs)
 	addOutputFlag(cmd, &out)
 	return cmd
 }

@@ -112,7 +112,7 @@ func TestGetOutputFormats(t *testing.T) {
 	}
 
 	routes := tableRows(t, mustRun(t, addr, "get", "routes", "--api", api.GetId()))
-	if !slices.Equal(routes[0], []string{"ID", "METHOD", "PATH", "INTEGRATION"}) {
+	if !slices.Equal(routes[0], []string{"ID", "METHOD", "PATH", "INTEGRATION", "API-KEY"}) {
 		t.Errorf("routes header = %q", routes[0])
 	}
 	got := map[string]string{}

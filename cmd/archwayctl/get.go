@@ -10,8 +10,9 @@ import (
 )
 
 func (c *cli) getCommand() *cobra.Command {
-	return group("get", "Show APIs and their resources",
-		c.getAPIs(), c.getRoutes(), c.getIntegrations(), c.getStages(), c.getDeployments(), c.getFleet())
+	return group("get", "Show APIs and their resources, API keys and usage plans",
+		c.getAPIs(), c.getRoutes(), c.getIntegrations(), c.getStages(), c.getDeployments(), c.getFleet(),
+		c.getKeys(), c.getPlans())
 }
 
 // addAPIFlag gives cmd the required --api flag of commands that work on
@@ -42,6 +43,8 @@ func (c *cli) withAPI(ctx context.Context, ref string) (adminv1.AdminServiceClie
 type getSpec[T proto.Message] struct {
 	use, alias, short string
 	maxArgs           int
+	// args, if set, replaces the check that at most maxArgs are given.
+	args cobra.PositionalArgs
 	// ofAPI is set for the resources of one API, which --api names.
 	ofAPI bool
 	// one finds the resource args name; api is nil unless ofAPI is set.
@@ -66,13 +69,18 @@ func getResources[T proto.Message](c *cli, spec getSpec[T]) *cobra.Command {
 		out    outputFormat
 	)
 	cmd := &cobra.Command{
-		Use:     spec.use,
-		Aliases: []string{spec.alias},
-		Short:   spec.short,
-		Args:    cobra.MaximumNArgs(spec.maxArgs),
+		Use:   spec.use,
+		Short: spec.short,
+		Args:  spec.args,
 		RunE: c.action(func(ctx context.Context, _ *cobra.Command, args []string) error {
 			return spec.run(ctx, c, apiRef, out, args)
 		}),
+	}
+	if spec.alias != "" {
+		cmd.Aliases = []string{spec.alias}
+	}
+	if cmd.Args == nil {
+		cmd.Args = cobra.MaximumNArgs(spec.maxArgs)
 	}
 	if spec.ofAPI {
 		addAPIFlag(cmd, &apiRef)

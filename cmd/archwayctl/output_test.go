@@ -61,11 +61,13 @@ func sampleIntegrations() []*adminv1.Integration {
 // TestStructuredOutputRoundTrips.
 func TestPrintResources(t *testing.T) {
 	routes := []*adminv1.Route{
-		{Id: "r1", Method: "GET", Path: "/pets/{petId}", IntegrationId: "i1"},
+		{Id: "r1", Method: "GET", Path: "/pets/{petId}", IntegrationId: "i1", ApiKeyRequired: true},
 		{Id: "r2", Method: "ANY", Path: "/{proxy+}", IntegrationId: "gone"},
 	}
 	stages := []*adminv1.Stage{
-		{Name: "$default", DeploymentId: "d1", AutoDeploy: true, UpdateTime: created},
+		{Name: "$default", DeploymentId: "d1", AutoDeploy: true, UpdateTime: created,
+			Throttle:       &adminv1.ThrottleSettings{RateLimit: 0.5, BurstLimit: 2},
+			RouteThrottles: map[string]*adminv1.ThrottleSettings{"GET /pets": {RateLimit: 100, BurstLimit: 200}}},
 		{Name: "prod"},
 	}
 	deployments := []*adminv1.Deployment{

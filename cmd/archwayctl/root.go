@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 
 	"github.com/spf13/cobra"
 	"google.golang.org/grpc"
@@ -21,13 +22,16 @@ const (
 	exitUsage   = 2
 )
 
-// stdio is what the CLI reads and writes: the process's streams and
-// environment in main, buffers and a fixed environment in tests.
+// stdio is what the CLI reads and writes: the process's streams,
+// environment and clock in main, buffers, a fixed environment and a fixed
+// clock in tests.
 type stdio struct {
 	in     io.Reader
 	out    io.Writer
 	err    io.Writer
 	getenv func(string) string
+	// now tells the date, for defaults such as usage's last seven days.
+	now func() time.Time
 }
 
 // cli holds the state of one invocation: the global flags and the
@@ -75,7 +79,8 @@ func (c *cli) rootCommand() *cobra.Command {
 		Use:   "archwayctl",
 		Short: "Manage the APIs of an Archway gateway",
 		Long: "archwayctl manages the APIs, routes, integrations, stages and deployments of an\n" +
-			"Archway gateway through its admin API.",
+			"Archway gateway, and the API keys and usage plans that meter them, through its\n" +
+			"admin API.",
 		SilenceErrors: true,
 		SilenceUsage:  true,
 		Args:          cobra.NoArgs,
@@ -89,10 +94,14 @@ func (c *cli) rootCommand() *cobra.Command {
 	root.AddCommand(
 		c.getCommand(),
 		c.createCommand(),
+		c.updateCommand(),
 		c.deleteCommand(),
 		c.deployCommand(),
 		c.rollbackCommand(),
 		c.applyCommand(),
+		c.keysCommand(),
+		c.plansCommand(),
+		c.usageCommand(),
 	)
 	return root
 }
@@ -106,10 +115,21 @@ func (c *cli) action(fn func(ctx context.Context, cmd *cobra.Command, args []str
 	}
 }
 
-// group returns a command that only holds subcommands. Run on its own or
-// with an unknown subcommand it is a usage error, not a help page with
-// exit status 0, so that a script with a typo fails.
+// group returns a command that only holds subcommands, one per resource
+// type. Run on its own or with an unknown subcommand it is a usage error,
+// not a help page with exit status 0, so that a script with a typo fails.
 func group(use, short string, subs ...*cobra.Command) *cobra.Command {
+	return groupOf("resource type", use, short, subs...)
+}
+
+// commandGroup is a group of the commands on one kind of resource, such as
+// keys create and keys delete.
+func commandGroup(use, short string, subs ...*cobra.Command) *cobra.Command {
+	return groupOf("command", use, short, subs...)
+}
+
+// groupOf is group, naming its subcommands noun in its errors.
+func groupOf(noun, use, short string, subs ...*cobra.Command) *cobra.Command {
 	cmd := &cobra.Command{
 		Use:   use,
 		Short: short,
@@ -120,9 +140,9 @@ func group(use, short string, subs ...*cobra.Command) *cobra.Command {
 				names = append(names, s.Name())
 			}
 			if len(args) > 0 {
-				return usagef("unknown resource type %q for %q; want one of %s", args[0], cmd.CommandPath(), strings.Join(names, ", "))
+				return usagef("unknown %s %q for %q; want one of %s", noun, args[0], cmd.CommandPath(), strings.Join(names, ", "))
 			}
-			return usagef("%q needs a resource type: one of %s", cmd.CommandPath(), strings.Join(names, ", "))
+			return usagef("%q needs a %s: one of %s", cmd.CommandPath(), noun, strings.Join(names, ", "))
 		},
 	}
 	cmd.AddCommand(subs...)

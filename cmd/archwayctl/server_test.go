@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
@@ -22,6 +23,7 @@ import (
 	"github.com/archway-gateway/archway/internal/store"
 	"github.com/archway-gateway/archway/internal/store/storetest"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+	"github.com/archway-gateway/archway/ratelimit"
 )
 
 // binary is the archwayctl executable built for this test run, so that the
@@ -60,6 +62,9 @@ type serverOptions struct {
 	// store, if set, receives the server's store, for writing what other
 	// components (the xDS servers) report.
 	store func(*store.Store)
+	// now, if set, is the server's clock; usage, if set, its counter store.
+	now   func() time.Time
+	usage ratelimit.Store
 }
 
 // startServer runs the real admin API over a real embedded etcd on a
@@ -80,7 +85,7 @@ func startServer(t *testing.T, opts serverOptions) (string, adminv1.AdminService
 		opts.store(store.New(etcd.Client))
 	}
 	adminv1.RegisterAdminServiceServer(srv, admin.NewServer(store.New(etcd.Client), admin.Options{
-		Logger: slog.New(slog.DiscardHandler),
+		Logger: slog.New(slog.DiscardHandler), Now: opts.now, Usage: opts.usage,
 	}))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {

@@ -66,13 +66,17 @@ func nackSummary(n *adminv1.Nack) string {
 // given one, as files and commands refer to integrations by name.
 func routeColumns(names map[string]string) columns[*adminv1.Route] {
 	return columns[*adminv1.Route]{
-		header: []string{"ID", "METHOD", "PATH", "INTEGRATION"},
+		header: []string{"ID", "METHOD", "PATH", "INTEGRATION", "API-KEY"},
 		row: func(r *adminv1.Route) []string {
 			integration := r.GetIntegrationId()
 			if name, ok := names[integration]; ok {
 				integration = name
 			}
-			return []string{r.GetId(), r.GetMethod(), r.GetPath(), integration}
+			key := ""
+			if r.GetApiKeyRequired() {
+				key = "required"
+			}
+			return []string{r.GetId(), r.GetMethod(), r.GetPath(), integration, key}
 		},
 	}
 }
@@ -104,11 +108,18 @@ func integrationTarget(i *adminv1.Integration) (typ, target string) {
 	return "", ""
 }
 
+// stageColumns shows a stage's default throttle as RATE:BURST and how
+// many routes have their own; the routes' are in -o yaml.
 func stageColumns() columns[*adminv1.Stage] {
 	return columns[*adminv1.Stage]{
-		header: []string{"NAME", "DEPLOYMENT", "AUTO-DEPLOY", "UPDATED"},
+		header: []string{"NAME", "DEPLOYMENT", "AUTO-DEPLOY", "THROTTLE", "ROUTE-THROTTLES", "UPDATED"},
 		row: func(s *adminv1.Stage) []string {
-			return []string{s.GetName(), s.GetDeploymentId(), strconv.FormatBool(s.GetAutoDeploy()), formatTime(s.GetUpdateTime())}
+			routes := ""
+			if n := len(s.GetRouteThrottles()); n > 0 {
+				routes = strconv.Itoa(n)
+			}
+			return []string{s.GetName(), s.GetDeploymentId(), strconv.FormatBool(s.GetAutoDeploy()),
+				formatThrottle(s.GetThrottle()), routes, formatTime(s.GetUpdateTime())}
 		},
 	}
 }
@@ -138,4 +149,77 @@ func parseProtocol(s string) (adminv1.Protocol, error) {
 		return 0, usagef("--protocol %q: want HTTP or REST", s)
 	}
 	return adminv1.Protocol(v), nil
+}
+
+// keyColumns never has a value column: no response but the one that
+// created a key holds its value.
+func keyColumns() columns[*adminv1.ApiKey] {
+	return columns[*adminv1.ApiKey]{
+		header: []string{"ID", "NAME", "ENABLED", "CUSTOMER-ID", "CREATED"},
+		row: func(k *adminv1.ApiKey) []string {
+			return []string{k.GetId(), k.GetName(), strconv.FormatBool(k.GetEnabled()), k.GetCustomerId(), formatTime(k.GetCreateTime())}
+		},
+	}
+}
+
+// keyValueColumns is the table of keys just created or imported, the only
+// time their values can be shown.
+func keyValueColumns() columns[*adminv1.ApiKey] {
+	return columns[*adminv1.ApiKey]{
+		header: []string{"ID", "NAME", "ENABLED", "VALUE"},
+		row: func(k *adminv1.ApiKey) []string {
+			return []string{k.GetId(), k.GetName(), strconv.FormatBool(k.GetEnabled()), k.GetValue()}
+		},
+	}
+}
+
+// planColumns shows the API stages a plan covers as API:STAGE, the API by
+// name where apiNames has it, as the --stage flag takes them.
+func planColumns(apiNames map[string]string) columns[*adminv1.UsagePlan] {
+	return columns[*adminv1.UsagePlan]{
+		header: []string{"ID", "NAME", "THROTTLE", "QUOTA", "STAGES", "ON-STORE-FAILURE"},
+		row: func(p *adminv1.UsagePlan) []string {
+			stages := make([]string, 0, len(p.GetApiStages()))
+			for _, s := range p.GetApiStages() {
+				stages = append(stages, apiStageRef(s, apiNames))
+			}
+			return []string{p.GetId(), p.GetName(), formatThrottle(p.GetThrottle()), formatQuota(p.GetQuota()),
+				strings.Join(stages, ","), failureModeName(p.GetFailureMode())}
+		},
+	}
+}
+
+// apiStageRef is the API:STAGE form of s.
+func apiStageRef(s *adminv1.ApiStage, apiNames map[string]string) string {
+	api := s.GetApiId()
+	if name, ok := apiNames[api]; ok {
+		api = name
+	}
+	return api + ":" + s.GetStage()
+}
+
+// formatQuota is LIMIT/PERIOD, as 1000/MONTH; the offset, which only
+// applies to the first period, is in -o yaml.
+func formatQuota(q *adminv1.QuotaSettings) string {
+	if q == nil {
+		return ""
+	}
+	return strconv.FormatInt(q.GetLimit(), 10) + "/" + strings.TrimPrefix(q.GetPeriod().String(), "PERIOD_")
+}
+
+// failureModeName says what a plan does while its counter store is down.
+func failureModeName(m adminv1.FailureMode) string {
+	if m == adminv1.FailureMode_FAILURE_MODE_FAIL_OPEN {
+		return "admit"
+	}
+	return "refuse"
+}
+
+func planKeyColumns() columns[*adminv1.UsagePlanKey] {
+	return columns[*adminv1.UsagePlanKey]{
+		header: []string{"KEY-ID", "NAME", "ADDED"},
+		row: func(k *adminv1.UsagePlanKey) []string {
+			return []string{k.GetKeyId(), k.GetName(), formatTime(k.GetCreateTime())}
+		},
+	}
 }

@@ -187,9 +187,16 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 }
 
 // registerServices registers the services Envoy calls inline on the
-// Envoy-facing server: ext_authz for routes that need an API key. They
-// decide on the watcher's latest Config.
+// Envoy-facing server: ext_authz for routes that need an API key (and
+// throttled mocks), and the rate-limit service for stage and route
+// throttles. They decide on the watcher's latest Config and share one
+// counter store.
 func (s *Server) registerServices(cfg Config) {
+	// Stage throttles fail open, like the rate-limit filter that calls
+	// the service when the service itself is unreachable.
+	rlsLog := cfg.Logger.With("component", "ratelimit")
+	lim := ratelimit.NewLimiter(s.limits, ratelimit.FailOpen, cfg.Now, rlsLog)
+	ratelimit.NewRLS(s.watcher.Current, lim, rlsLog).Register(s.xds.srv)
 	az := authz.New(authz.Options{
 		Config:       s.watcher.Current,
 		Store:        s.limits,

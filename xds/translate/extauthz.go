@@ -52,9 +52,14 @@ func servicesGrpc(timeout *durationpb.Duration) *corev3.GrpcService {
 	}
 }
 
-// needsAuthz reports whether requests to r must pass Archway's ext_authz
-// service: today, when the route requires an API key.
-func needsAuthz(r *model.Route) bool { return r.APIKeyRequired }
+// needsAuthz reports whether requests to r on stage st must pass Archway's
+// ext_authz service: when the route requires an API key, and for mock
+// routes the stage throttles, because Envoy's rate-limit filter never calls
+// the rate-limit service for a direct response (it has no route entry), so
+// ext_authz applies the throttle there instead.
+func needsAuthz(st *model.Stage, r *model.Route) bool {
+	return r.APIKeyRequired || r.Integration.Mock != nil && st.RouteThrottle(r) != nil
+}
 
 // extAuthzPerRoute enables ext_authz on one route and hands the service the
 // route's IDs as context_extensions, which ext_authz sends with every

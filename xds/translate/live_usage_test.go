@@ -104,8 +104,8 @@ func (s *usageServices) take() ([]*authv3.CheckRequest, []*rlsv3.RateLimitReques
 // TestEnvoyEnforcesKeysAndThrottles runs the real Envoy on a translation
 // of testdata/live/usage.yaml with the bootstrap's services cluster
 // pointing at usageServices over loopback, and checks that only
-// key-required routes call ext_authz (with the route's IDs), only throttled
-// proxied routes call the rate-limit service (with the route's
+// key-required routes and throttled mocks call ext_authz (with the route's
+// IDs), only throttled proxied routes call the rate-limit service (with the route's
 // descriptor), that both refusals reach the client, and the failure modes
 // once the services are gone: ext_authz closed (503), throttles open.
 func TestEnvoyEnforcesKeysAndThrottles(t *testing.T) {
@@ -131,9 +131,9 @@ func TestEnvoyEnforcesKeysAndThrottles(t *testing.T) {
 		{name: "throttled, over", path: "/prod/open", status: 429, body: `{"message":"Too Many Requests"}`, descriptor: "liveusage1/prod/open"},
 		{name: "route exempt from the stage throttle", path: "/prod/free", header: forged, status: 200},
 		{name: "stage without a throttle", path: "/dev/open", status: 200},
-		// Envoy's rate-limit filter skips direct responses; if a later
-		// Envoy calls the service here, mocks can be throttled too.
-		{name: "throttled stage, mock", path: "/prod/mock", status: 200, body: `{"mock":true}`},
+		// Envoy's rate-limit filter skips direct responses, so ext_authz
+		// throttles mocks: a key is sent, and the stand-in admits it.
+		{name: "throttled stage, mock", path: "/prod/mock", header: key, status: 200, body: `{"mock":true}`, checked: "mock"},
 	}
 	for _, step := range steps {
 		resp, data := do(t, gateway, "GET", host, step.path, step.header)

@@ -172,7 +172,7 @@ func (b *targetBuilder) clusters() []*clusterv3.Cluster {
 func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 	ids := routeIDs(b.api, b.stage, r)
 	t := &routeTarget{metadata: routeMetadata(ids)}
-	if needsAuthz(r) {
+	if needsAuthz(b.stage, r) {
 		authz, err := extAuthzPerRoute(ids)
 		if err != nil {
 			return nil, err
