@@ -25,15 +25,15 @@ type decision struct {
 	verdict verdict
 	// reason says why a request was denied, for logs. It never holds the
 	// key's value.
-	reason    string
-	route *model.Route
+	reason string
+	route  *model.Route
 	// stageThrottle is the stage's throttle of a mock route, for all
 	// clients: Envoy's rate-limit filter skips direct responses, so ext_authz
 	// applies it (see routeThrottle).
 	stageThrottle *model.Throttle
 	key           *model.APIKey
-	plan      *model.UsagePlan
-	planStage *model.PlanStage
+	plan          *model.UsagePlan
+	planStage     *model.PlanStage
 }
 
 // Reasons for denial, as logged.

@@ -113,7 +113,7 @@ func (s *Server) CreateApiKey(ctx context.Context, req *adminv1.CreateApiKeyRequ
 		return nil, err
 	}
 	k := s.newAPIKeyRecord(in, value)
-	rev, err := s.createAPIKeys(ctx, []*adminv1.ApiKey{k}, func(int) string { return "api key" })
+	rev, err := s.createAPIKeys(ctx, []*adminv1.ApiKey{k}, func(int) string { return "api key" }, nil, nil)
 	if err != nil {
 		return nil, err
 	}
@@ -122,16 +122,22 @@ func (s *Server) CreateApiKey(ctx context.Context, req *adminv1.CreateApiKeyRequ
 	return withValue(k, value), nil
 }
 
-// createAPIKeys writes new keys in one transaction. A taken name or value
-// is ALREADY_EXISTS, naming the key with subject.
-func (s *Server) createAPIKeys(ctx context.Context, keys []*adminv1.ApiKey, subject func(i int) string) (int64, error) {
-	rev, err := s.store.CreateAPIKeys(ctx, keys)
+// createAPIKeys writes new keys in one transaction, with their
+// associations with usage plans (as read; nil for none). A taken name or
+// value is ALREADY_EXISTS, naming the key with subject. ErrConflict is
+// returned as is, for retry, if one of the plans changed.
+func (s *Server) createAPIKeys(ctx context.Context, keys []*adminv1.ApiKey, subject func(i int) string,
+	links []*adminv1.UsagePlanKey, plans []*adminv1.UsagePlan,
+) (int64, error) {
+	rev, err := s.store.CreateAPIKeysOnPlans(ctx, keys, links, plans)
 	var taken *store.TakenError
 	switch {
 	case errors.As(err, &taken) && taken.Field == "name":
 		return 0, alreadyExists("%s: api key name %q is taken", subject(taken.Index), keys[taken.Index].GetName())
 	case errors.As(err, &taken):
 		return 0, alreadyExists("%s: another api key has the same value", subject(taken.Index))
+	case errors.Is(err, store.ErrConflict) && len(plans) > 0:
+		return 0, err
 	case err != nil:
 		// ErrConflict here means a clash of random ids; the client may retry.
 		return 0, s.storeError(ctx, err)

@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"maps"
+	"slices"
 	"strings"
 
 	"github.com/archway-gateway/archway/internal/store"
@@ -30,6 +32,8 @@ type importRow struct {
 	line  int
 	key   *adminv1.ApiKey
 	value string
+	// plans are the ids of the usage plans the key joins.
+	plans []string
 }
 
 // csvHeader maps the lower-case column names of an import to their
@@ -37,9 +41,11 @@ type importRow struct {
 type csvHeader map[string]int
 
 // ImportApiKeys creates API keys from AWS's CSV format. Every row is
-// checked first and the keys are written in one transaction, all or none.
-// Bad fields are reported as csv.line[N].column, N being the line of the
-// file (the header is line 1).
+// checked first and the keys are written in one transaction, all or none,
+// together with their associations with the usage plans of the
+// UsagePlanIds column, as AWS's import makes them. Bad fields are reported
+// as csv.line[N].column, N being the line of the file (the header is line
+// 1).
 func (s *Server) ImportApiKeys(ctx context.Context, req *adminv1.ImportApiKeysRequest) (*adminv1.ImportApiKeysResponse, error) {
 	v := newViolations(req)
 	rows, warnings := parseImport(v, req.GetCsv())
@@ -58,7 +64,15 @@ func (s *Server) ImportApiKeys(ctx context.Context, req *adminv1.ImportApiKeysRe
 	for i, r := range rows {
 		keys[i] = s.newAPIKeyRecord(r.key, r.value)
 	}
-	rev, err := s.createAPIKeys(ctx, keys, func(i int) string { return fmt.Sprintf("csv line %d", rows[i].line) })
+	subject := func(i int) string { return fmt.Sprintf("csv line %d", rows[i].line) }
+	var rev int64
+	err := s.retry(ctx, "key usage plans", func() error {
+		links, plans, err := s.importLinks(ctx, req, rows, keys)
+		if err == nil {
+			rev, err = s.createAPIKeys(ctx, keys, subject, links, plans)
+		}
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -172,8 +186,102 @@ func parseRow(v *violations, cols csvHeader, rec []string, line int) importRow {
 	default:
 		v.add(field(colEnabled), "must be true or false, got %q", get(colEnabled))
 	}
-	if get(colUsagePlanIDs) != "" {
-		v.add(field(colUsagePlanIDs), "usage plans are not supported yet")
-	}
+	row.plans = parsePlanIDs(v, field(colUsagePlanIDs), get(colUsagePlanIDs))
 	return row
+}
+
+// parsePlanIDs reads a UsagePlanIds cell: plan ids separated by commas,
+// which AWS's format encloses in double or single quotes when there are
+// several. CSV itself removes double quotes; single ones are removed here
+// when the cell holds one id, as a comma inside them already split the row.
+func parsePlanIDs(v *violations, field, cell string) []string {
+	if len(cell) >= 2 && cell[0] == '\'' && cell[len(cell)-1] == '\'' {
+		cell = cell[1 : len(cell)-1]
+	}
+	var ids []string
+	for id := range strings.SplitSeq(cell, ",") {
+		switch id = strings.TrimSpace(id); {
+		case id == "":
+		case !validID(id):
+			v.add(field, "must be usage plan ids of %d lowercase letters and digits, separated by commas, got %q", idLen, id)
+		case slices.Contains(ids, id):
+			v.add(field, "usage plan %s appears twice", id)
+		default:
+			ids = append(ids, id)
+		}
+	}
+	if len(ids) > maxPlansPerKey {
+		v.add(field, "at most %d usage plans per API key, got %d", maxPlansPerKey, len(ids))
+	}
+	return ids
+}
+
+// importLinks resolves the usage plans the rows name and returns the
+// associations to create with the plans as read. Every plan must exist,
+// and the plans of one key must not cover the same API stage. It fails
+// if the associations would break a limit or make the transaction too
+// large for etcd.
+func (s *Server) importLinks(ctx context.Context, req *adminv1.ImportApiKeysRequest, rows []importRow,
+	keys []*adminv1.ApiKey,
+) ([]*adminv1.UsagePlanKey, []*adminv1.UsagePlan, error) {
+	if !slices.ContainsFunc(rows, func(r importRow) bool { return len(r.plans) > 0 }) {
+		return nil, nil, nil
+	}
+	all, err := s.store.ReadUsagePlans(ctx)
+	if err != nil {
+		return nil, nil, s.storeError(ctx, err)
+	}
+	v := newViolations(req)
+	var links []*adminv1.UsagePlanKey
+	used := map[string]*adminv1.UsagePlan{}
+	for i, r := range rows {
+		field := fmt.Sprintf("csv.line[%d].%s", r.line, colUsagePlanIDs)
+		var mine []*adminv1.UsagePlan
+		for _, id := range r.plans {
+			p := all.Get(id)
+			if p == nil {
+				v.add(field, "no usage plan %s", id)
+				continue
+			}
+			for _, o := range mine {
+				if st := sharedStage(o, p); st != "" {
+					v.add(field, "usage plans %s and %s both cover api stage %s; a key may meet a stage through one plan only",
+						o.GetId(), id, st)
+				}
+			}
+			mine, used[id] = append(mine, p), p
+			links = append(links, &adminv1.UsagePlanKey{UsagePlanId: id, KeyId: keys[i].GetId(), CreateTime: keys[i].GetCreateTime()})
+		}
+	}
+	// Each key writes its record, name and hash; each association two
+	// index entries. One transaction holds them all.
+	if n := 3*len(rows) + 2*len(links); n > store.EmbeddedMaxTxnOps {
+		v.add("csv", "the import needs %d writes (3 per key, 2 per usage plan of a key); at most %d fit in one transaction: split the file",
+			n, store.EmbeddedMaxTxnOps)
+	}
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	plans := slices.SortedFunc(maps.Values(used), func(a, b *adminv1.UsagePlan) int { return strings.Compare(a.GetId(), b.GetId()) })
+	return links, plans, s.checkPlanRoom(ctx, plans, links)
+}
+
+// checkPlanRoom fails if the links would put more than maxKeysPerPlan keys
+// on a plan.
+func (s *Server) checkPlanRoom(ctx context.Context, plans []*adminv1.UsagePlan, links []*adminv1.UsagePlanKey) error {
+	for _, p := range plans {
+		n, err := s.store.CountPlanKeys(ctx, p.GetId())
+		if err != nil {
+			return s.storeError(ctx, err)
+		}
+		for _, l := range links {
+			if l.GetUsagePlanId() == p.GetId() {
+				n++
+			}
+		}
+		if n > maxKeysPerPlan {
+			return limitExceeded("API keys per usage plan", maxKeysPerPlan, "usage plan "+p.GetId())
+		}
+	}
+	return nil
 }

@@ -11,7 +11,9 @@ import (
 )
 
 // apiMutable lists the fields of an Api that updates may change.
-func apiMutable() []string { return []string{"name", "description", "protocol", "tags"} }
+func apiMutable() []string {
+	return []string{"name", "description", "protocol", "tags", "api_key_source"}
+}
 
 // validateAPI checks the client-set fields of an API.
 func validateAPI(v *violations, field string, api *adminv1.Api) {
@@ -19,6 +21,15 @@ func validateAPI(v *violations, field string, api *adminv1.Api) {
 	v.description(field+".description", api.GetDescription())
 	v.protocol(field+".protocol", api.GetProtocol())
 	v.tags(field+".tags", api.GetTags())
+	v.keySource(field+".api_key_source", api.GetApiKeySource())
+}
+
+// keySource checks where an API's routes that require a key find it.
+// Unspecified is allowed and means the header, AWS's default.
+func (v *violations) keySource(field string, s adminv1.ApiKeySource) {
+	if _, known := adminv1.ApiKeySource_name[int32(s)]; !known {
+		v.add(field, "must be API_KEY_SOURCE_HEADER or API_KEY_SOURCE_AUTHORIZER, got %v", s)
+	}
 }
 
 // protocol checks an API protocol, after normalizeProtocol.
@@ -43,10 +54,11 @@ func (s *Server) CreateApi(ctx context.Context, req *adminv1.CreateApiRequest) (
 	v := newViolations(req)
 	in := req.GetApi()
 	api := &adminv1.Api{
-		Name:        in.GetName(),
-		Description: in.GetDescription(),
-		Protocol:    normalizeProtocol(in.GetProtocol()),
-		Tags:        in.GetTags(),
+		Name:         in.GetName(),
+		Description:  in.GetDescription(),
+		Protocol:     normalizeProtocol(in.GetProtocol()),
+		Tags:         in.GetTags(),
+		ApiKeySource: in.GetApiKeySource(),
 	}
 	validateAPI(v, "api", api)
 	if err := v.err(); err != nil {

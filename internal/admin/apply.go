@@ -69,13 +69,14 @@ func (s *Server) draftNamed(ctx context.Context, def *adminv1.ApiDefinition) (*d
 		}
 		now := s.timestamp()
 		return newAPIDraft(&adminv1.Api{
-			Id:          newID(),
-			Name:        def.GetName(),
-			Description: def.GetDescription(),
-			Protocol:    normalizeProtocol(def.GetProtocol()),
-			Tags:        def.GetTags(),
-			CreateTime:  now,
-			UpdateTime:  now,
+			Id:           newID(),
+			Name:         def.GetName(),
+			Description:  def.GetDescription(),
+			Protocol:     normalizeProtocol(def.GetProtocol()),
+			Tags:         def.GetTags(),
+			ApiKeySource: def.GetApiKeySource(),
+			CreateTime:   now,
+			UpdateTime:   now,
 		}, now), nil
 	}
 	if err != nil {
@@ -98,6 +99,7 @@ func (d *draft) applyDefinition(def *adminv1.ApiDefinition, pruneStages bool) {
 	if !d.creating {
 		api := proto.CloneOf(d.API)
 		api.Description, api.Protocol, api.Tags = def.GetDescription(), normalizeProtocol(def.GetProtocol()), def.GetTags()
+		api.ApiKeySource = def.GetApiKeySource()
 		if !proto.Equal(api, d.API) {
 			api.UpdateTime = d.now
 			d.putAPI(api)
@@ -146,12 +148,13 @@ func (d *draft) applyRoutes(defs []*adminv1.RouteDefinition, integrationIDs map[
 	kept := make(map[string]bool, len(defs))
 	for _, in := range defs {
 		want := &adminv1.Route{
-			ApiId:         d.apiID(),
-			Method:        in.GetMethod(),
-			Path:          in.GetPath(),
-			IntegrationId: integrationIDs[in.GetIntegration()],
-			Description:   in.GetDescription(),
-			Tags:          in.GetTags(),
+			ApiId:          d.apiID(),
+			Method:         in.GetMethod(),
+			Path:           in.GetPath(),
+			IntegrationId:  integrationIDs[in.GetIntegration()],
+			Description:    in.GetDescription(),
+			Tags:           in.GetTags(),
+			ApiKeyRequired: in.GetApiKeyRequired(),
 		}
 		old := d.routeLike(want)
 		if reuse(want, old, d.now) {
@@ -193,13 +196,15 @@ func (d *draft) applyStages(defs []*adminv1.StageDefinition, prune bool) {
 		named[in.GetName()] = true
 		old := d.stage(in.GetName())
 		want := &adminv1.Stage{
-			ApiId:        d.apiID(),
-			Name:         in.GetName(),
-			Description:  in.GetDescription(),
-			DeploymentId: old.GetDeploymentId(),
-			Variables:    in.GetVariables(),
-			AutoDeploy:   in.GetAutoDeploy(),
-			Tags:         in.GetTags(),
+			ApiId:          d.apiID(),
+			Name:           in.GetName(),
+			Description:    in.GetDescription(),
+			DeploymentId:   old.GetDeploymentId(),
+			Variables:      in.GetVariables(),
+			AutoDeploy:     in.GetAutoDeploy(),
+			Tags:           in.GetTags(),
+			Throttle:       in.GetThrottle(),
+			RouteThrottles: in.GetRouteThrottles(),
 		}
 		if reuse(want, old, d.now) {
 			d.putStage(want)
@@ -250,6 +255,7 @@ func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition)
 	v.description(field+".description", def.GetDescription())
 	v.protocol(field+".protocol", normalizeProtocol(def.GetProtocol()))
 	v.tags(field+".tags", def.GetTags())
+	v.keySource(field+".api_key_source", def.GetApiKeySource())
 	integrations := make(map[string]int, len(def.GetIntegrations()))
 	for i, in := range def.GetIntegrations() {
 		f := listField(field+".integrations", i)
@@ -271,6 +277,8 @@ func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition)
 		v.description(f+".description", in.GetDescription())
 		v.variables(f+".variables", in.GetVariables())
 		v.tags(f+".tags", in.GetTags())
+		v.throttle(f+".throttle", in.GetThrottle())
+		v.routeThrottles(f+".route_throttles", in.GetRouteThrottles())
 		if j, dup := stages[in.GetName()]; dup {
 			v.add(f+".name", "stage %q is already defined at stages[%d]", in.GetName(), j)
 		} else {

@@ -24,6 +24,13 @@ const (
 	failureLimit = "LIMIT"
 	// failureInUse: other resources still refer to the one being deleted.
 	failureInUse = "IN_USE"
+	// failureAPIStage: an API key would meet one API stage through two
+	// usage plans, which AWS refuses too: the data plane could not tell
+	// which plan's throttle and quota apply.
+	failureAPIStage = "API_STAGE"
+	// failureNotConfigured: the server runs without a component the call
+	// needs (usage metering without a counter store).
+	failureNotConfigured = "NOT_CONFIGURED"
 )
 
 // notFound reports a missing resource of an API, or a missing API when

@@ -12,7 +12,7 @@ import (
 
 // routeMutable lists the fields of a Route that updates may change.
 func routeMutable() []string {
-	return []string{"method", "path", "integration_id", "description", "tags"}
+	return []string{"method", "path", "integration_id", "description", "tags", "api_key_required"}
 }
 
 // validateRoute checks the fields of a route that need no other resource.
@@ -55,13 +55,14 @@ func (s *Server) CreateRoute(ctx context.Context, req *adminv1.CreateRouteReques
 	v.id("api_id", req.GetApiId())
 	in := req.GetRoute()
 	r := &adminv1.Route{
-		Id:            newID(),
-		ApiId:         req.GetApiId(),
-		Method:        in.GetMethod(),
-		Path:          in.GetPath(),
-		IntegrationId: in.GetIntegrationId(),
-		Description:   in.GetDescription(),
-		Tags:          in.GetTags(),
+		Id:             newID(),
+		ApiId:          req.GetApiId(),
+		Method:         in.GetMethod(),
+		Path:           in.GetPath(),
+		IntegrationId:  in.GetIntegrationId(),
+		Description:    in.GetDescription(),
+		Tags:           in.GetTags(),
+		ApiKeyRequired: in.GetApiKeyRequired(),
 	}
 	validateRoute(v, "route", r)
 	if !validID(req.GetApiId()) {

@@ -23,6 +23,7 @@ import (
 
 	"github.com/archway-gateway/archway/internal/store"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+	"github.com/archway-gateway/archway/ratelimit"
 )
 
 // maxAttempts bounds how often a change is retried after a concurrent
@@ -38,8 +39,13 @@ var _ adminv1.AdminServiceServer = (*Server)(nil)
 type Options struct {
 	// Logger receives one line per committed change; nil discards.
 	Logger *slog.Logger
-	// Now is the clock for create_time and update_time; nil is time.Now.
+	// Now is the clock for create_time and update_time, and for the
+	// quota periods of GetUsage and UpdateUsage; nil is time.Now.
 	Now func() time.Time
+	// Usage holds the counters the data plane meters usage plans with,
+	// under ratelimit.UsageKey. Nil leaves GetUsage and UpdateUsage
+	// without data: they fail with FAILED_PRECONDITION.
+	Usage ratelimit.Store
 }
 
 // Server implements adminv1.AdminServiceServer over a store.
@@ -47,13 +53,14 @@ type Server struct {
 	adminv1.UnimplementedAdminServiceServer
 
 	store *store.Store
+	usage ratelimit.Store
 	log   *slog.Logger
 	now   func() time.Time
 }
 
 // NewServer returns an AdminService that keeps its data in st.
 func NewServer(st *store.Store, opts Options) *Server {
-	s := &Server{store: st, log: opts.Logger, now: opts.Now}
+	s := &Server{store: st, usage: opts.Usage, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

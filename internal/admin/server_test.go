@@ -38,11 +38,17 @@ func (c *stepClock) now() time.Time {
 
 func newEnv(t *testing.T) *env {
 	t.Helper()
+	return newEnvWith(t, Options{Now: (&stepClock{}).now})
+}
+
+// newEnvWith is newEnv with the server's options; the logger is the
+// test's.
+func newEnvWith(t *testing.T, opts Options) *env {
+	t.Helper()
 	etcd := storetest.New(t)
-	clock := &stepClock{}
-	log := slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	opts.Logger = slog.New(slog.NewTextHandler(testWriter{t}, &slog.HandlerOptions{Level: slog.LevelWarn}))
 	srv := grpc.NewServer()
-	adminv1.RegisterAdminServiceServer(srv, NewServer(etcd.Store(), Options{Logger: log, Now: clock.now}))
+	adminv1.RegisterAdminServiceServer(srv, NewServer(etcd.Store(), opts))
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)

@@ -13,7 +13,7 @@ import (
 // stageMutable lists the fields of a Stage that updates may change. The
 // name is the stage's identity (and its URL prefix), so it never changes.
 func stageMutable() []string {
-	return []string{"description", "deployment_id", "variables", "auto_deploy", "tags"}
+	return []string{"description", "deployment_id", "variables", "auto_deploy", "tags", "throttle", "route_throttles"}
 }
 
 // validateStage checks the fields of a stage that need no other resource.
@@ -25,6 +25,8 @@ func validateStage(v *violations, field string, s *adminv1.Stage) {
 	}
 	v.variables(field+".variables", s.GetVariables())
 	v.tags(field+".tags", s.GetTags())
+	v.throttle(field+".throttle", s.GetThrottle())
+	v.routeThrottles(field+".route_throttles", s.GetRouteThrottles())
 }
 
 // checkStage checks that the deployment a stage serves is one of its API.
@@ -42,13 +44,15 @@ func (s *Server) CreateStage(ctx context.Context, req *adminv1.CreateStageReques
 	v.id("api_id", req.GetApiId())
 	in := req.GetStage()
 	st := &adminv1.Stage{
-		ApiId:        req.GetApiId(),
-		Name:         in.GetName(),
-		Description:  in.GetDescription(),
-		DeploymentId: in.GetDeploymentId(),
-		Variables:    in.GetVariables(),
-		AutoDeploy:   in.GetAutoDeploy(),
-		Tags:         in.GetTags(),
+		ApiId:          req.GetApiId(),
+		Name:           in.GetName(),
+		Description:    in.GetDescription(),
+		DeploymentId:   in.GetDeploymentId(),
+		Variables:      in.GetVariables(),
+		AutoDeploy:     in.GetAutoDeploy(),
+		Tags:           in.GetTags(),
+		Throttle:       in.GetThrottle(),
+		RouteThrottles: in.GetRouteThrottles(),
 	}
 	validateStage(v, "stage", st)
 	if !validID(req.GetApiId()) {

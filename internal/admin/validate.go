@@ -3,6 +3,7 @@ package admin
 import (
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -13,6 +14,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/archway-gateway/archway/internal/model"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
 // Field limits. They follow Amazon API Gateway where it has a rule, so that
@@ -232,4 +234,38 @@ func (v *violations) pageSize(field string, n int32) int {
 		return 0
 	}
 	return int(n)
+}
+
+// Throttle limits, as AWS's: rates and bursts above these are beyond what
+// any one gateway serves, and keep token arithmetic far from overflow.
+const (
+	maxThrottleRate  = 1e6
+	maxThrottleBurst = 1e6
+)
+
+// throttle checks a token bucket. A nil throttle means none and is valid.
+func (v *violations) throttle(field string, t *adminv1.ThrottleSettings) {
+	if t == nil {
+		return
+	}
+	if r := t.GetRateLimit(); math.IsNaN(r) || r < 0 || r > maxThrottleRate {
+		v.add(field+".rate_limit", "must be 0 to %g requests per second, got %v", float64(maxThrottleRate), r)
+	}
+	if b := t.GetBurstLimit(); b < 0 || b > maxThrottleBurst {
+		v.add(field+".burst_limit", "must be 0 to %d requests, got %d", int(maxThrottleBurst), b)
+	}
+}
+
+// routeThrottles checks throttles keyed by route key "METHOD /path", the
+// form in which the data plane looks a route's throttle up.
+func (v *violations) routeThrottles(field string, m map[string]*adminv1.ThrottleSettings) {
+	for _, k := range slices.Sorted(maps.Keys(m)) {
+		f := mapField(field, k)
+		method, path, ok := strings.Cut(k, " ")
+		if _, err := model.ParsePathTemplate(path); !ok || !model.ValidMethod(method) || err != nil {
+			v.add(f, `must be a route key "METHOD /path" with a method of %s and a valid path template`,
+				strings.Join(model.Methods(), ", "))
+		}
+		v.throttle(f, m[k])
+	}
 }

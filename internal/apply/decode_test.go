@@ -31,6 +31,7 @@ func TestDecodeGood(t *testing.T) {
 		"anchors and aliases":       {file: "anchors.yaml", names: []string{"anchored"}},
 		"no definitions":            {file: "empty.yaml"},
 		"null is unset":             {file: "null_oneof.yaml", names: []string{"petstore"}},
+		"usage plan fields":         {file: "usage.yaml", names: []string{"metered"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {

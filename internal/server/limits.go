@@ -35,7 +35,7 @@ type RedisConfig struct {
 	// TLS connects with TLS. CAFile verifies the server (system roots if
 	// empty); CertFile and KeyFile, both or neither, present a client
 	// certificate.
-	TLS                     bool
+	TLS                       bool
 	CAFile, CertFile, KeyFile string
 }
 

@@ -24,8 +24,8 @@ import (
 	"github.com/archway-gateway/archway/internal/admin"
 	"github.com/archway-gateway/archway/internal/store"
 	"github.com/archway-gateway/archway/internal/watcher"
-	"github.com/archway-gateway/archway/ratelimit"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+	"github.com/archway-gateway/archway/ratelimit"
 	"github.com/archway-gateway/archway/xds"
 	"github.com/archway-gateway/archway/xds/translate"
 )
@@ -154,7 +154,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	st := store.New(etcd.Client)
-	adm := admin.NewServer(st, admin.Options{Logger: cfg.Logger.With("component", "admin"), Now: cfg.Now})
+	adm := admin.NewServer(st, admin.Options{Logger: cfg.Logger.With("component", "admin"), Now: cfg.Now, Usage: s.limits})
 	if err := applyFiles(ctx, adm, cfg.Apply, cfg.Logger); err != nil {
 		s.closeListeners()
 		_ = s.etcd.Close()

@@ -55,10 +55,23 @@ func newAPIKey() *adminv1.ApiKey { return &adminv1.ApiKey{} }
 // key's etag), a *TakenError if a name or value is taken, or ErrConflict if
 // an id is.
 func (s *Store) CreateAPIKeys(ctx context.Context, keys []*adminv1.ApiKey) (int64, error) {
+	b, err := apiKeysBatch(keys)
+	if err != nil {
+		return 0, err
+	}
+	rev, err := s.commit(ctx, b.cmps, b)
+	if errors.Is(err, ErrConflict) {
+		return 0, s.whichTaken(ctx, keys)
+	}
+	return rev, err
+}
+
+// apiKeysBatch returns the writes and conditions that create keys.
+func apiKeysBatch(keys []*adminv1.ApiKey) (*Batch, error) {
 	var b Batch
 	for _, k := range keys {
 		if k.GetValue() != "" || len(k.GetValueHash()) == 0 {
-			return 0, errors.New("create api keys: a key must have a hash and no value")
+			return nil, errors.New("create api keys: a key must have a hash and no value")
 		}
 		for _, key := range []string{APIKeyRecord(k.GetId()), APIKeyNameKey(k.GetName()), APIKeyHashKey(k.GetValueHash())} {
 			b.cmps = append(b.cmps, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
@@ -67,11 +80,7 @@ func (s *Store) CreateAPIKeys(ctx context.Context, keys []*adminv1.ApiKey) (int6
 		b.ops = append(b.ops, clientv3.OpPut(APIKeyNameKey(k.GetName()), k.GetId()),
 			clientv3.OpPut(APIKeyHashKey(k.GetValueHash()), k.GetId()))
 	}
-	rev, err := s.commit(ctx, b.cmps, &b)
-	if errors.Is(err, ErrConflict) {
-		return 0, s.whichTaken(ctx, keys)
-	}
-	return rev, err
+	return &b, nil
 }
 
 // whichTaken finds the first key of a failed create whose name or value
@@ -125,18 +134,28 @@ func (s *Store) UpdateAPIKey(ctx context.Context, old, changed *adminv1.ApiKey) 
 }
 
 // DeleteAPIKey deletes the API key k (as read, with its etag), its name
-// reservation and its hash index entry, or returns ErrConflict if the key
+// reservation, its hash index entry and its usage plan associations (in
+// both indexes), or returns ErrConflict if the key or its set of plans
 // changed since it was read.
 func (s *Store) DeleteAPIKey(ctx context.Context, k *adminv1.ApiKey) error {
 	rev, err := strconv.ParseInt(k.GetEtag(), 10, 64)
 	if err != nil {
 		return fmt.Errorf("delete api key %s: bad etag: %w", k.GetId(), err)
 	}
+	plans, err := s.cli.Get(ctx, APIKeyPlansPrefix(k.GetId()), clientv3.WithPrefix(), clientv3.WithKeysOnly())
+	if err != nil {
+		return fmt.Errorf("delete api key %s: %w", k.GetId(), err)
+	}
 	var b Batch
 	b.Delete(APIKeyRecord(k.GetId()))
 	b.Delete(APIKeyNameKey(k.GetName()))
 	b.Delete(APIKeyHashKey(k.GetValueHash()))
-	cmps := []clientv3.Cmp{clientv3.Compare(clientv3.ModRevision(APIKeyRecord(k.GetId())), "=", rev)}
+	b.ops = append(b.ops, clientv3.OpDelete(APIKeyPlansPrefix(k.GetId()), clientv3.WithPrefix()))
+	for _, planID := range associated(plans.Kvs) {
+		b.Delete(UsagePlanKeyKey(planID, k.GetId()))
+	}
+	g := PlanGuard{Revision: plans.Header.Revision, KeyPlans: []string{k.GetId()}}
+	cmps := append(g.cmps(), clientv3.Compare(clientv3.ModRevision(APIKeyRecord(k.GetId())), "=", rev))
 	_, err = s.commit(ctx, cmps, &b)
 	return err
 }
