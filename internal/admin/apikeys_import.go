@@ -179,10 +179,12 @@ func parseRow(v *violations, cols csvHeader, rec []string, line int) importRow {
 	v.name(field(colName), row.key.GetName())
 	v.description(field(colDescription), row.key.GetDescription())
 	v.keyValue(field(colKey), row.value)
+	// AWS's format: "The default value is an empty string or a true
+	// Boolean value", so a key without an Enabled cell is enabled.
 	switch strings.ToLower(get(colEnabled)) {
-	case "true":
+	case "true", "":
 		row.key.Enabled = true
-	case "false", "":
+	case "false":
 	default:
 		v.add(field(colEnabled), "must be true or false, got %q", get(colEnabled))
 	}

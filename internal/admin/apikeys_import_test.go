@@ -14,13 +14,14 @@ func TestImportAPIKeys(t *testing.T) {
 	e := newEnv(t)
 	csv := "key,Name,enabled,Description,Colour\n" +
 		"import-value-aaaaaaaaaaaaaa,first,true,the first,red\n" +
-		"\"import-value-bbbbbbbbbbbbbb\",second,FALSE,,blue\n"
+		"\"import-value-bbbbbbbbbbbbbb\",second,FALSE,,blue\n" +
+		"import-value-eeeeeeeeeeeeee,third-of-three,,,green\n"
 	resp, err := e.ImportApiKeys(e.ctx, &adminv1.ImportApiKeysRequest{Csv: csv})
 	if err != nil {
 		t.Fatal(err)
 	}
 	keys := resp.GetApiKeys()
-	if len(keys) != 2 || len(resp.GetWarnings()) != 1 {
+	if len(keys) != 3 || len(resp.GetWarnings()) != 1 {
 		t.Fatalf("ImportApiKeys = %v", resp)
 	}
 	if k := keys[0]; k.GetName() != "first" || !k.GetEnabled() || k.GetDescription() != "the first" ||
@@ -29,6 +30,9 @@ func TestImportAPIKeys(t *testing.T) {
 	}
 	if k := keys[1]; k.GetName() != "second" || k.GetEnabled() || k.GetValue() != "import-value-bbbbbbbbbbbbbb" {
 		t.Errorf("second key = %v", k)
+	}
+	if k := keys[2]; k.GetName() != "third-of-three" || !k.GetEnabled() {
+		t.Errorf("third key, without an Enabled cell = %v, want enabled as on AWS", k)
 	}
 	for _, k := range keys {
 		got, err := e.GetApiKey(e.ctx, &adminv1.GetApiKeyRequest{Id: k.GetId()})

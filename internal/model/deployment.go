@@ -33,11 +33,20 @@ type Route struct {
 	// APIKeyRequired makes requests carry an API key of a usage plan that
 	// covers the stage.
 	APIKeyRequired bool
+
+	// key caches Key; NewDeployment sets it, so that services looking up
+	// per-route throttles on the request path allocate nothing.
+	key string
 }
 
 // Key returns the route key, "METHOD /path", by which stages and usage
 // plans name the route in their per-route settings.
-func (r *Route) Key() string { return r.Method + " " + r.Path.String() }
+func (r *Route) Key() string {
+	if r.key != "" {
+		return r.key
+	}
+	return r.Method + " " + r.Path.String()
+}
 
 // Integration is where a route sends requests. Exactly one of its kinds is
 // set; the services switch on which.
@@ -112,7 +121,8 @@ func sortIntegrations(integrations []*Integration) ([]*Integration, error) {
 	return sorted, nil
 }
 
-// sortRoutes checks routes against the sorted integrations ints.
+// sortRoutes checks routes against the sorted integrations ints and caches
+// their keys.
 func sortRoutes(routes []*Route, ints []*Integration) ([]*Route, error) {
 	sorted := slices.Clone(routes)
 	seen := make(map[string]bool, len(sorted))
@@ -131,6 +141,7 @@ func sortRoutes(routes []*Route, ints []*Integration) ([]*Route, error) {
 		if r.Integration == nil || findByID(ints, r.Integration.ID) != r.Integration {
 			return nil, fmt.Errorf("route %q: integration is not part of the deployment", r.ID)
 		}
+		r.key = r.Method + " " + r.Path.String()
 		match := r.Method + " " + r.Path.Shape()
 		if other, dup := shapes[match]; dup {
 			return nil, fmt.Errorf("routes %q and %q both match %s %s", other, r.ID, r.Method, r.Path.Shape())
