@@ -28,12 +28,26 @@ done
 api_id() { "$bin/archwayctl" get apis "$1" -o json | sed -n 's/^ *"id": *"\([a-z0-9]*\)".*/\1/p' | head -n 1; }
 pets=$(api_id petstore)
 mocks=$(api_id mocks)
+
+# A demo API key on a usage plan for the pet store's dev stage: 2 requests a
+# second, bursts of 5, 100 a day. Its value is fixed so that it survives
+# restarts; real keys get generated values, shown once.
+demo_key=demo-key-0123456789abcdefghij
+if ! "$bin/archwayctl" keys get demo >/dev/null 2>&1; then
+	"$bin/archwayctl" keys create demo --value "$demo_key" >/dev/null
+	"$bin/archwayctl" plans create demo --rate 2 --burst 5 \
+		--quota-limit 100 --quota-period DAY --stage petstore:dev >/dev/null
+	"$bin/archwayctl" plans add-key demo demo >/dev/null
+fi
 cat <<URLS
 
 Archway is up: admin API on 127.0.0.1:9090, Envoy on 127.0.0.1:8080.
 Try:
   curl http://127.0.0.1:8080/$pets/dev/pets
   curl http://127.0.0.1:8080/$pets/dev/pets/1
+  curl -X POST http://127.0.0.1:8080/$pets/dev/pets       # 403: needs an API key
+  curl -X POST -H 'x-api-key: $demo_key' -d '{"name":"rex","type":"dog"}' http://127.0.0.1:8080/$pets/dev/pets -i
+  $bin/archwayctl usage demo
   curl http://127.0.0.1:8080/$pets/dev/health
   curl http://$pets.execute-api.localhost:8080/dev/anything?at=all
   curl -X POST http://127.0.0.1:8080/$mocks/test/orders
