@@ -6,6 +6,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/archway-gateway/archway/internal/testutil/testredis"
 	"github.com/redis/go-redis/v9"
 )
 
@@ -178,8 +179,8 @@ func TestMemoryHistoryForgetsOldDays(t *testing.T) {
 }
 
 func TestRedisHistoryExpiry(t *testing.T) {
-	srv := startRedis(t)
-	c := srv.client()
+	srv := testredis.Start(t)
+	c := srv.Client()
 	s := NewRedisStore(c)
 	now := date(2024, 5, 1, 18, 0, 0)
 	mustConsume(t, s, "k", Quota{Limit: 5, Period: Day}, now, 1)
@@ -214,7 +215,7 @@ func (c *commandCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) red
 }
 
 func TestRedisOneRoundTripPerCall(t *testing.T) {
-	c := startRedis(t).client()
+	c := testredis.Start(t).Client()
 	var counter commandCounter
 	c.AddHook(&counter)
 	s := NewRedisStore(c)

@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/archway-gateway/archway/internal/testutil/testredis"
 )
 
 func TestLimiterFailurePolicy(t *testing.T) {
@@ -25,13 +27,13 @@ func TestLimiterFailurePolicy(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			srv := startRedis(t)
+			srv := testredis.Start(t)
 			var logs bytes.Buffer
-			l := NewLimiter(NewRedisStore(srv.client()), tc.policy, clock, slog.New(slog.NewTextHandler(&logs, nil)))
+			l := NewLimiter(NewRedisStore(srv.Client()), tc.policy, clock, slog.New(slog.NewTextHandler(&logs, nil)))
 			if d, err := l.Consume(t.Context(), "k", q, 1); err != nil || !d.Allowed {
 				t.Fatalf("consume with Redis up: got %+v, %v", d, err)
 			}
-			srv.stop()
+			srv.Stop()
 			qd, qerr := l.Consume(t.Context(), "k", q, 1)
 			td, terr := l.Throttle(t.Context(), "k", b)
 			if qd.Allowed != tc.wantAllowed || td.Allowed != tc.wantAllowed {

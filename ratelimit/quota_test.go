@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"testing"
 	"time"
+
+	"github.com/archway-gateway/archway/internal/testutil/testredis"
 )
 
 func TestQuotaWindow(t *testing.T) {
@@ -136,8 +138,8 @@ func TestStoreConsume(t *testing.T) {
 }
 
 func TestRedisStoresShareQuota(t *testing.T) {
-	srv := startRedis(t)
-	a, b := NewRedisStore(srv.client()), NewRedisStore(srv.client())
+	srv := testredis.Start(t)
+	a, b := NewRedisStore(srv.Client()), NewRedisStore(srv.Client())
 	q := Quota{Limit: 10, Period: Day}
 	now := date(2024, 5, 1, 12, 0, 0)
 	admitted := 0
@@ -161,14 +163,14 @@ func TestRedisStoresShareQuota(t *testing.T) {
 }
 
 func TestRedisStoppedThenRestarted(t *testing.T) {
-	srv := startRedis(t)
-	s := NewRedisStore(srv.client())
+	srv := testredis.Start(t)
+	s := NewRedisStore(srv.Client())
 	q := Quota{Limit: 5, Period: Day}
 	b := Bucket{Rate: 1, Burst: 5}
 	now := date(2024, 5, 1, 12, 0, 0)
 	mustConsume(t, s, "k", q, now, 1)
 
-	srv.stop()
+	srv.Stop()
 	if _, err := s.Consume(t.Context(), "k", q, now, 1); !errors.Is(err, ErrStoreUnavailable) {
 		t.Errorf("consume with Redis stopped: got %v, want ErrStoreUnavailable", err)
 	}
@@ -179,7 +181,7 @@ func TestRedisStoppedThenRestarted(t *testing.T) {
 		t.Errorf("usage with Redis stopped: got %v, want ErrStoreUnavailable", err)
 	}
 
-	srv.start() // No persistence: counting starts over.
+	srv.Restart() // No persistence: counting starts over.
 	var d QuotaDecision
 	var err error
 	for range 50 { // The pool redials; allow it a moment.

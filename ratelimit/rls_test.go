@@ -16,6 +16,7 @@ import (
 
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/model"
+	"github.com/archway-gateway/archway/internal/testutil/testredis"
 )
 
 // testClock is an injected clock the test moves while the service reads it.
@@ -298,9 +299,9 @@ func TestRLSStoreDown(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			srv := startRedis(t)
+			srv := testredis.Start(t)
 			clock := newTestClock(date(2024, 5, 1, 12, 0, 0))
-			lim := NewLimiter(NewRedisStore(srv.client()), tc.policy, clock.now, nil)
+			lim := NewLimiter(NewRedisStore(srv.Client()), tc.policy, clock.now, nil)
 			c := startRLS(t, rlsConfig(t), lim)
 			req := routeRequest("a2/prod/rget")
 			if resp, err := c.ShouldRateLimit(t.Context(), req); err != nil || resp.GetOverallCode() != rlsv3.RateLimitResponse_OK {
@@ -309,7 +310,7 @@ func TestRLSStoreDown(t *testing.T) {
 			if resp, err := c.ShouldRateLimit(t.Context(), req); err != nil || resp.GetOverallCode() != rlsv3.RateLimitResponse_OVER_LIMIT {
 				t.Fatalf("with Redis up, over the burst: got %v, %v; want OVER_LIMIT", resp, err)
 			}
-			srv.stop()
+			srv.Stop()
 			resp, err := c.ShouldRateLimit(t.Context(), req)
 			if got := status.Code(err); got != tc.wantCode {
 				t.Fatalf("with Redis down: got code %v (%v), want %v", got, err, tc.wantCode)

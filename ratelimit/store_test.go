@@ -6,12 +6,14 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/archway-gateway/archway/internal/testutil/testredis"
 )
 
 // stores builds each Store under test; every suite below runs against all.
 var stores = map[string]func(t *testing.T) Store{
 	"memory": func(*testing.T) Store { return NewMemoryStore() },
-	"redis":  func(t *testing.T) Store { return NewRedisStore(startRedis(t).client()) },
+	"redis":  func(t *testing.T) Store { return NewRedisStore(testredis.Start(t).Client()) },
 }
 
 func forEachStore(t *testing.T, fn func(t *testing.T, s Store)) {
@@ -212,5 +214,5 @@ func benchmarkTakeToken(b *testing.B, s Store) {
 func BenchmarkMemoryTakeToken(b *testing.B) { benchmarkTakeToken(b, NewMemoryStore()) }
 
 func BenchmarkRedisTakeToken(b *testing.B) {
-	benchmarkTakeToken(b, NewRedisStore(startRedis(b).client()))
+	benchmarkTakeToken(b, NewRedisStore(testredis.Start(b).Client()))
 }

@@ -96,17 +96,7 @@ func (s *Server) GetUsage(ctx context.Context, req *adminv1.GetUsageRequest) (*a
 	}
 	now := s.now()
 	from, to := v.usageDates(req.GetStartDate(), req.GetEndDate(), dayOf(now))
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if s.usage == nil {
-		return nil, errNoMetering()
-	}
-	plan, err := s.getUsagePlan(ctx, req.GetUsagePlanId())
-	if err != nil {
-		return nil, err
-	}
-	keys, err := s.usageKeys(ctx, plan.GetId(), req.GetKeyId())
+	plan, keys, err := s.meteredPlan(ctx, v, req.GetUsagePlanId(), req.GetKeyId())
 	if err != nil {
 		return nil, err
 	}
@@ -119,6 +109,24 @@ func (s *Server) GetUsage(ctx context.Context, req *adminv1.GetUsageRequest) (*a
 		resp.Items = append(resp.Items, ku)
 	}
 	return resp, nil
+}
+
+// meteredPlan checks a usage request: its violations, that usage is
+// metered, and that the plan exists and has the key (or, with an empty
+// keyID, any keys). It returns the plan and the keys the request is about.
+func (s *Server) meteredPlan(ctx context.Context, v *violations, planID, keyID string) (*adminv1.UsagePlan, []string, error) {
+	if err := v.err(); err != nil {
+		return nil, nil, err
+	}
+	if s.usage == nil {
+		return nil, nil, errNoMetering()
+	}
+	plan, err := s.getUsagePlan(ctx, planID)
+	if err != nil {
+		return nil, nil, err
+	}
+	keys, err := s.usageKeys(ctx, plan.GetId(), keyID)
+	return plan, keys, err
 }
 
 // usageKeys returns the keys of a plan to report: all, or keyID, which
@@ -212,17 +220,8 @@ func (s *Server) UpdateUsage(ctx context.Context, req *adminv1.UpdateUsageReques
 			v.add("remaining", "must be >= 0, got %d", c.Remaining)
 		}
 	}
-	if err := v.err(); err != nil {
-		return nil, err
-	}
-	if s.usage == nil {
-		return nil, errNoMetering()
-	}
-	plan, err := s.getUsagePlan(ctx, req.GetUsagePlanId())
+	plan, _, err := s.meteredPlan(ctx, v, req.GetUsagePlanId(), req.GetKeyId())
 	if err != nil {
-		return nil, err
-	}
-	if _, err := s.usageKeys(ctx, plan.GetId(), req.GetKeyId()); err != nil {
 		return nil, err
 	}
 	now := s.now()
