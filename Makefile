@@ -12,7 +12,7 @@ GOLANGCI_VERSION ?= v2.15.0
 
 export ARCHWAY_ENVOY_BIN := $(ENVOY_BIN)
 
-.PHONY: all build run test test-unit fuzz envoy proto proto-tools lint golangci bench clean
+.PHONY: all build run test test-unit fuzz envoy proto proto-tools lint golangci bench bench-tools bench-ratelimit clean
 
 all: build
 
@@ -80,6 +80,14 @@ golangci:
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./...
+
+## bench-tools: ghz and envoyproxy/ratelimit's service, built from tools/bench/go.mod into .tools/bin.
+bench-tools:
+	bench/ratelimit/tools.sh
+
+## bench-ratelimit: ghz load runs of the rate-limit and ext_authz services, beside envoyproxy/ratelimit (docs/benchmarks.md).
+bench-ratelimit: bench-tools
+	bench/ratelimit/run.sh
 
 clean:
 	rm -rf $(TOOLS) .data
