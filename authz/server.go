@@ -20,6 +20,7 @@ import (
 	rpcstatus "google.golang.org/genproto/googleapis/rpc/status"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/model"
@@ -113,7 +114,9 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.C
 	in := decode(req)
 	d := decide(s.config(), in)
 	if d.stageThrottle != nil && d.verdict != verdictDeny {
-		if m := s.routeThrottle(ctx, in, d.stageThrottle); m.outcome != outcomeAllowed {
+		if m := s.routeThrottle(ctx, in, d.stageThrottle); m.err != nil && ctx.Err() != nil {
+			return nil, status.FromContextError(ctx.Err()).Err()
+		} else if m.outcome != outcomeAllowed {
 			return deniedResponse(m.outcome, m.limits), nil
 		}
 	}
@@ -129,6 +132,12 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.C
 		lim = s.open
 	}
 	m := meter(ctx, lim, s.now(), in.apiID, in.stage, d)
+	if m.err != nil && ctx.Err() != nil {
+		// Envoy gave up on the call (its client went away, or the
+		// filter's timeout passed): nobody reads the answer, and the
+		// store did not fail.
+		return nil, status.FromContextError(ctx.Err()).Err()
+	}
 	if m.outcome != outcomeAllowed {
 		s.logRefused(ctx, in, d, m)
 		return deniedResponse(m.outcome, m.limits), nil

@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
 
 	"github.com/archway-gateway/archway/internal/model"
 	"github.com/archway-gateway/archway/internal/testutil/testredis"
@@ -436,5 +438,27 @@ func TestMockRouteThrottle(t *testing.T) {
 		if got := h.check(t, call{api: "a1", stage: "prod", route: "ropen"}); got.Status != 200 {
 			t.Fatalf("unthrottled stage: %d %q", got.Status, got.Body)
 		}
+	}
+}
+
+// TestCancelledCheck checks that a Check Envoy gave up on gets the
+// context's status, not a 503 of a failed store, and logs no refusal.
+func TestCancelledCheck(t *testing.T) {
+	var logs bytes.Buffer
+	s := New(Options{
+		Config: func() *model.Config { return fixture(t, 1) },
+		Store:  ratelimit.NewRedisStore(testredis.Start(t).Client()),
+		Now:    newClock().Now, Logger: slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+	})
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	for name, value := range map[string]string{"fail closed": valueGold, "fail open": valueOpen} {
+		resp, err := s.Check(ctx, call{api: "a1", stage: "prod", route: "rget", key: value}.request())
+		if status.Code(err) != codes.Canceled {
+			t.Errorf("%s: Check = %v, %v; want CANCELLED", name, resp, err)
+		}
+	}
+	if strings.Contains(logs.String(), "refused") || strings.Contains(logs.String(), "store failed") {
+		t.Errorf("a cancelled check was logged as a refusal or a store failure:\n%s", logs.String())
 	}
 }

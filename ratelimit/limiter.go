@@ -71,10 +71,12 @@ func (l *Limiter) Consume(ctx context.Context, key string, q Quota, n int64) (Qu
 }
 
 // open reports whether err is forgiven by the policy, logging when it is.
-// Only backend failures are forgiven; invalid limits are always errors. Keys
-// are logged, so they must name keys (IDs), never carry API key values.
+// Only backend failures are forgiven; invalid limits are always errors, and
+// so is the caller giving up (ctx done: Envoy cancelled the call, its client
+// went away), which says nothing about the store. Keys are logged, so they
+// must name keys (IDs), never carry API key values.
 func (l *Limiter) open(ctx context.Context, op, key string, err error) bool {
-	if l.policy != FailOpen || !errors.Is(err, ErrStoreUnavailable) {
+	if l.policy != FailOpen || !errors.Is(err, ErrStoreUnavailable) || ctx.Err() != nil {
 		return false
 	}
 	l.failOpen.Add(1)

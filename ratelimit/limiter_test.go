@@ -2,6 +2,7 @@ package ratelimit
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"log/slog"
 	"strings"
@@ -63,5 +64,24 @@ func TestLimiterNeverForgivesInvalidLimits(t *testing.T) {
 	}
 	if l.FailedOpen() != 0 {
 		t.Errorf("FailedOpen: got %d, want 0", l.FailedOpen())
+	}
+}
+
+// TestLimiterCancelledCall checks that a caller giving up is not a store
+// failure: a fail-open limiter neither admits, logs nor counts it.
+func TestLimiterCancelledCall(t *testing.T) {
+	srv := testredis.Start(t)
+	var logs bytes.Buffer
+	l := NewLimiter(NewRedisStore(srv.Client()), FailOpen, nil, slog.New(slog.NewTextHandler(&logs, nil)))
+	ctx, cancel := context.WithCancel(t.Context())
+	cancel()
+	if d, err := l.Throttle(ctx, "k", Bucket{Rate: 1, Burst: 1}); d.Allowed || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled throttle = %+v, %v; want denied with context.Canceled", d, err)
+	}
+	if d, err := l.Consume(ctx, "k", Quota{Limit: 5, Period: Day}, 1); d.Allowed || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled consume = %+v, %v; want denied with context.Canceled", d, err)
+	}
+	if l.FailedOpen() != 0 || logs.Len() != 0 {
+		t.Errorf("a cancelled call counted as a store failure: %d, %q", l.FailedOpen(), logs.String())
 	}
 }

@@ -112,6 +112,10 @@ func (s *RLS) decide(ctx context.Context, cfg *model.Config, d *commonrlv3.RateL
 // Both count as a failed call, which the filter resolves with
 // failure_mode_deny; the code only tells operators which one it was.
 func (s *RLS) failure(ctx context.Context, value string, err error) error {
+	if ctx.Err() != nil {
+		// Envoy gave up on the call; the store did not fail.
+		return status.FromContextError(ctx.Err()).Err()
+	}
 	if errors.Is(err, ErrStoreUnavailable) {
 		return status.Error(codes.Unavailable, "rate limit store unavailable")
 	}

@@ -386,3 +386,20 @@ func BenchmarkRLS(b *testing.B) {
 		})
 	}
 }
+
+// TestRLSCancelledCall checks that a call Envoy gave up on gets the
+// context's status, not that of a failed store.
+func TestRLSCancelledCall(t *testing.T) {
+	cfg := rlsConfig(t)
+	for name, policy := range map[string]FailurePolicy{"fail open": FailOpen, "fail closed": FailClosed} {
+		t.Run(name, func(t *testing.T) {
+			lim := NewLimiter(NewRedisStore(testredis.Start(t).Client()), policy, nil, nil)
+			rls := NewRLS(func() *model.Config { return cfg }, lim, nil)
+			ctx, cancel := context.WithCancel(t.Context())
+			cancel()
+			if resp, err := rls.ShouldRateLimit(ctx, routeRequest("a2/prod/rget")); status.Code(err) != codes.Canceled {
+				t.Errorf("ShouldRateLimit = %v, %v; want CANCELLED", resp, err)
+			}
+		})
+	}
+}
