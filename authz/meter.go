@@ -51,36 +51,38 @@ type metering struct {
 }
 
 // meter takes a token from the key's bucket, if the plan throttles the
-// route, then counts the request against the key's quota. Throttled requests
-// do not count against the quota. Every key is counted, even on plans
-// without a quota, so that the admin API's GetUsage reports it.
+// route, then counts the request against the key's quota, in one step of the
+// store (one round trip to Redis). Throttled requests do not count against
+// the quota. Every key is counted, even on plans without a quota, so that
+// the admin API's GetUsage reports it.
 func meter(ctx context.Context, lim *ratelimit.Limiter, now time.Time, apiID, stage string, d decision) metering {
-	var m metering
+	m := ratelimit.Metering{QuotaKey: ratelimit.UsageKey(d.plan.ID, d.key.ID), Quota: quotaOf(d.plan.Quota)}
+	var b ratelimit.Bucket
 	if t, key := throttleOf(apiID, stage, d); t != nil {
-		b := ratelimit.Bucket{Rate: t.Rate, Burst: t.Burst}
-		td, err := lim.Throttle(ctx, key, b)
-		if err != nil {
-			return failed(err)
-		}
-		m.limits = bucketLimits(b, td)
-		if !td.Allowed {
-			m.outcome = outcomeThrottled
-			return m
-		}
+		b = ratelimit.Bucket{Rate: t.Rate, Burst: t.Burst}
+		m.Bucket, m.BucketKey = &b, key
 	}
-	qd, err := lim.Consume(ctx, ratelimit.UsageKey(d.plan.ID, d.key.ID), quotaOf(d.plan.Quota), 1)
+	td, qd, err := lim.Meter(ctx, m)
 	if err != nil {
 		return failed(err)
 	}
+	var out metering
+	if m.Bucket != nil {
+		out.limits = bucketLimits(b, td)
+		if !td.Allowed {
+			out.outcome = outcomeThrottled
+			return out
+		}
+	}
 	if d.plan.Quota != nil {
-		m.limits = quotaLimits(qd, now)
+		out.limits = quotaLimits(qd, now)
 	}
 	if !qd.Allowed {
-		m.outcome = outcomeQuotaExceeded
-		m.limits.remaining = 0
-		m.limits.retryAfter = m.limits.reset
+		out.outcome = outcomeQuotaExceeded
+		out.limits.remaining = 0
+		out.limits.retryAfter = out.limits.reset
 	}
-	return m
+	return out
 }
 
 // throttleOf returns the throttle the plan applies to the route and the name

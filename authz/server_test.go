@@ -369,7 +369,7 @@ func TestLogsNoKeyValues(t *testing.T) {
 			t.Errorf("log holds the value of a key:\n%s", out)
 		}
 	}
-	for _, want := range []string{"key_id=disabled", "key_id=free", "key_id=other", "status=429", "status=503", "key=k:open:open"} {
+	for _, want := range []string{"key_id=disabled", "key_id=free", "key_id=other", "status=429", "status=503", "key=u:open:open"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("log lacks %q:\n%s", want, out)
 		}

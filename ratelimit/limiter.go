@@ -70,6 +70,22 @@ func (l *Limiter) Consume(ctx context.Context, key string, q Quota, n int64) (Qu
 	return QuotaDecision{Limit: w.Limit, Reset: w.End}, err
 }
 
+// Meter decides on one request of a usage plan (see Store.Meter), applying
+// the policy as Throttle does: with FailOpen a store failure admits the
+// request unmetered.
+func (l *Limiter) Meter(ctx context.Context, m Metering) (Decision, QuotaDecision, error) {
+	now := l.clock()
+	td, qd, err := l.store.Meter(ctx, m, now)
+	if err == nil {
+		return td, qd, nil
+	}
+	w := m.Quota.Window(now)
+	if l.open(ctx, "meter", m.QuotaKey, err) {
+		return Decision{Allowed: true}, QuotaDecision{Allowed: true, Limit: w.Limit, Remaining: w.Limit, Reset: w.End}, nil
+	}
+	return Decision{}, QuotaDecision{Limit: w.Limit, Reset: w.End}, err
+}
+
 // open reports whether err is forgiven by the policy, logging when it is.
 // Only backend failures are forgiven; invalid limits are always errors, and
 // so is the caller giving up (ctx done: Envoy cancelled the call, its client

@@ -142,6 +142,25 @@ func (s *MemoryStore) Consume(_ context.Context, key string, q Quota, now time.T
 	return d, nil
 }
 
+// Meter implements Store: a token, then the quota. The two are locked
+// apart, which no caller can tell from one step: a request's token and
+// count are its own, and concurrent requests each get theirs.
+func (s *MemoryStore) Meter(ctx context.Context, m Metering, now time.Time) (Decision, QuotaDecision, error) {
+	if err := m.validate(); err != nil {
+		return Decision{}, QuotaDecision{}, err
+	}
+	td := Decision{Allowed: true}
+	if m.Bucket != nil {
+		td, _ = s.TakeToken(ctx, "m:"+m.QuotaKey+":"+m.BucketKey, *m.Bucket, now)
+		if !td.Allowed {
+			w := m.Quota.Window(now)
+			return td, QuotaDecision{Limit: w.Limit, Reset: w.End}, nil
+		}
+	}
+	qd, err := s.Consume(ctx, m.QuotaKey, m.Quota, now, 1)
+	return td, qd, err
+}
+
 // Usage implements Store: it is Adjust by zero.
 func (s *MemoryStore) Usage(_ context.Context, key string, q Quota, now time.Time) (QuotaDecision, error) {
 	return s.Adjust(context.Background(), key, q, now, 0)

@@ -13,60 +13,95 @@ import (
 // redisPrefix starts every key Archway writes to Redis.
 const redisPrefix = "archway:rl:"
 
-// tokenScriptSource refills and takes one token atomically. State is a hash
-// {t = tokens, l = last refill in Unix microseconds}; the caller's clock is
-// ARGV[3], so every process and every test decides with the same time. It
-// mirrors take in bucket.go.
+// takeLua refills and takes one token atomically. State is a hash {t =
+// tokens, l = last refill in Unix microseconds}; the caller's clock is now,
+// so every process and every test decides with the same time. It mirrors
+// take in bucket.go and returns allowed (0 or 1), the whole tokens left and
+// the retry-after in µs.
+const takeLua = `
+local function take(key, rate, burst, now, ttl)
+  local st = redis.call('HMGET', key, 't', 'l')
+  local tokens = tonumber(st[1])
+  local last = tonumber(st[2])
+  if tokens == nil or last == nil then
+    tokens = burst
+    last = now
+  end
+  local elapsed = now - last
+  if elapsed < 0 then elapsed = 0 end
+  tokens = math.min(burst, tokens + elapsed * rate / 1e6)
+  if now > last then last = now end
+  local allowed = 0
+  local retry = 0
+  if tokens >= 1 then
+    tokens = tokens - 1
+    allowed = 1
+  elseif rate > 0 then
+    retry = math.ceil((1 - tokens) / rate * 1e6)
+  end
+  redis.call('HSET', key, 't', string.format('%.17g', tokens), 'l', string.format('%d', last))
+  redis.call('PEXPIRE', key, ttl)
+  return allowed, math.floor(tokens), retry
+end
+`
+
+// consumeLua counts n requests if they fit under the limit, and adds the n
+// it admits to the counter of the current UTC day, so that the daily
+// history never disagrees with the quota. It returns allowed (0 or 1) and
+// the period's usage.
+const consumeLua = `
+local function consume(period, day, n, limit, ttl, dayTTL)
+  local used = tonumber(redis.call('GET', period) or '0')
+  if used + n > limit then
+    return 0, used
+  end
+  used = redis.call('INCRBY', period, n)
+  redis.call('PEXPIRE', period, ttl)
+  if n > 0 then
+    redis.call('INCRBY', day, n)
+    redis.call('PEXPIRE', day, dayTTL)
+  end
+  return 1, used
+end
+`
+
+// tokenScriptSource takes one token.
 //
 // KEYS[1] bucket key; ARGV: rate (tokens/s), burst, now (µs), ttl (ms).
 // Returns {allowed, remaining whole tokens, retry after (µs)}.
-const tokenScriptSource = `
-local rate = tonumber(ARGV[1])
-local burst = tonumber(ARGV[2])
-local now = tonumber(ARGV[3])
-local st = redis.call('HMGET', KEYS[1], 't', 'l')
-local tokens = tonumber(st[1])
-local last = tonumber(st[2])
-if tokens == nil or last == nil then
-  tokens = burst
-  last = now
-end
-local elapsed = now - last
-if elapsed < 0 then elapsed = 0 end
-tokens = math.min(burst, tokens + elapsed * rate / 1e6)
-if now > last then last = now end
-local allowed = 0
-local retry = 0
-if tokens >= 1 then
-  tokens = tokens - 1
-  allowed = 1
-elseif rate > 0 then
-  retry = math.ceil((1 - tokens) / rate * 1e6)
-end
-redis.call('HSET', KEYS[1], 't', string.format('%.17g', tokens), 'l', string.format('%d', last))
-redis.call('PEXPIRE', KEYS[1], ARGV[4])
-return {allowed, math.floor(tokens), retry}
+const tokenScriptSource = takeLua + `
+local a, r, w = take(KEYS[1], tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3]), ARGV[4])
+return {a, r, w}
 `
 
-// consumeScriptSource counts n requests if they fit under the limit, and
-// adds the n it admits to the counter of the current UTC day, so that the
-// daily history never disagrees with the quota.
+// consumeScriptSource counts n requests against a quota.
 //
 // KEYS[1] period counter, KEYS[2] day counter (same hash slot);
 // ARGV: n, limit, period ttl (ms), day ttl (ms). Returns {allowed, used}.
-const consumeScriptSource = `
-local n = tonumber(ARGV[1])
-local used = tonumber(redis.call('GET', KEYS[1]) or '0')
-if used + n > tonumber(ARGV[2]) then
-  return {0, used}
+const consumeScriptSource = consumeLua + `
+local a, u = consume(KEYS[1], KEYS[2], tonumber(ARGV[1]), tonumber(ARGV[2]), ARGV[3], ARGV[4])
+return {a, u}
+`
+
+// meterScriptSource takes a token, if there is a bucket, and, if it got
+// one, counts one request against the quota: a usage plan's whole decision
+// in one round trip.
+//
+// KEYS[1] bucket, KEYS[2] period counter, KEYS[3] day counter (one hash
+// slot); ARGV: has bucket (0 or 1), rate, burst, now (µs), bucket ttl (ms),
+// limit, period ttl (ms), day ttl (ms). Returns {token allowed, tokens
+// left, retry after (µs), quota allowed, used}, used being -1 when the
+// bucket refused and the quota was not consulted.
+const meterScriptSource = takeLua + consumeLua + `
+local a, r, w = 1, 0, 0
+if ARGV[1] == '1' then
+  a, r, w = take(KEYS[1], tonumber(ARGV[2]), tonumber(ARGV[3]), tonumber(ARGV[4]), ARGV[5])
 end
-used = redis.call('INCRBY', KEYS[1], n)
-redis.call('PEXPIRE', KEYS[1], ARGV[3])
-if n > 0 then
-  redis.call('INCRBY', KEYS[2], n)
-  redis.call('PEXPIRE', KEYS[2], ARGV[4])
+if a == 0 then
+  return {0, r, w, 0, -1}
 end
-return {1, used}
+local qa, u = consume(KEYS[2], KEYS[3], 1, tonumber(ARGV[6]), ARGV[7], ARGV[8])
+return {1, r, w, qa, u}
 `
 
 // adjustScriptSource adds a delta to a period counter, never going below zero.
@@ -95,8 +130,8 @@ func redisHistoryKey(key string, d time.Time) string {
 // Redis. Each operation is one Lua script (EVALSHA, falling back to EVAL
 // once when Redis has not cached the script), so it is atomic.
 type RedisStore struct {
-	client                       redis.UniversalClient
-	tokenScript, consume, adjust *redis.Script
+	client                              redis.UniversalClient
+	tokenScript, consume, meter, adjust *redis.Script
 }
 
 // NewRedisStore returns a store on client. The client's own options decide
@@ -106,6 +141,7 @@ func NewRedisStore(client redis.UniversalClient) *RedisStore {
 		client:      client,
 		tokenScript: redis.NewScript(tokenScriptSource),
 		consume:     redis.NewScript(consumeScriptSource),
+		meter:       redis.NewScript(meterScriptSource),
 		adjust:      redis.NewScript(adjustScriptSource),
 	}
 }
@@ -149,6 +185,43 @@ func (s *RedisStore) Consume(ctx context.Context, key string, q Quota, now time.
 		return QuotaDecision{}, unavailable(errors.New("consume script: unexpected reply"))
 	}
 	return quotaDecision(r[0] == 1, r[1], w), nil
+}
+
+// redisMeterBucketKey names the bucket of a Meter call. It carries the
+// quota's hash tag, so that one script may touch the bucket and the quota's
+// counters on a Redis Cluster too; it is therefore not the bucket TakeToken
+// names by the same key.
+func redisMeterBucketKey(quotaKey, bucketKey string) string {
+	return redisPrefix + "b:{" + quotaKey + "}:" + bucketKey
+}
+
+// Meter implements Store with one script.
+func (s *RedisStore) Meter(ctx context.Context, m Metering, now time.Time) (Decision, QuotaDecision, error) {
+	if err := m.validate(); err != nil {
+		return Decision{}, QuotaDecision{}, err
+	}
+	w := m.Quota.Window(now)
+	d := dayStart(now)
+	args := []any{0, 0, 0, now.UnixMicro(), 0, w.Limit,
+		w.End.Add(quotaTTLMargin).Sub(now).Milliseconds(), historyExpiry(d).Sub(now).Milliseconds()}
+	if b := m.Bucket; b != nil {
+		args[0], args[1], args[2], args[4] = 1, strconv.FormatFloat(b.Rate, 'g', -1, 64), b.Burst, idleTTL(*b).Milliseconds()
+	}
+	keys := []string{
+		redisMeterBucketKey(m.QuotaKey, m.BucketKey), redisQuotaKey(m.QuotaKey, w), redisHistoryKey(m.QuotaKey, d),
+	}
+	r, err := s.meter.Run(ctx, s.client, keys, args...).Int64Slice()
+	if err != nil {
+		return Decision{}, QuotaDecision{}, unavailable(err)
+	}
+	if len(r) != 5 {
+		return Decision{}, QuotaDecision{}, unavailable(errors.New("meter script: unexpected reply"))
+	}
+	td := Decision{Allowed: r[0] == 1, Remaining: r[1], RetryAfter: time.Duration(r[2]) * time.Microsecond}
+	if !td.Allowed {
+		return td, QuotaDecision{Limit: w.Limit, Reset: w.End}, nil
+	}
+	return td, quotaDecision(r[3] == 1, r[4], w), nil
 }
 
 // Usage implements Store.

@@ -24,11 +24,39 @@ type Store interface {
 	// extension does) to the usage of key in the period containing now,
 	// without checking the limit. Usage never goes below zero.
 	Adjust(ctx context.Context, key string, q Quota, now time.Time, delta int64) (QuotaDecision, error)
+	// Meter is a usage plan's decision on one request in one atomic step
+	// (for Redis, one round trip): it takes a token from m's bucket, if it
+	// has one, and, only if the bucket granted it, counts the request
+	// against m's quota as Consume(m.QuotaKey, m.Quota, now, 1) would.
+	// When the bucket refuses, the QuotaDecision holds only the period's
+	// Limit and Reset.
+	Meter(ctx context.Context, m Metering, now time.Time) (Decision, QuotaDecision, error)
 	// History returns how many requests Consume admitted under key on each
 	// UTC day from the day of from to the day of to, both included: one
 	// count per day, oldest first. Days more than HistoryDays before now
 	// are forgotten and count zero.
 	History(ctx context.Context, key string, from, to time.Time) ([]int64, error)
+}
+
+// Metering is what Store.Meter decides on.
+type Metering struct {
+	// BucketKey names the token bucket, and Bucket is its limits; a nil
+	// Bucket throttles nothing. Buckets of Meter live beside the quota they
+	// guard and are not the buckets TakeToken names by the same key.
+	BucketKey string
+	Bucket    *Bucket
+	// QuotaKey names the quota counter and its daily history.
+	QuotaKey string
+	Quota    Quota
+}
+
+func (m Metering) validate() error {
+	if m.Bucket != nil {
+		if err := m.Bucket.Validate(); err != nil {
+			return err
+		}
+	}
+	return m.Quota.Validate()
 }
 
 // HistoryDays is how long stores keep daily counts, as API Gateway keeps

@@ -57,6 +57,7 @@ type serveOptions struct {
 	redis            redisOptions
 	apiKeyIDHeader   string
 	planIDHeader     string
+	debugAddr        string
 
 	// flags is the flag set addFlags filled, to tell the defaults that
 	// depend on --dev from values that were set.
@@ -104,6 +105,7 @@ func (o *serveOptions) addFlags(fs *pflag.FlagSet) {
 	fs.StringVar(&o.upstreamCAFile, "upstream-ca-file", translate.DefaultCAFile,
 		"CA bundle `file` Envoy verifies HTTPS backends with (a path on Envoy's machine)")
 	o.redis.addFlags(fs)
+	fs.StringVar(&o.debugAddr, "debug-addr", "", "loopback `address` to serve Go's profiler (/debug/pprof/) on; unset serves none")
 	fs.StringVar(&o.apiKeyIDHeader, "api-key-id-header", authz.DefaultKeyIDHeader,
 		"request `header` that tells backends the id of the API key a request was admitted with")
 	fs.StringVar(&o.planIDHeader, "usage-plan-id-header", authz.DefaultPlanIDHeader,
@@ -172,6 +174,7 @@ func (o *serveOptions) serverConfig(log *slog.Logger, notices io.Writer) (server
 		Translate: o.translateOptions(),
 		Notices:   notices,
 		Redis:     o.redis.config(),
+		DebugAddr: o.debugAddr,
 		Authz:     server.AuthzConfig{KeyIDHeader: o.apiKeyIDHeader, PlanIDHeader: o.planIDHeader},
 	}, nil
 }
@@ -195,6 +198,9 @@ func (o *serveOptions) check() error {
 		errs = append(errs, o.checkEmbedded()...)
 	}
 	errs = append(errs, o.redis.check()...)
+	if o.debugAddr != "" && !server.IsLoopback(o.debugAddr) {
+		errs = append(errs, fmt.Errorf("debug-addr: %q is not a loopback address", o.debugAddr))
+	}
 	errs = append(errs, checkHeaderName("api-key-id-header", o.apiKeyIDHeader),
 		checkHeaderName("usage-plan-id-header", o.planIDHeader))
 	if (o.etcdCert == "") != (o.etcdKey == "") {

@@ -57,6 +57,9 @@ func (s *Server) Run(ctx context.Context) error {
 	}
 
 	var serving sync.WaitGroup
+	if s.debug != nil {
+		serving.Go(func() { s.debug.run(ctx, s.log) })
+	}
 	for _, e := range s.endpoints() {
 		s.log.Info("serving", "server", e.name, "addr", e.lis.Addr().String())
 		serving.Go(func() {

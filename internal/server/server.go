@@ -88,6 +88,9 @@ type Config struct {
 	Redis RedisConfig
 	// Authz shapes the ext_authz service of the xds component.
 	Authz AuthzConfig
+	// DebugAddr, if set, is a loopback host:port on which Go's profiler
+	// (net/http/pprof) is served.
+	DebugAddr string
 }
 
 // AuthzConfig are the settings of the ext_authz service.
@@ -113,6 +116,7 @@ type Server struct {
 	// service and the admin API's usage reports; closeLimits releases it.
 	limits      ratelimit.Store
 	closeLimits func() error
+	debug       *debugEndpoint
 }
 
 // endpoint is one gRPC server and the listener it will serve.
@@ -259,6 +263,12 @@ func (c Config) enabled(component string) bool { return slices.Contains(c.Compon
 // listen binds the enabled components' listeners, refusing an exposed
 // admin API before anything is bound.
 func (s *Server) listen(cfg Config) error {
+	if cfg.DebugAddr != "" {
+		var err error
+		if s.debug, err = newDebugEndpoint(cfg.DebugAddr); err != nil {
+			return err
+		}
+	}
 	if cfg.enabled(ComponentAdmin) {
 		opts, err := adminSecurity(cfg)
 		if err != nil {
@@ -327,6 +337,9 @@ func (s *Server) endpoints() []*endpoint {
 func (s *Server) closeListeners() {
 	for _, e := range s.endpoints() {
 		_ = e.lis.Close()
+	}
+	if s.debug != nil {
+		_ = s.debug.lis.Close()
 	}
 }
 
