@@ -105,6 +105,7 @@ func TestNewRefusesBadAdminSecurity(t *testing.T) {
 			Translate: translate.Options{CAFile: filepath.Join(dir, "no-ca.pem")}}},
 		"gateway address not an IP": {cfg: Config{AdminAddr: "127.0.0.1:0", XDSAddr: "127.0.0.1:0",
 			Translate: translate.Options{GatewayAddr: "gateway.local:8080"}}},
+		"profiler beyond loopback": {cfg: Config{AdminAddr: "127.0.0.1:0", DebugAddr: "0.0.0.0:0"}},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
