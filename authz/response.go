@@ -38,20 +38,30 @@ type refusal struct {
 func refusalOf(o outcome) refusal {
 	switch o {
 	case outcomeThrottled:
-		return refusal{typev3.StatusCode_TooManyRequests, codes.ResourceExhausted,
-			`{"message":"Too Many Requests"}`, "TooManyRequestsException"}
+		return refusal{
+			typev3.StatusCode_TooManyRequests, codes.ResourceExhausted,
+			`{"message":"Too Many Requests"}`, "TooManyRequestsException",
+		}
 	case outcomeQuotaExceeded:
-		return refusal{typev3.StatusCode_TooManyRequests, codes.ResourceExhausted,
-			`{"message":"Limit Exceeded"}`, "LimitExceededException"}
+		return refusal{
+			typev3.StatusCode_TooManyRequests, codes.ResourceExhausted,
+			`{"message":"Limit Exceeded"}`, "LimitExceededException",
+		}
 	case outcomeUnavailable:
-		return refusal{typev3.StatusCode_ServiceUnavailable, codes.Unavailable,
-			`{"message":"Service Unavailable"}`, "ServiceUnavailableException"}
+		return refusal{
+			typev3.StatusCode_ServiceUnavailable, codes.Unavailable,
+			`{"message":"Service Unavailable"}`, "ServiceUnavailableException",
+		}
 	case outcomeInternal:
-		return refusal{typev3.StatusCode_InternalServerError, codes.Internal,
-			`{"message":"Internal server error"}`, "InternalServerErrorException"}
+		return refusal{
+			typev3.StatusCode_InternalServerError, codes.Internal,
+			`{"message":"Internal server error"}`, "InternalServerErrorException",
+		}
 	default:
-		return refusal{typev3.StatusCode_Forbidden, codes.PermissionDenied,
-			`{"message":"Forbidden"}`, "ForbiddenException"}
+		return refusal{
+			typev3.StatusCode_Forbidden, codes.PermissionDenied,
+			`{"message":"Forbidden"}`, "ForbiddenException",
+		}
 	}
 }
 

@@ -36,8 +36,10 @@ func TestCheckKeys(t *testing.T) {
 			want: allowed("free", "free", nil),
 		},
 		"forged internal headers are replaced": {
-			call: call{api: "a1", stage: "prod", route: "rget", key: valueGold,
-				headers: map[string]string{DefaultKeyIDHeader: "free", DefaultPlanIDHeader: "free"}},
+			call: call{
+				api: "a1", stage: "prod", route: "rget", key: valueGold,
+				headers: map[string]string{DefaultKeyIDHeader: "free", DefaultPlanIDHeader: "free"},
+			},
 			want: allowed("gold", "gold", rate("5", "4", untilMidnight)),
 		},
 		"route requires no key": {

@@ -54,7 +54,7 @@ func (a AdminClient) get(ctx context.Context, path string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return nil, fmt.Errorf("envoy admin %s: %w", path, err)
@@ -86,7 +86,10 @@ func (a AdminClient) WaitReady(ctx context.Context) error {
 		}
 		select {
 		case <-ctx.Done():
-			return fmt.Errorf("envoy at %s not LIVE (state %q, last error: %v): %w", a.Addr, state, err, ctx.Err())
+			if err == nil {
+				return fmt.Errorf("envoy at %s not LIVE (state %q): %w", a.Addr, state, ctx.Err())
+			}
+			return fmt.Errorf("envoy at %s not LIVE (state %q, last error: %w): %w", a.Addr, state, err, ctx.Err())
 		case <-ticker.C:
 		}
 	}

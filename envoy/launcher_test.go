@@ -44,7 +44,12 @@ func TestLauncherServesRestartsAndStops(t *testing.T) {
 			runCtx, stop := context.WithCancel(ctx)
 			done := make(chan error, 1)
 			go func() { done <- l.Run(runCtx) }()
-			defer func() { stop(); <-done }()
+			defer func() {
+				stop()
+				if err := <-done; err != nil {
+					t.Errorf("Run after cancel = %v, want nil", err)
+				}
+			}()
 
 			first := waitServing(ctx, t, adminPath)
 			checkAdminView(ctx, t, first, nodeID)
@@ -59,10 +64,7 @@ func TestLauncherServesRestartsAndStops(t *testing.T) {
 			stop()
 			select {
 			case err := <-done:
-				done <- err // for the deferred receive
-				if err != nil {
-					t.Fatalf("Run after cancel = %v, want nil", err)
-				}
+				done <- err // for the deferred receive, which checks it
 			case <-ctx.Done():
 				t.Fatal("Run did not return after its context was cancelled")
 			}
@@ -121,7 +123,7 @@ func waitServing(ctx context.Context, t *testing.T, adminPath string) envoy.Admi
 	if err != nil {
 		t.Fatalf("request through Envoy: %v", err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)
@@ -271,8 +273,10 @@ func TestLauncherArgs(t *testing.T) {
 				o.BaseID, o.DrainTime, o.ParentShutdownTime = envoy.BaseIDDynamic, 1500*time.Millisecond, 5*time.Second
 				o.LogLevel, o.AdminAddressPath, o.ExtraArgs = "debug", "/run/admin", []string{"--concurrency", "2"}
 			},
-			want: []string{"-c", "/b.yaml", "--use-dynamic-base-id", "--drain-time-s", "2", "--parent-shutdown-time-s", "5",
-				"-l", "debug", "--admin-address-path", "/run/admin", "--concurrency", "2"},
+			want: []string{
+				"-c", "/b.yaml", "--use-dynamic-base-id", "--drain-time-s", "2", "--parent-shutdown-time-s", "5",
+				"-l", "debug", "--admin-address-path", "/run/admin", "--concurrency", "2",
+			},
 		},
 		"fixed base id": {
 			change: func(o *envoy.LauncherOptions) { o.BaseID = 7 },

@@ -202,8 +202,10 @@ func (s *RedisStore) Meter(ctx context.Context, m Metering, now time.Time) (Deci
 	}
 	w := m.Quota.Window(now)
 	d := dayStart(now)
-	args := []any{0, 0, 0, now.UnixMicro(), 0, w.Limit,
-		w.End.Add(quotaTTLMargin).Sub(now).Milliseconds(), historyExpiry(d).Sub(now).Milliseconds()}
+	args := []any{
+		0, 0, 0, now.UnixMicro(), 0, w.Limit,
+		w.End.Add(quotaTTLMargin).Sub(now).Milliseconds(), historyExpiry(d).Sub(now).Milliseconds(),
+	}
 	if b := m.Bucket; b != nil {
 		args[0], args[1], args[2], args[4] = 1, strconv.FormatFloat(b.Rate, 'g', -1, 64), b.Burst, idleTTL(*b).Milliseconds()
 	}

@@ -103,7 +103,7 @@ func dialADSMuted(t testing.TB, addr, nodeID string, delta bool, reject rejectFu
 	ads := discoveryv3.NewAggregatedDiscoveryServiceClient(conn)
 	go func() {
 		defer close(c.done)
-		defer conn.Close()
+		defer func() { _ = conn.Close() }()
 		var err error
 		if delta {
 			err = c.runDelta(ctx, ads)

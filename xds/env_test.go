@@ -177,8 +177,10 @@ func (e *env) deploy(t testing.TB, apiID, stage string) *adminv1.Deployment {
 func (e *env) setMockStatus(t testing.TB, apiID, integrationID string, status int32) {
 	t.Helper()
 	_, err := e.admin.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
-		Integration: &adminv1.Integration{ApiId: apiID, Id: integrationID,
-			Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{StatusCode: status}}},
+		Integration: &adminv1.Integration{
+			ApiId: apiID, Id: integrationID,
+			Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{StatusCode: status}},
+		},
 		UpdateMask: fieldMask("mock"),
 	})
 	if err != nil {
@@ -190,8 +192,10 @@ func (e *env) setMockStatus(t testing.TB, apiID, integrationID string, status in
 func (e *env) setProxyURI(t testing.TB, apiID, integrationID, uri string) {
 	t.Helper()
 	_, err := e.admin.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
-		Integration: &adminv1.Integration{ApiId: apiID, Id: integrationID,
-			Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{Uri: uri}}},
+		Integration: &adminv1.Integration{
+			ApiId: apiID, Id: integrationID,
+			Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{Uri: uri}},
+		},
 		UpdateMask: fieldMask("http_proxy"),
 	})
 	if err != nil {

@@ -96,7 +96,7 @@ func TestNewClusterBeforeRoutes(t *testing.T) {
 			withoutA := slices.IndexFunc(log, func(r received) bool {
 				return r.typeURL == resource.ClusterType && r.resources[clusterOf(backendA)] == nil
 			})
-			if withB < 0 || toB < 0 || withoutA < 0 || !(withB < toB && toB < withoutA) {
+			if withB < 0 || toB < 0 || withoutA < 0 || withB >= toB || toB >= withoutA {
 				t.Fatalf("CDS with B at %d, routes to B at %d, CDS without A at %d; want them in this order: %v", withB, toB, withoutA, c.history()[mark:])
 			}
 			if log[withB].resources[clusterOf(backendA)] == nil {

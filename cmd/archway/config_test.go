@@ -253,8 +253,10 @@ func TestServerConfig(t *testing.T) {
 		t.Errorf("etcd config = %+v, want %+v", cfg.Etcd, want)
 	}
 
-	_, cfg, err = load([]string{"--redis-addr", "10.0.0.1:26379,10.0.0.2:26379", "--redis-master-name", "mymaster",
-		"--redis-tls", "--redis-ca", "ca.pem", "--redis-db", "2"}, nil)
+	_, cfg, err = load([]string{
+		"--redis-addr", "10.0.0.1:26379,10.0.0.2:26379", "--redis-master-name", "mymaster",
+		"--redis-tls", "--redis-ca", "ca.pem", "--redis-db", "2",
+	}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

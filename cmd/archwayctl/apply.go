@@ -45,7 +45,9 @@ func (c *cli) applyCommand() *cobra.Command {
 				if err != nil {
 					return fmt.Errorf("api %s: %w", def.GetName(), err)
 				}
-				c.printChanges(def.GetName(), resp.GetChanges(), dryRun)
+				if err := c.printChanges(def.GetName(), resp.GetChanges(), dryRun); err != nil {
+					return err
+				}
 			}
 			return nil
 		}),
@@ -84,17 +86,20 @@ func (c *cli) readDefinitions(file string) ([]*adminv1.ApiDefinition, error) {
 
 // printChanges writes one line per change, as "route GET /pets created",
 // or says that the API already matched its definition.
-func (c *cli) printChanges(api string, changes []*adminv1.Change, dryRun bool) {
+func (c *cli) printChanges(api string, changes []*adminv1.Change, dryRun bool) error {
 	suffix := ""
 	if dryRun {
 		suffix = " (dry run)"
 	}
 	if len(changes) == 0 {
-		fmt.Fprintf(c.out, "api %s unchanged%s\n", api, suffix)
-		return
+		_, err := fmt.Fprintf(c.out, "api %s unchanged%s\n", api, suffix)
+		return err
 	}
 	for _, ch := range changes {
 		action := strings.ToLower(strings.TrimPrefix(ch.GetAction().String(), "ACTION_"))
-		fmt.Fprintf(c.out, "%s %s %s%s\n", ch.GetKind(), ch.GetName(), action, suffix)
+		if _, err := fmt.Fprintf(c.out, "%s %s %s%s\n", ch.GetKind(), ch.GetName(), action, suffix); err != nil {
+			return err
+		}
 	}
+	return nil
 }

@@ -31,8 +31,8 @@ func (c *cli) deleteAPI() *cobra.Command {
 			if _, err := cl.DeleteApi(ctx, &adminv1.DeleteApiRequest{Id: api.GetId()}); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.out, "api %s deleted\n", api.GetName())
-			return nil
+			_, err = fmt.Fprintf(c.out, "api %s deleted\n", api.GetName())
+			return err
 		}),
 	}
 }
@@ -63,8 +63,8 @@ func (c *cli) deleteOf(spec deleteSpec) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.out, "%s deleted\n", what)
-			return nil
+			_, err = fmt.Fprintf(c.out, "%s deleted\n", what)
+			return err
 		}),
 	}
 	addAPIFlag(cmd, &apiRef)

@@ -37,9 +37,9 @@ func (c *cli) deployCommand() *cobra.Command {
 			if out != formatTable {
 				return printMessages(c.out, out, []proto.Message{resp}, false)
 			}
-			fmt.Fprintf(c.out, "deployment %s created; stage %s of api %s serves it\n",
+			_, err = fmt.Fprintf(c.out, "deployment %s created; stage %s of api %s serves it\n",
 				resp.GetDeployment().GetId(), resp.GetStage().GetName(), api.GetName())
-			return nil
+			return err
 		}),
 	}
 	addRequiredFlag(cmd, &stage, "stage", "the stage to deploy to (required)")
@@ -73,8 +73,8 @@ func (c *cli) rollbackCommand() *cobra.Command {
 			if out != formatTable {
 				return printMessages(c.out, out, []proto.Message{st}, false)
 			}
-			fmt.Fprintf(c.out, "stage %s of api %s serves deployment %s\n", st.GetName(), api.GetName(), st.GetDeploymentId())
-			return nil
+			_, err = fmt.Fprintf(c.out, "stage %s of api %s serves deployment %s\n", st.GetName(), api.GetName(), st.GetDeploymentId())
+			return err
 		}),
 	}
 	addRequiredFlag(cmd, &stage, "stage", "the stage to roll back (required)")

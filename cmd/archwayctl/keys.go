@@ -107,7 +107,7 @@ func (c *cli) importKeys() *cobra.Command {
 				return printMessages(c.out, out, []proto.Message{resp}, false)
 			}
 			for _, w := range resp.GetWarnings() {
-				fmt.Fprintf(c.err, "archwayctl: warning: %s\n", w)
+				_, _ = fmt.Fprintf(c.err, "archwayctl: warning: %s\n", w)
 			}
 			return printKeyValues(c.out, resp.GetApiKeys())
 		}),
@@ -203,8 +203,8 @@ func (c *cli) enableKey(enable bool) *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.out, "api key %s %sd\n", k.GetName(), verb)
-			return nil
+			_, err = fmt.Fprintf(c.out, "api key %s %sd\n", k.GetName(), verb)
+			return err
 		}),
 	}
 }
@@ -222,8 +222,8 @@ func (c *cli) deleteKey() *cobra.Command {
 			if _, err := cl.DeleteApiKey(ctx, &adminv1.DeleteApiKeyRequest{Id: k.GetId()}); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.out, "api key %s deleted\n", k.GetName())
-			return nil
+			_, err = fmt.Fprintf(c.out, "api key %s deleted\n", k.GetName())
+			return err
 		}),
 	}
 }

@@ -24,26 +24,36 @@ var created = timestamppb.New(time.Date(2026, 3, 1, 12, 30, 0, 0, time.UTC))
 
 func sampleAPIs() []*adminv1.Api {
 	return []*adminv1.Api{
-		{Id: "a1b2c3d4e5", Name: "petstore", Protocol: adminv1.Protocol_PROTOCOL_HTTP, CreateTime: created, Etag: "12",
+		{
+			Id: "a1b2c3d4e5", Name: "petstore", Protocol: adminv1.Protocol_PROTOCOL_HTTP, CreateTime: created, Etag: "12",
 			Tags:   map[string]string{"version": "1", "on": "true", "window": "1:30"},
-			Status: &adminv1.ApiStatus{State: adminv1.ApiStatus_STATE_SERVING, Revision: 12, UpdateTime: created}},
-		{Id: "z9y8x7w6v5", Name: "orders", Protocol: adminv1.Protocol_PROTOCOL_REST, Description: "Line one.\nLine two.",
-			Status: &adminv1.ApiStatus{State: adminv1.ApiStatus_STATE_FAILED, Revision: 15,
-				Message: `stage prod: route r1 (GET /x): integration URI uses stage variable "backend", which the stage does not define`}},
+			Status: &adminv1.ApiStatus{State: adminv1.ApiStatus_STATE_SERVING, Revision: 12, UpdateTime: created},
+		},
+		{
+			Id: "z9y8x7w6v5", Name: "orders", Protocol: adminv1.Protocol_PROTOCOL_REST, Description: "Line one.\nLine two.",
+			Status: &adminv1.ApiStatus{
+				State: adminv1.ApiStatus_STATE_FAILED, Revision: 15,
+				Message: `stage prod: route r1 (GET /x): integration URI uses stage variable "backend", which the stage does not define`,
+			},
+		},
 		{Id: "n0status00", Name: "fresh", Protocol: adminv1.Protocol_PROTOCOL_HTTP},
 	}
 }
 
 func sampleFleet() []*adminv1.EnvoyNode {
 	return []*adminv1.EnvoyNode{
-		{Id: "edge-1", Cluster: "archway", EnvoyVersion: "1.40.0", ControlPlane: "cp-1/10.0.0.7:18000",
-			AckedVersion: "42-0123456789ab", ConnectTime: created, AckTime: created},
-		{Id: "edge-2", Cluster: "archway", EnvoyVersion: "1.40.0", ControlPlane: "cp-1/10.0.0.7:18000", Delta: true,
+		{
+			Id: "edge-1", Cluster: "archway", EnvoyVersion: "1.40.0", ControlPlane: "cp-1/10.0.0.7:18000",
+			AckedVersion: "42-0123456789ab", ConnectTime: created, AckTime: created,
+		},
+		{
+			Id: "edge-2", Cluster: "archway", EnvoyVersion: "1.40.0", ControlPlane: "cp-1/10.0.0.7:18000", Delta: true,
 			AckedVersion: "41-ba9876543210", ConnectTime: created, LastNack: &adminv1.Nack{
 				Version: "42-0123456789ab", TypeUrl: "type.googleapis.com/envoy.config.listener.v3.Listener",
 				Error: "Error adding/updating listener(s) archway_http: cannot bind '10.0.0.9:8080': Cannot assign requested address",
 				Time:  created,
-			}},
+			},
+		},
 	}
 }
 
@@ -65,9 +75,11 @@ func TestPrintResources(t *testing.T) {
 		{Id: "r2", Method: "ANY", Path: "/{proxy+}", IntegrationId: "gone"},
 	}
 	stages := []*adminv1.Stage{
-		{Name: "$default", DeploymentId: "d1", AutoDeploy: true, UpdateTime: created,
+		{
+			Name: "$default", DeploymentId: "d1", AutoDeploy: true, UpdateTime: created,
 			Throttle:       &adminv1.ThrottleSettings{RateLimit: 0.5, BurstLimit: 2},
-			RouteThrottles: map[string]*adminv1.ThrottleSettings{"GET /pets": {RateLimit: 100, BurstLimit: 200}}},
+			RouteThrottles: map[string]*adminv1.ThrottleSettings{"GET /pets": {RateLimit: 100, BurstLimit: 200}},
+		},
 		{Name: "prod"},
 	}
 	deployments := []*adminv1.Deployment{

@@ -11,15 +11,18 @@ import (
 
 func sampleKeys() []*adminv1.ApiKey {
 	return []*adminv1.ApiKey{
-		{Id: "k1", Name: "partner-a", Enabled: true, CustomerId: "cust-1", CreateTime: created,
-			Value: "pa0123456789abcdefghij0123456789ABCDEFGH"},
+		{
+			Id: "k1", Name: "partner-a", Enabled: true, CustomerId: "cust-1", CreateTime: created,
+			Value: "pa0123456789abcdefghij0123456789ABCDEFGH",
+		},
 		{Id: "k2", Name: "partner-b", CreateTime: created},
 	}
 }
 
 func samplePlans() []*adminv1.UsagePlan {
 	return []*adminv1.UsagePlan{
-		{Id: "p1", Name: "gold", Throttle: &adminv1.ThrottleSettings{RateLimit: 0.5, BurstLimit: 1},
+		{
+			Id: "p1", Name: "gold", Throttle: &adminv1.ThrottleSettings{RateLimit: 0.5, BurstLimit: 1},
 			Quota: &adminv1.QuotaSettings{Limit: 1000, Period: adminv1.QuotaSettings_PERIOD_MONTH, Offset: 10},
 			ApiStages: []*adminv1.ApiStage{
 				{ApiId: "a1b2c3d4e5", Stage: "prod", RouteThrottles: map[string]*adminv1.ThrottleSettings{
@@ -27,7 +30,8 @@ func samplePlans() []*adminv1.UsagePlan {
 				}},
 				{ApiId: "gone000000", Stage: "$default"},
 			},
-			FailureMode: adminv1.FailureMode_FAILURE_MODE_FAIL_OPEN},
+			FailureMode: adminv1.FailureMode_FAILURE_MODE_FAIL_OPEN,
+		},
 		{Id: "p2", Name: "free"},
 	}
 }

@@ -99,8 +99,8 @@ func (c *cli) removePlanStage() *cobra.Command {
 			if _, err := updateStages(ctx, cl, p); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.out, "usage plan %s no longer covers %s\n", p.GetName(), args[1])
-			return nil
+			_, err = fmt.Fprintf(c.out, "usage plan %s no longer covers %s\n", p.GetName(), args[1])
+			return err
 		}),
 	}
 }
@@ -130,8 +130,8 @@ func (c *cli) addPlanKey() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.out, "api key %s added to usage plan %s\n", k.GetName(), p.GetName())
-			return nil
+			_, err = fmt.Fprintf(c.out, "api key %s added to usage plan %s\n", k.GetName(), p.GetName())
+			return err
 		}),
 	}
 }
@@ -150,8 +150,8 @@ func (c *cli) removePlanKey() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			fmt.Fprintf(c.out, "api key %s removed from usage plan %s\n", k.GetName(), p.GetName())
-			return nil
+			_, err = fmt.Fprintf(c.out, "api key %s removed from usage plan %s\n", k.GetName(), p.GetName())
+			return err
 		}),
 	}
 }

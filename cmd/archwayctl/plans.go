@@ -61,8 +61,13 @@ func (f *planFlags) register(cmd *cobra.Command, update bool) {
 	fs.StringVar(&f.name, "name", "", "a new name for the plan")
 	fs.BoolVar(&f.noThrottle, "no-throttle", false, "remove the plan's throttle")
 	fs.BoolVar(&f.noQuota, "no-quota", false, "remove the plan's quota")
-	for _, g := range [][]string{{"no-throttle", "rate"}, {"no-throttle", "burst"},
-		{"no-quota", "quota-limit"}, {"no-quota", "quota-period"}, {"no-quota", "quota-offset"}} {
+	for _, g := range [][]string{
+		{"no-throttle", "rate"},
+		{"no-throttle", "burst"},
+		{"no-quota", "quota-limit"},
+		{"no-quota", "quota-period"},
+		{"no-quota", "quota-offset"},
+	} {
 		cmd.MarkFlagsMutuallyExclusive(g...)
 	}
 }
@@ -140,7 +145,7 @@ func (f *planFlags) applyThrottle(fs *pflag.FlagSet, p *adminv1.UsagePlan) error
 		p.Throttle = nil
 		return nil
 	}
-	if p.Throttle == nil && !(fs.Changed("rate") && fs.Changed("burst")) {
+	if p.Throttle == nil && (!fs.Changed("rate") || !fs.Changed("burst")) {
 		return usagef("--rate and --burst go together: the plan has no throttle to keep the other from")
 	}
 	t := proto.CloneOf(p.GetThrottle())
@@ -162,7 +167,7 @@ func (f *planFlags) applyQuota(fs *pflag.FlagSet, p *adminv1.UsagePlan) error {
 		p.Quota = nil
 		return nil
 	}
-	if p.Quota == nil && !(fs.Changed("quota-limit") && fs.Changed("quota-period")) {
+	if p.Quota == nil && (!fs.Changed("quota-limit") || !fs.Changed("quota-period")) {
 		return usagef("--quota-limit and --quota-period go together: the plan has no quota to keep the other from")
 	}
 	q := proto.CloneOf(p.GetQuota())
@@ -388,8 +393,8 @@ func (c *cli) deletePlan() *cobra.Command {
 			if _, err := cl.DeleteUsagePlan(ctx, &adminv1.DeleteUsagePlanRequest{Id: p.GetId()}); err != nil {
 				return err
 			}
-			fmt.Fprintf(c.out, "usage plan %s deleted\n", p.GetName())
-			return nil
+			_, err = fmt.Fprintf(c.out, "usage plan %s deleted\n", p.GetName())
+			return err
 		}),
 	}
 }

@@ -62,11 +62,13 @@ func planStages(t *testing.T, addr string, admin adminv1.AdminServiceClient, id,
 	t.Helper()
 	mustRun(t, addr, "plans", "add-stage", "platinum", "petstore:$default", "--route-throttle", "get /pets=1:2")
 	mustRun(t, addr, "plans", "add-stage", "platinum", apiID+":$default", "--route-throttle", "GET /pets/{petId}=3:4")
-	want.ApiStages = append(want.ApiStages, &adminv1.ApiStage{ApiId: apiID, Stage: "$default",
+	want.ApiStages = append(want.ApiStages, &adminv1.ApiStage{
+		ApiId: apiID, Stage: "$default",
 		RouteThrottles: map[string]*adminv1.ThrottleSettings{
 			"GET /pets":         {RateLimit: 1, BurstLimit: 2},
 			"GET /pets/{petId}": {RateLimit: 3, BurstLimit: 4},
-		}})
+		},
+	})
 	checkPlan(t, admin, id, want)
 
 	// --stage replaces the list but keeps the route throttles of a stage

@@ -66,10 +66,10 @@ func run(ctx context.Context, args []string, io stdio) int {
 	}
 	var ue usageError
 	if !c.started || errors.As(err, &ue) {
-		fmt.Fprintf(c.err, "archwayctl: %v\nRun '%s --help' for usage.\n", err, cmd.CommandPath())
+		_, _ = fmt.Fprintf(c.err, "archwayctl: %v\nRun '%s --help' for usage.\n", err, cmd.CommandPath())
 		return exitUsage
 	}
-	fmt.Fprint(c.err, describeError(err, c.conn))
+	_, _ = fmt.Fprint(c.err, describeError(err, c.conn))
 	return exitFailure
 }
 

@@ -39,8 +39,10 @@ func fleetColumns() columns[*adminv1.EnvoyNode] {
 			if n.GetDelta() {
 				xds = "delta"
 			}
-			return []string{n.GetId(), n.GetCluster(), n.GetEnvoyVersion(), n.GetControlPlane(), xds,
-				n.GetAckedVersion(), nackSummary(n.GetLastNack())}
+			return []string{
+				n.GetId(), n.GetCluster(), n.GetEnvoyVersion(), n.GetControlPlane(), xds,
+				n.GetAckedVersion(), nackSummary(n.GetLastNack()),
+			}
 		},
 	}
 }
@@ -118,8 +120,10 @@ func stageColumns() columns[*adminv1.Stage] {
 			if n := len(s.GetRouteThrottles()); n > 0 {
 				routes = strconv.Itoa(n)
 			}
-			return []string{s.GetName(), s.GetDeploymentId(), strconv.FormatBool(s.GetAutoDeploy()),
-				formatThrottle(s.GetThrottle()), routes, formatTime(s.GetUpdateTime())}
+			return []string{
+				s.GetName(), s.GetDeploymentId(), strconv.FormatBool(s.GetAutoDeploy()),
+				formatThrottle(s.GetThrottle()), routes, formatTime(s.GetUpdateTime()),
+			}
 		},
 	}
 }
@@ -183,8 +187,10 @@ func planColumns(apiNames map[string]string) columns[*adminv1.UsagePlan] {
 			for _, s := range p.GetApiStages() {
 				stages = append(stages, apiStageRef(s, apiNames))
 			}
-			return []string{p.GetId(), p.GetName(), formatThrottle(p.GetThrottle()), formatQuota(p.GetQuota()),
-				strings.Join(stages, ","), failureModeName(p.GetFailureMode())}
+			return []string{
+				p.GetId(), p.GetName(), formatThrottle(p.GetThrottle()), formatQuota(p.GetQuota()),
+				strings.Join(stages, ","), failureModeName(p.GetFailureMode()),
+			}
 		},
 	}
 }

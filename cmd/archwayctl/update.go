@@ -86,8 +86,11 @@ func (c *cli) updateStage() *cobra.Command {
 				return err
 			}
 			mask := maskFields(cmd.Flags(), [][]string{
-				{"description", "description"}, {"deployment_id", "deployment"}, {"auto_deploy", "auto-deploy"},
-				{"variables", "var"}, {"throttle", "throttle", "no-throttle"},
+				{"description", "description"},
+				{"deployment_id", "deployment"},
+				{"auto_deploy", "auto-deploy"},
+				{"variables", "var"},
+				{"throttle", "throttle", "no-throttle"},
 				{"route_throttles", "route-throttle", "no-route-throttles"},
 			})
 			if len(mask) == 0 {

@@ -61,8 +61,10 @@ func checkStage(t *testing.T, admin adminv1.AdminServiceClient, apiID string, wa
 	t.Helper()
 	st, err := admin.GetStage(t.Context(), &adminv1.GetStageRequest{ApiId: apiID, Name: "prod"})
 	check(t, err)
-	got := &adminv1.Stage{Throttle: st.GetThrottle(), RouteThrottles: st.GetRouteThrottles(),
-		Variables: st.GetVariables(), Description: st.GetDescription()}
+	got := &adminv1.Stage{
+		Throttle: st.GetThrottle(), RouteThrottles: st.GetRouteThrottles(),
+		Variables: st.GetVariables(), Description: st.GetDescription(),
+	}
 	if !proto.Equal(got, want) {
 		t.Errorf("stage prod is\n%v\nwant\n%v", got, want)
 	}

@@ -47,8 +47,11 @@ func TestUsage(t *testing.T) {
 		t.Fatalf("usage printed:\n%s\nwant a header and 7 days of 2 keys", r.out)
 	}
 	for _, want := range [][]string{
-		{"k1", "2026-02-23", "0", "100"}, {"k1", "2026-02-28", "7", "93"}, {"k1", "2026-03-01", "5", "95"},
-		{"k2", "2026-02-23", "0", "100"}, {"k2", "2026-03-01", "0", "100"},
+		{"k1", "2026-02-23", "0", "100"},
+		{"k1", "2026-02-28", "7", "93"},
+		{"k1", "2026-03-01", "5", "95"},
+		{"k2", "2026-02-23", "0", "100"},
+		{"k2", "2026-03-01", "0", "100"},
 	} {
 		if !slices.ContainsFunc(rows, func(row []string) bool { return slices.Equal(row, want) }) {
 			t.Errorf("usage table lacks the row %q:\n%s", want, r.out)

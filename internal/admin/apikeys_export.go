@@ -34,8 +34,10 @@ func (s *Server) ExportApiKeys(ctx context.Context, _ *adminv1.ExportApiKeysRequ
 			return nil, s.storeError(ctx, err)
 		}
 		for _, k := range keys {
-			_ = w.Write([]string{k.GetName(), "", k.GetDescription(), strconv.FormatBool(k.GetEnabled()),
-				strings.Join(plans[k.GetId()], ",")})
+			_ = w.Write([]string{
+				k.GetName(), "", k.GetDescription(), strconv.FormatBool(k.GetEnabled()),
+				strings.Join(plans[k.GetId()], ","),
+			})
 		}
 		if next == "" {
 			break

@@ -73,8 +73,8 @@ func checkEtag(subject, sent, current string) error {
 }
 
 // limitExceeded reports that a change would exceed a count limit.
-func limitExceeded(limit string, max int, subject string) error {
-	return failedPrecondition(failureLimit, limit, "%s: at most %d %s", subject, max, limit)
+func limitExceeded(limit string, maxCount int, subject string) error {
+	return failedPrecondition(failureLimit, limit, "%s: at most %d %s", subject, maxCount, limit)
 }
 
 // inUse reports that a resource cannot be deleted while others refer to it.

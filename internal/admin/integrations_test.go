@@ -36,8 +36,10 @@ func TestIntegrationCRUD(t *testing.T) {
 	}
 	// Naming the other kind in the mask replaces the kind.
 	upd, err := e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
-		Integration: &adminv1.Integration{ApiId: api.GetId(), Id: i.GetId(), Etag: i.GetEtag(),
-			Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{StatusCode: 204}}},
+		Integration: &adminv1.Integration{
+			ApiId: api.GetId(), Id: i.GetId(), Etag: i.GetEtag(),
+			Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{StatusCode: 204}},
+		},
 		UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"mock"}},
 	})
 	if err != nil {
@@ -143,8 +145,10 @@ func TestIntegrationValidation(t *testing.T) {
 		}}}), []string{"integration.mock.status_code", `integration.mock.headers["bad header"]`}},
 		"update to bad uri": {func() error {
 			_, err := e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
-				Integration: &adminv1.Integration{ApiId: api.GetId(), Id: existing.GetId(),
-					Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{Uri: "nope"}}},
+				Integration: &adminv1.Integration{
+					ApiId: api.GetId(), Id: existing.GetId(),
+					Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{Uri: "nope"}},
+				},
 				UpdateMask: &fieldmaskpb.FieldMask{Paths: []string{"http_proxy"}},
 			})
 			return err

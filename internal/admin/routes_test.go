@@ -75,10 +75,14 @@ func TestRouteValidation(t *testing.T) {
 	}
 	tests := violationCases{
 		"bad path": {create(&adminv1.Route{Method: "GET", Path: "/pets/{id", IntegrationId: integ.GetId()}), []string{"route.path"}},
-		"lower-case method": {create(&adminv1.Route{Method: "get", Path: "/", IntegrationId: integ.GetId()}),
-			[]string{"route.method"}},
-		"unknown integration": {create(&adminv1.Route{Method: "GET", Path: "/", IntegrationId: "abcdefghij"}),
-			[]string{"route.integration_id"}},
+		"lower-case method": {
+			create(&adminv1.Route{Method: "get", Path: "/", IntegrationId: integ.GetId()}),
+			[]string{"route.method"},
+		},
+		"unknown integration": {
+			create(&adminv1.Route{Method: "GET", Path: "/", IntegrationId: "abcdefghij"}),
+			[]string{"route.integration_id"},
+		},
 		"missing integration": {create(&adminv1.Route{Method: "GET", Path: "/"}), []string{"route.integration_id"}},
 		"every field bad": {create(&adminv1.Route{
 			Method: "FETCH", Path: "pets", IntegrationId: "abcdefghij", Description: strings.Repeat("d", 1025),

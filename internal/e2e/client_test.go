@@ -73,7 +73,7 @@ func (g *gateway) do(ctx context.Context, client *http.Client, req request) (res
 	if err != nil {
 		return response{}, err
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	body, err := io.ReadAll(resp.Body)
 	if err != nil {
 		return response{}, err

@@ -129,7 +129,7 @@ func startGateway(t *testing.T, opts gatewayOptions) *gateway {
 	if err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { conn.Close() })
+	t.Cleanup(func() { _ = conn.Close() })
 	admintest.WaitServing(t, conn)
 	g.admin = adminv1.NewAdminServiceClient(conn)
 	if err := g.envoy.WaitReady(ctx); err != nil {
@@ -245,6 +245,6 @@ func freeAddr(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().String()
 }

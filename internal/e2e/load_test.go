@@ -58,7 +58,7 @@ func testDeployUnderLoad(t *testing.T, delta bool) {
 		l.step.Store(int64(v))
 		l.deployVersion(t, v)
 		eventually(t, fmt.Sprintf("version %d to answer", v), func() (bool, string) {
-			return l.answers(t, stop, v)
+			return l.answers(stop, t, v)
 		})
 		last = v
 	}
@@ -225,7 +225,7 @@ func (l *load) result() (map[int]int, []string, int) {
 
 // answers reports whether version v has answered: a worker got a response
 // from it, or, once the workers are done, a request of the test's own.
-func (l *load) answers(t *testing.T, stop context.Context, v int) (bool, string) {
+func (l *load) answers(stop context.Context, t *testing.T, v int) (bool, string) {
 	counts, _, _ := l.result()
 	if counts[v] > 0 {
 		return true, ""

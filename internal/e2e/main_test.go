@@ -24,7 +24,7 @@ func run(m *testing.M) int {
 		fmt.Fprintln(os.Stderr, "e2e:", err)
 		return 1
 	}
-	defer os.RemoveAll(dir)
+	defer func() { _ = os.RemoveAll(dir) }()
 	archwayBinary = filepath.Join(dir, "archway")
 	build := exec.Command("go", "build", "-o", archwayBinary, "github.com/archway-gateway/archway/cmd/archway")
 	build.Stdout, build.Stderr = os.Stderr, os.Stderr

@@ -24,12 +24,21 @@ func TestMocksAndNotFound(t *testing.T) {
 		api, stage, method, path string
 		want                     answer
 	}{
-		"mock": {mocks, "test", "GET", "/hello", answer{200,
-			map[string]string{"Content-Type": "application/json"}, `{"message":"hello from the gateway"}`}},
-		"mock with a location": {mocks, "test", "POST", "/orders", answer{201,
-			map[string]string{"Content-Type": "application/json", "Location": "/orders/42"}, `{"id":42,"status":"accepted"}`}},
-		"mock of an ANY route": {mocks, "test", "DELETE", "/teapot", answer{418,
-			map[string]string{"Content-Type": "text/plain"}, "I'm a teapot\n"}},
+		"mock": {mocks, "test", "GET", "/hello", answer{
+			200,
+			map[string]string{"Content-Type": "application/json"},
+			`{"message":"hello from the gateway"}`,
+		}},
+		"mock with a location": {mocks, "test", "POST", "/orders", answer{
+			201,
+			map[string]string{"Content-Type": "application/json", "Location": "/orders/42"},
+			`{"id":42,"status":"accepted"}`,
+		}},
+		"mock of an ANY route": {mocks, "test", "DELETE", "/teapot", answer{
+			418,
+			map[string]string{"Content-Type": "text/plain"},
+			"I'm a teapot\n",
+		}},
 		"mock of an HTTP API":        {pets, "dev", "GET", "/health", answer{200, map[string]string{"Content-Type": "application/json"}, `{"status":"ok"}`}},
 		"REST: no route":             {mocks, "test", "GET", "/nowhere", missingToken()},
 		"REST: wrong method":         {mocks, "test", "GET", "/orders", missingToken()},

@@ -178,8 +178,11 @@ func TestSharedQuotaAcrossProcesses(t *testing.T) {
 
 	redis.Stop()
 	for _, g := range []*gateway{g1, g2} {
-		g.expect(t, withKey(pets, closedKey), answer{503, map[string]string{"Content-Type": "application/json"},
-			`{"message":"Service Unavailable"}`})
+		g.expect(t, withKey(pets, closedKey), answer{
+			503,
+			map[string]string{"Content-Type": "application/json"},
+			`{"message":"Service Unavailable"}`,
+		})
 		if resp := g.send(t, withKey(pets, openKey)); resp.status != http.StatusOK {
 			t.Errorf("fail-open plan while Redis is down = %s", describe(resp))
 		}

@@ -38,7 +38,11 @@ func TestLimitStore(t *testing.T) {
 	if err != nil {
 		t.Fatalf("an unreachable redis failed start-up: %v", err)
 	}
-	defer closeStore()
+	defer func() {
+		if err := closeStore(); err != nil {
+			t.Error(err)
+		}
+	}()
 	if _, err := st.Consume(ctx, "k", quota, time.Now(), 1); err == nil {
 		t.Error("consume with redis down succeeded")
 	}

@@ -225,7 +225,9 @@ func (s *Server) setUpEnvoy(cfg Config) error {
 	s.launcher = launcher
 	if attach != "" {
 		s.log.Info("no envoy binary found; not launching one", "bootstrap", cfg.Envoy.BootstrapPath)
-		fmt.Fprintln(cfg.Notices, attach)
+		if _, err := fmt.Fprintln(cfg.Notices, attach); err != nil {
+			s.log.Warn("cannot print how to attach an envoy", "err", err)
+		}
 	}
 	return nil
 }

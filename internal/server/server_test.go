@@ -101,10 +101,14 @@ func TestNewRefusesBadAdminSecurity(t *testing.T) {
 		"missing token file":                {cfg: Config{AdminAddr: "127.0.0.1:0", AdminTokenFile: filepath.Join(dir, "none")}},
 		"TLS without a client CA":           {cfg: Config{AdminAddr: "0.0.0.0:0", AdminTLSCert: "c", AdminTLSKey: "k"}},
 		"unknown component":                 {cfg: Config{Components: []string{"admin", "router"}}},
-		"missing upstream CA file": {cfg: Config{AdminAddr: "127.0.0.1:0", XDSAddr: "127.0.0.1:0",
-			Translate: translate.Options{CAFile: filepath.Join(dir, "no-ca.pem")}}},
-		"gateway address not an IP": {cfg: Config{AdminAddr: "127.0.0.1:0", XDSAddr: "127.0.0.1:0",
-			Translate: translate.Options{GatewayAddr: "gateway.local:8080"}}},
+		"missing upstream CA file": {cfg: Config{
+			AdminAddr: "127.0.0.1:0", XDSAddr: "127.0.0.1:0",
+			Translate: translate.Options{CAFile: filepath.Join(dir, "no-ca.pem")},
+		}},
+		"gateway address not an IP": {cfg: Config{
+			AdminAddr: "127.0.0.1:0", XDSAddr: "127.0.0.1:0",
+			Translate: translate.Options{GatewayAddr: "gateway.local:8080"},
+		}},
 		"profiler beyond loopback": {cfg: Config{AdminAddr: "127.0.0.1:0", DebugAddr: "0.0.0.0:0"}},
 	}
 	for name, tc := range tests {

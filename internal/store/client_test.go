@@ -51,7 +51,7 @@ func TestNewClientTLS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
+	defer func() { _ = cli.Close() }()
 	if _, err := cli.Put(ctx, Root+"probe", "x"); err != nil {
 		t.Fatalf("put over mutual TLS: %v", err)
 	}
@@ -59,7 +59,7 @@ func TestNewClientTLS(t *testing.T) {
 	// Without a client certificate the server refuses the connection.
 	anon, err := NewClient(ClientConfig{Endpoints: []string{endpoint}, CAFile: files.CA, DialTimeout: time.Second})
 	if err == nil {
-		defer anon.Close()
+		defer func() { _ = anon.Close() }()
 		short, cancel := context.WithTimeout(ctx, 2*time.Second)
 		defer cancel()
 		if _, err = anon.Get(short, Root+"probe"); err == nil {
@@ -82,7 +82,7 @@ func TestNewClientTLSFileErrors(t *testing.T) {
 	for name, cfg := range tests {
 		t.Run(name, func(t *testing.T) {
 			if cli, err := NewClient(cfg); err == nil {
-				cli.Close()
+				_ = cli.Close()
 				t.Fatal("NewClient succeeded")
 			}
 		})
@@ -109,7 +109,7 @@ func TestNewClientAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer admin.Close()
+	defer func() { _ = admin.Close() }()
 	if _, err := admin.UserAdd(ctx, "root", "s3cret"); err != nil {
 		t.Fatal(err)
 	}
@@ -124,12 +124,12 @@ func TestNewClientAuth(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer cli.Close()
+	defer func() { _ = cli.Close() }()
 	if _, err := cli.Put(ctx, Root+"probe", "x"); err != nil {
 		t.Fatalf("put as root: %v", err)
 	}
 	if bad, err := NewClient(ClientConfig{Endpoints: endpoints, Username: "root", Password: "wrong"}); err == nil {
-		defer bad.Close()
+		defer func() { _ = bad.Close() }()
 		if _, err := bad.Get(ctx, Root+"probe"); err == nil {
 			t.Fatal("a wrong password could read")
 		}
@@ -142,6 +142,6 @@ func freePort(t *testing.T) string {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer l.Close()
+	defer func() { _ = l.Close() }()
 	return l.Addr().String()
 }

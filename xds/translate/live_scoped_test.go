@@ -132,7 +132,7 @@ func startScopedGateway(t *testing.T, bin, fixture string, delta bool) *scopedGa
 		if err != nil {
 			return false
 		}
-		resp.Body.Close()
+		_ = resp.Body.Close()
 		r, _ := do(t, g.addr, "GET", "scopeda01.execute-api.localhost", "/prod/ready", nil)
 		return r.StatusCode == http.StatusOK
 	})

@@ -213,7 +213,7 @@ func waitForGateway(t *testing.T, addr string) {
 	for {
 		resp, err := client().Get("http://" + addr + "/")
 		if err == nil {
-			resp.Body.Close()
+			_ = resp.Body.Close()
 			return
 		}
 		if time.Now().After(deadline) {
@@ -238,7 +238,7 @@ func do(t *testing.T, gateway, method, host, path string, h http.Header) (*http.
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer resp.Body.Close()
+	defer func() { _ = resp.Body.Close() }()
 	data, err := io.ReadAll(resp.Body)
 	if err != nil {
 		t.Fatal(err)

@@ -161,7 +161,7 @@ func (p *probeFlags) call(ctx context.Context, out io.Writer,
 	if err != nil {
 		return err
 	}
-	defer cc.Close()
+	defer func() { _ = cc.Close() }()
 	for range p.n {
 		callCtx, cancel := context.WithTimeout(ctx, p.timeout)
 		answer, err := one(callCtx, cc)
