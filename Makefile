@@ -38,7 +38,9 @@ test-unit:
 ## are still minimizing an interesting input (no failure found); such a run
 ## is tried once more. A real finding ("Failing input written to") never is.
 fuzz:
-	@for t in ./internal/model:FuzzParsePathTemplate ./internal/apply:FuzzDecode; do \
+	@for t in ./internal/model:FuzzParsePathTemplate ./internal/apply:FuzzDecode \
+		./extproc/vtl:FuzzParse ./extproc/vtl:FuzzRender ./extproc/lambda:FuzzDecodeV1 ./extproc/lambda:FuzzDecodeV2 \
+		./extproc/lambda:FuzzEvents ./extproc/validate:FuzzCheck ./extproc/jsonpath:FuzzCompile ./extproc/jsonpath:FuzzEval; do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		for try in 1 2; do \
 			out=$$($(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s 2>&1); rc=$$?; \
@@ -73,7 +75,7 @@ lint: proto-tools
 	$(GO) vet ./...
 	$(TOOLS_BIN)/buf lint
 
-## golangci: the linters of .golangci.yml (gofumpt, errorlint, revive, godot); not in CI yet.
+## golangci: the linters of .golangci.yml (gofumpt, errorlint, revive, godot, staticcheck, errcheck); CI runs it.
 golangci:
 	GOBIN=$(TOOLS_BIN) $(GO) install github.com/golangci/golangci-lint/v2/cmd/golangci-lint@$(GOLANGCI_VERSION)
 	$(TOOLS_BIN)/golangci-lint run ./...
