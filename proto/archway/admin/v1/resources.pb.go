@@ -134,6 +134,65 @@ func (ApiKeySource) EnumDescriptor() ([]byte, []int) {
 	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
 }
 
+// PassthroughBehavior is AWS's passthroughBehavior: how a request whose
+// Content-Type has no request template reaches the integration.
+type PassthroughBehavior int32
+
+const (
+	// The same as WHEN_NO_MATCH.
+	PassthroughBehavior_PASSTHROUGH_BEHAVIOR_UNSPECIFIED PassthroughBehavior = 0
+	// Pass the body through unchanged when no template matches.
+	PassthroughBehavior_PASSTHROUGH_BEHAVIOR_WHEN_NO_MATCH PassthroughBehavior = 1
+	// Pass the body through only if no template is defined at all; with
+	// templates and none matching, answer 415 Unsupported Media Type.
+	PassthroughBehavior_PASSTHROUGH_BEHAVIOR_WHEN_NO_TEMPLATES PassthroughBehavior = 2
+	// Never pass through: no matching template is 415 Unsupported Media Type.
+	PassthroughBehavior_PASSTHROUGH_BEHAVIOR_NEVER PassthroughBehavior = 3
+)
+
+// Enum value maps for PassthroughBehavior.
+var (
+	PassthroughBehavior_name = map[int32]string{
+		0: "PASSTHROUGH_BEHAVIOR_UNSPECIFIED",
+		1: "PASSTHROUGH_BEHAVIOR_WHEN_NO_MATCH",
+		2: "PASSTHROUGH_BEHAVIOR_WHEN_NO_TEMPLATES",
+		3: "PASSTHROUGH_BEHAVIOR_NEVER",
+	}
+	PassthroughBehavior_value = map[string]int32{
+		"PASSTHROUGH_BEHAVIOR_UNSPECIFIED":       0,
+		"PASSTHROUGH_BEHAVIOR_WHEN_NO_MATCH":     1,
+		"PASSTHROUGH_BEHAVIOR_WHEN_NO_TEMPLATES": 2,
+		"PASSTHROUGH_BEHAVIOR_NEVER":             3,
+	}
+)
+
+func (x PassthroughBehavior) Enum() *PassthroughBehavior {
+	p := new(PassthroughBehavior)
+	*p = x
+	return p
+}
+
+func (x PassthroughBehavior) String() string {
+	return protoimpl.X.EnumStringOf(x.Descriptor(), protoreflect.EnumNumber(x))
+}
+
+func (PassthroughBehavior) Descriptor() protoreflect.EnumDescriptor {
+	return file_archway_admin_v1_resources_proto_enumTypes[2].Descriptor()
+}
+
+func (PassthroughBehavior) Type() protoreflect.EnumType {
+	return &file_archway_admin_v1_resources_proto_enumTypes[2]
+}
+
+func (x PassthroughBehavior) Number() protoreflect.EnumNumber {
+	return protoreflect.EnumNumber(x)
+}
+
+// Deprecated: Use PassthroughBehavior.Descriptor instead.
+func (PassthroughBehavior) EnumDescriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+}
+
 // FailureMode is what a usage plan's limiter does while its counter store
 // (Redis) is unreachable. It recovers by itself when the store returns.
 type FailureMode int32
@@ -172,11 +231,11 @@ func (x FailureMode) String() string {
 }
 
 func (FailureMode) Descriptor() protoreflect.EnumDescriptor {
-	return file_archway_admin_v1_resources_proto_enumTypes[2].Descriptor()
+	return file_archway_admin_v1_resources_proto_enumTypes[3].Descriptor()
 }
 
 func (FailureMode) Type() protoreflect.EnumType {
-	return &file_archway_admin_v1_resources_proto_enumTypes[2]
+	return &file_archway_admin_v1_resources_proto_enumTypes[3]
 }
 
 func (x FailureMode) Number() protoreflect.EnumNumber {
@@ -185,7 +244,7 @@ func (x FailureMode) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use FailureMode.Descriptor instead.
 func (FailureMode) EnumDescriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
 }
 
 type QuotaSettings_Period int32
@@ -226,11 +285,11 @@ func (x QuotaSettings_Period) String() string {
 }
 
 func (QuotaSettings_Period) Descriptor() protoreflect.EnumDescriptor {
-	return file_archway_admin_v1_resources_proto_enumTypes[3].Descriptor()
+	return file_archway_admin_v1_resources_proto_enumTypes[4].Descriptor()
 }
 
 func (QuotaSettings_Period) Type() protoreflect.EnumType {
-	return &file_archway_admin_v1_resources_proto_enumTypes[3]
+	return &file_archway_admin_v1_resources_proto_enumTypes[4]
 }
 
 func (x QuotaSettings_Period) Number() protoreflect.EnumNumber {
@@ -277,11 +336,11 @@ func (x ApiStatus_State) String() string {
 }
 
 func (ApiStatus_State) Descriptor() protoreflect.EnumDescriptor {
-	return file_archway_admin_v1_resources_proto_enumTypes[4].Descriptor()
+	return file_archway_admin_v1_resources_proto_enumTypes[5].Descriptor()
 }
 
 func (ApiStatus_State) Type() protoreflect.EnumType {
-	return &file_archway_admin_v1_resources_proto_enumTypes[4]
+	return &file_archway_admin_v1_resources_proto_enumTypes[5]
 }
 
 func (x ApiStatus_State) Number() protoreflect.EnumNumber {
@@ -994,15 +1053,31 @@ func (x *HttpProxyIntegration) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
-// MockIntegration answers from the gateway without calling any backend.
+// MockIntegration answers from the gateway without calling any backend, in
+// one of two forms. The simple form answers status_code, headers and body
+// as they are. The template form is Amazon API Gateway's MOCK integration:
+// a request template, chosen by the request's Content-Type, renders
+// {"statusCode": N}; the integration response whose selection_pattern
+// matches N (or the default one) renders the answer.
 type MockIntegration struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
-	// 100-599.
-	StatusCode    int32             `protobuf:"varint,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
-	Headers       map[string]string `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Body          string            `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	// Simple form: 100-599. Must be 0 in the template form.
+	StatusCode int32 `protobuf:"varint,1,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// Simple form only.
+	Headers map[string]string `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Simple form only.
+	Body string `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	// Template form: content type → VTL template whose output is JSON with a
+	// statusCode, as AWS's requestTemplates. At most 10, each at most 64 KiB.
+	RequestTemplates map[string]string `protobuf:"bytes,4,rep,name=request_templates,json=requestTemplates,proto3" json:"request_templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Template form: at most 20; at most one default (empty selection
+	// pattern). Required with request_templates.
+	IntegrationResponses []*IntegrationResponse `protobuf:"bytes,5,rep,name=integration_responses,json=integrationResponses,proto3" json:"integration_responses,omitempty"`
+	// Template form: what to do when no request template matches the
+	// request's Content-Type, as AWS's passthroughBehavior.
+	PassthroughBehavior PassthroughBehavior `protobuf:"varint,6,opt,name=passthrough_behavior,json=passthroughBehavior,proto3,enum=archway.admin.v1.PassthroughBehavior" json:"passthrough_behavior,omitempty"`
+	unknownFields       protoimpl.UnknownFields
+	sizeCache           protoimpl.SizeCache
 }
 
 func (x *MockIntegration) Reset() {
@@ -1056,6 +1131,106 @@ func (x *MockIntegration) GetBody() string {
 	return ""
 }
 
+func (x *MockIntegration) GetRequestTemplates() map[string]string {
+	if x != nil {
+		return x.RequestTemplates
+	}
+	return nil
+}
+
+func (x *MockIntegration) GetIntegrationResponses() []*IntegrationResponse {
+	if x != nil {
+		return x.IntegrationResponses
+	}
+	return nil
+}
+
+func (x *MockIntegration) GetPassthroughBehavior() PassthroughBehavior {
+	if x != nil {
+		return x.PassthroughBehavior
+	}
+	return PassthroughBehavior_PASSTHROUGH_BEHAVIOR_UNSPECIFIED
+}
+
+// IntegrationResponse turns an integration's result into the method's
+// response, as AWS's integration responses do.
+type IntegrationResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// A regular expression (RE2) the integration's status code must match
+	// entirely, as AWS's selectionPattern; empty is the default response,
+	// used when no other matches.
+	SelectionPattern string `protobuf:"bytes,1,opt,name=selection_pattern,json=selectionPattern,proto3" json:"selection_pattern,omitempty"`
+	// The response's status, 100-599.
+	StatusCode int32 `protobuf:"varint,2,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// Response headers: header name → a static value in single quotes
+	// ('application/xml'), as AWS's method.response.header mappings.
+	ResponseHeaders map[string]string `protobuf:"bytes,3,rep,name=response_headers,json=responseHeaders,proto3" json:"response_headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Content type → VTL template rendering the response body, as AWS's
+	// responseTemplates; chosen by the request's Accept header, else
+	// application/json, else the only one. At most 10, each at most 64 KiB.
+	ResponseTemplates map[string]string `protobuf:"bytes,4,rep,name=response_templates,json=responseTemplates,proto3" json:"response_templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
+}
+
+func (x *IntegrationResponse) Reset() {
+	*x = IntegrationResponse{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *IntegrationResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*IntegrationResponse) ProtoMessage() {}
+
+func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use IntegrationResponse.ProtoReflect.Descriptor instead.
+func (*IntegrationResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *IntegrationResponse) GetSelectionPattern() string {
+	if x != nil {
+		return x.SelectionPattern
+	}
+	return ""
+}
+
+func (x *IntegrationResponse) GetStatusCode() int32 {
+	if x != nil {
+		return x.StatusCode
+	}
+	return 0
+}
+
+func (x *IntegrationResponse) GetResponseHeaders() map[string]string {
+	if x != nil {
+		return x.ResponseHeaders
+	}
+	return nil
+}
+
+func (x *IntegrationResponse) GetResponseTemplates() map[string]string {
+	if x != nil {
+		return x.ResponseTemplates
+	}
+	return nil
+}
+
 // Integration is where a route sends its requests. Exactly one kind is set;
 // later kinds (Lambda proxy, AWS service, ...) are added to the oneof.
 type Integration struct {
@@ -1081,7 +1256,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1093,7 +1268,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1106,7 +1281,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *Integration) GetId() string {
@@ -1229,7 +1404,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1241,7 +1416,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1254,7 +1429,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Deployment) GetId() string {
@@ -1360,7 +1535,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1547,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1560,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Stage) GetApiId() string {
@@ -1502,7 +1677,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1514,7 +1689,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1527,7 +1702,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *ApiKey) GetId() string {
@@ -1621,7 +1796,7 @@ type ApiStage struct {
 
 func (x *ApiStage) Reset() {
 	*x = ApiStage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1633,7 +1808,7 @@ func (x *ApiStage) String() string {
 func (*ApiStage) ProtoMessage() {}
 
 func (x *ApiStage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1646,7 +1821,7 @@ func (x *ApiStage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStage.ProtoReflect.Descriptor instead.
 func (*ApiStage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ApiStage) GetApiId() string {
@@ -1700,7 +1875,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1712,7 +1887,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1725,7 +1900,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *UsagePlan) GetId() string {
@@ -1826,7 +2001,7 @@ type UsagePlanKey struct {
 
 func (x *UsagePlanKey) Reset() {
 	*x = UsagePlanKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1838,7 +2013,7 @@ func (x *UsagePlanKey) String() string {
 func (*UsagePlanKey) ProtoMessage() {}
 
 func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1851,7 +2026,7 @@ func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlanKey.ProtoReflect.Descriptor instead.
 func (*UsagePlanKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UsagePlanKey) GetUsagePlanId() string {
@@ -1894,7 +2069,7 @@ type KeyUsage struct {
 
 func (x *KeyUsage) Reset() {
 	*x = KeyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1906,7 +2081,7 @@ func (x *KeyUsage) String() string {
 func (*KeyUsage) ProtoMessage() {}
 
 func (x *KeyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1919,7 +2094,7 @@ func (x *KeyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
 func (*KeyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *KeyUsage) GetKeyId() string {
@@ -1951,7 +2126,7 @@ type DailyUsage struct {
 
 func (x *DailyUsage) Reset() {
 	*x = DailyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1963,7 +2138,7 @@ func (x *DailyUsage) String() string {
 func (*DailyUsage) ProtoMessage() {}
 
 func (x *DailyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1976,7 +2151,7 @@ func (x *DailyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyUsage.ProtoReflect.Descriptor instead.
 func (*DailyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *DailyUsage) GetDate() string {
@@ -2083,13 +2258,31 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\x14HttpProxyIntegration\x12\x10\n" +
 	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x16\n" +
 	"\x06method\x18\x02 \x01(\tR\x06method\x123\n" +
-	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\xcc\x01\n" +
+	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\xad\x04\n" +
 	"\x0fMockIntegration\x12\x1f\n" +
 	"\vstatus_code\x18\x01 \x01(\x05R\n" +
 	"statusCode\x12H\n" +
 	"\aheaders\x18\x02 \x03(\v2..archway.admin.v1.MockIntegration.HeadersEntryR\aheaders\x12\x12\n" +
-	"\x04body\x18\x03 \x01(\tR\x04body\x1a:\n" +
+	"\x04body\x18\x03 \x01(\tR\x04body\x12d\n" +
+	"\x11request_templates\x18\x04 \x03(\v27.archway.admin.v1.MockIntegration.RequestTemplatesEntryR\x10requestTemplates\x12Z\n" +
+	"\x15integration_responses\x18\x05 \x03(\v2%.archway.admin.v1.IntegrationResponseR\x14integrationResponses\x12X\n" +
+	"\x14passthrough_behavior\x18\x06 \x01(\x0e2%.archway.admin.v1.PassthroughBehaviorR\x13passthroughBehavior\x1a:\n" +
 	"\fHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aC\n" +
+	"\x15RequestTemplatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc1\x03\n" +
+	"\x13IntegrationResponse\x12+\n" +
+	"\x11selection_pattern\x18\x01 \x01(\tR\x10selectionPattern\x12\x1f\n" +
+	"\vstatus_code\x18\x02 \x01(\x05R\n" +
+	"statusCode\x12e\n" +
+	"\x10response_headers\x18\x03 \x03(\v2:.archway.admin.v1.IntegrationResponse.ResponseHeadersEntryR\x0fresponseHeaders\x12k\n" +
+	"\x12response_templates\x18\x04 \x03(\v2<.archway.admin.v1.IntegrationResponse.ResponseTemplatesEntryR\x11responseTemplates\x1aB\n" +
+	"\x14ResponseHeadersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
+	"\x16ResponseTemplatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf8\x03\n" +
 	"\vIntegration\x12\x0e\n" +
@@ -2223,7 +2416,12 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\fApiKeySource\x12\x1e\n" +
 	"\x1aAPI_KEY_SOURCE_UNSPECIFIED\x10\x00\x12\x19\n" +
 	"\x15API_KEY_SOURCE_HEADER\x10\x01\x12\x1d\n" +
-	"\x19API_KEY_SOURCE_AUTHORIZER\x10\x02*e\n" +
+	"\x19API_KEY_SOURCE_AUTHORIZER\x10\x02*\xaf\x01\n" +
+	"\x13PassthroughBehavior\x12$\n" +
+	" PASSTHROUGH_BEHAVIOR_UNSPECIFIED\x10\x00\x12&\n" +
+	"\"PASSTHROUGH_BEHAVIOR_WHEN_NO_MATCH\x10\x01\x12*\n" +
+	"&PASSTHROUGH_BEHAVIOR_WHEN_NO_TEMPLATES\x10\x02\x12\x1e\n" +
+	"\x1aPASSTHROUGH_BEHAVIOR_NEVER\x10\x03*e\n" +
 	"\vFailureMode\x12\x1c\n" +
 	"\x18FAILURE_MODE_UNSPECIFIED\x10\x00\x12\x1c\n" +
 	"\x18FAILURE_MODE_FAIL_CLOSED\x10\x01\x12\x1a\n" +
@@ -2242,102 +2440,112 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 	return file_archway_admin_v1_resources_proto_rawDescData
 }
 
-var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 5)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 29)
+var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
 	(ApiKeySource)(0),             // 1: archway.admin.v1.ApiKeySource
-	(FailureMode)(0),              // 2: archway.admin.v1.FailureMode
-	(QuotaSettings_Period)(0),     // 3: archway.admin.v1.QuotaSettings.Period
-	(ApiStatus_State)(0),          // 4: archway.admin.v1.ApiStatus.State
-	(*Api)(nil),                   // 5: archway.admin.v1.Api
-	(*ThrottleSettings)(nil),      // 6: archway.admin.v1.ThrottleSettings
-	(*QuotaSettings)(nil),         // 7: archway.admin.v1.QuotaSettings
-	(*ApiStatus)(nil),             // 8: archway.admin.v1.ApiStatus
-	(*EnvoyNode)(nil),             // 9: archway.admin.v1.EnvoyNode
-	(*Nack)(nil),                  // 10: archway.admin.v1.Nack
-	(*Route)(nil),                 // 11: archway.admin.v1.Route
-	(*HttpProxyIntegration)(nil),  // 12: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),       // 13: archway.admin.v1.MockIntegration
-	(*Integration)(nil),           // 14: archway.admin.v1.Integration
-	(*Deployment)(nil),            // 15: archway.admin.v1.Deployment
-	(*Stage)(nil),                 // 16: archway.admin.v1.Stage
-	(*ApiKey)(nil),                // 17: archway.admin.v1.ApiKey
-	(*ApiStage)(nil),              // 18: archway.admin.v1.ApiStage
-	(*UsagePlan)(nil),             // 19: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),          // 20: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),              // 21: archway.admin.v1.KeyUsage
-	(*DailyUsage)(nil),            // 22: archway.admin.v1.DailyUsage
-	nil,                           // 23: archway.admin.v1.Api.TagsEntry
-	nil,                           // 24: archway.admin.v1.Route.TagsEntry
-	nil,                           // 25: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 26: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 27: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 28: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 29: archway.admin.v1.Stage.TagsEntry
-	nil,                           // 30: archway.admin.v1.Stage.RouteThrottlesEntry
-	nil,                           // 31: archway.admin.v1.ApiKey.TagsEntry
-	nil,                           // 32: archway.admin.v1.ApiStage.RouteThrottlesEntry
-	nil,                           // 33: archway.admin.v1.UsagePlan.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 34: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 35: google.protobuf.Duration
+	(PassthroughBehavior)(0),      // 2: archway.admin.v1.PassthroughBehavior
+	(FailureMode)(0),              // 3: archway.admin.v1.FailureMode
+	(QuotaSettings_Period)(0),     // 4: archway.admin.v1.QuotaSettings.Period
+	(ApiStatus_State)(0),          // 5: archway.admin.v1.ApiStatus.State
+	(*Api)(nil),                   // 6: archway.admin.v1.Api
+	(*ThrottleSettings)(nil),      // 7: archway.admin.v1.ThrottleSettings
+	(*QuotaSettings)(nil),         // 8: archway.admin.v1.QuotaSettings
+	(*ApiStatus)(nil),             // 9: archway.admin.v1.ApiStatus
+	(*EnvoyNode)(nil),             // 10: archway.admin.v1.EnvoyNode
+	(*Nack)(nil),                  // 11: archway.admin.v1.Nack
+	(*Route)(nil),                 // 12: archway.admin.v1.Route
+	(*HttpProxyIntegration)(nil),  // 13: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),       // 14: archway.admin.v1.MockIntegration
+	(*IntegrationResponse)(nil),   // 15: archway.admin.v1.IntegrationResponse
+	(*Integration)(nil),           // 16: archway.admin.v1.Integration
+	(*Deployment)(nil),            // 17: archway.admin.v1.Deployment
+	(*Stage)(nil),                 // 18: archway.admin.v1.Stage
+	(*ApiKey)(nil),                // 19: archway.admin.v1.ApiKey
+	(*ApiStage)(nil),              // 20: archway.admin.v1.ApiStage
+	(*UsagePlan)(nil),             // 21: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),          // 22: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),              // 23: archway.admin.v1.KeyUsage
+	(*DailyUsage)(nil),            // 24: archway.admin.v1.DailyUsage
+	nil,                           // 25: archway.admin.v1.Api.TagsEntry
+	nil,                           // 26: archway.admin.v1.Route.TagsEntry
+	nil,                           // 27: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 28: archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	nil,                           // 29: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	nil,                           // 30: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                           // 31: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 32: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 33: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 34: archway.admin.v1.Stage.TagsEntry
+	nil,                           // 35: archway.admin.v1.Stage.RouteThrottlesEntry
+	nil,                           // 36: archway.admin.v1.ApiKey.TagsEntry
+	nil,                           // 37: archway.admin.v1.ApiStage.RouteThrottlesEntry
+	nil,                           // 38: archway.admin.v1.UsagePlan.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	23, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	34, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	34, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
+	25, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	39, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	39, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	9,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
 	1,  // 5: archway.admin.v1.Api.api_key_source:type_name -> archway.admin.v1.ApiKeySource
-	3,  // 6: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
-	4,  // 7: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
-	34, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
-	34, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
-	34, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
-	10, // 11: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
-	34, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
-	24, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	34, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	34, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	35, // 16: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	25, // 17: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	26, // 18: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
-	12, // 19: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	13, // 20: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	34, // 21: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	34, // 22: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	27, // 23: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
-	11, // 24: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
-	14, // 25: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	34, // 26: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	34, // 27: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	28, // 28: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	29, // 29: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	34, // 30: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	34, // 31: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	6,  // 32: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	30, // 33: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
-	31, // 34: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
-	34, // 35: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	34, // 36: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
-	32, // 37: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
-	6,  // 38: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	7,  // 39: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
-	18, // 40: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
-	2,  // 41: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
-	33, // 42: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
-	34, // 43: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
-	34, // 44: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
-	34, // 45: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
-	34, // 46: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
-	22, // 47: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
-	6,  // 48: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	6,  // 49: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	50, // [50:50] is the sub-list for method output_type
-	50, // [50:50] is the sub-list for method input_type
-	50, // [50:50] is the sub-list for extension type_name
-	50, // [50:50] is the sub-list for extension extendee
-	0,  // [0:50] is the sub-list for field type_name
+	4,  // 6: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
+	5,  // 7: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
+	39, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	39, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	39, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	11, // 11: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
+	39, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	26, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	39, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	39, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	40, // 16: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	27, // 17: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	28, // 18: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	15, // 19: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	2,  // 20: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
+	29, // 21: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	30, // 22: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	31, // 23: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	13, // 24: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	14, // 25: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
+	39, // 26: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	39, // 27: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	32, // 28: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	12, // 29: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
+	16, // 30: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
+	39, // 31: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	39, // 32: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	33, // 33: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	34, // 34: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	39, // 35: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	39, // 36: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 37: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	35, // 38: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
+	36, // 39: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
+	39, // 40: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	39, // 41: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	37, // 42: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
+	7,  // 43: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	8,  // 44: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
+	20, // 45: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
+	3,  // 46: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
+	38, // 47: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
+	39, // 48: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
+	39, // 49: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
+	39, // 50: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
+	39, // 51: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
+	24, // 52: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
+	7,  // 53: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	7,  // 54: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	55, // [55:55] is the sub-list for method output_type
+	55, // [55:55] is the sub-list for method input_type
+	55, // [55:55] is the sub-list for extension type_name
+	55, // [55:55] is the sub-list for extension extendee
+	0,  // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -2345,7 +2553,7 @@ func file_archway_admin_v1_resources_proto_init() {
 	if File_archway_admin_v1_resources_proto != nil {
 		return
 	}
-	file_archway_admin_v1_resources_proto_msgTypes[9].OneofWrappers = []any{
+	file_archway_admin_v1_resources_proto_msgTypes[10].OneofWrappers = []any{
 		(*Integration_HttpProxy)(nil),
 		(*Integration_Mock)(nil),
 	}
@@ -2354,8 +2562,8 @@ func file_archway_admin_v1_resources_proto_init() {
 		File: protoimpl.DescBuilder{
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
-			NumEnums:      5,
-			NumMessages:   29,
+			NumEnums:      6,
+			NumMessages:   33,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
