@@ -73,13 +73,56 @@ type HTTPProxy struct {
 }
 
 // Mock answers requests from the gateway itself, as API Gateway's MOCK
-// integration does, without calling any backend.
+// integration does, without calling any backend. In the simple form Envoy
+// answers StatusCode, Headers and Body directly; in the template form
+// (Templates set) ext_proc renders the answer.
 type Mock struct {
-	// StatusCode is within [100, 599].
+	// StatusCode is within [100, 599] in the simple form, 0 otherwise.
 	StatusCode int
 	// Headers are added to the response. The map must only be read.
 	Headers map[string]string
 	Body    string
+	// Templates is the template form; nil for the simple form.
+	Templates *MockTemplates
+}
+
+// MockTemplates is API Gateway's MOCK integration: a request template
+// renders {"statusCode": N}, and the integration response selected by N
+// renders the answer.
+type MockTemplates struct {
+	// RequestTemplates maps content types to VTL templates. The map must
+	// only be read.
+	RequestTemplates map[string]string
+	Passthrough      Passthrough
+	// Responses are in the order they were defined; at most one has an
+	// empty Pattern (the default).
+	Responses []IntegrationResponse
+}
+
+// Passthrough is AWS's passthroughBehavior.
+type Passthrough int
+
+// The passthrough behaviours. The zero value is WHEN_NO_MATCH, AWS's
+// default.
+const (
+	PassthroughWhenNoMatch Passthrough = iota
+	PassthroughWhenNoTemplates
+	PassthroughNever
+)
+
+// IntegrationResponse turns an integration's status into the method's
+// response.
+type IntegrationResponse struct {
+	// Pattern is an RE2 regular expression the integration's status code
+	// must match entirely; empty is the default response.
+	Pattern string
+	// StatusCode is within [100, 599].
+	StatusCode int
+	// Headers are static response headers. The map must only be read.
+	Headers map[string]string
+	// Templates maps content types to VTL templates rendering the body. The
+	// map must only be read.
+	Templates map[string]string
 }
 
 // NewDeployment returns a deployment with its routes and integrations sorted
@@ -216,8 +259,30 @@ func (h *HTTPProxy) validate() error {
 }
 
 func (m *Mock) validate() error {
+	if m.Templates != nil {
+		return m.Templates.validate()
+	}
 	if m.StatusCode < 100 || m.StatusCode > 599 {
 		return fmt.Errorf("mock status code %d is outside [100, 599]", m.StatusCode)
+	}
+	return nil
+}
+
+func (t *MockTemplates) validate() error {
+	if len(t.Responses) == 0 {
+		return errors.New("mock templates have no integration response")
+	}
+	defaults := 0
+	for i, r := range t.Responses {
+		if r.StatusCode < 100 || r.StatusCode > 599 {
+			return fmt.Errorf("integration response %d: status code %d is outside [100, 599]", i, r.StatusCode)
+		}
+		if r.Pattern == "" {
+			defaults++
+		}
+	}
+	if defaults > 1 {
+		return errors.New("more than one default integration response")
 	}
 	return nil
 }

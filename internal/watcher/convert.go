@@ -155,11 +155,36 @@ func convertIntegration(in *adminv1.Integration) (*model.Integration, error) {
 			StatusCode: int(k.Mock.GetStatusCode()),
 			Headers:    cloneMap(k.Mock.GetHeaders()),
 			Body:       k.Mock.GetBody(),
+			Templates:  convertMockTemplates(k.Mock),
 		}
 	default:
 		return nil, fmt.Errorf("integration %q: no supported kind is set", in.GetId())
 	}
 	return mi, nil
+}
+
+// convertMockTemplates returns the template form of a mock, or nil for the
+// simple form.
+func convertMockTemplates(m *adminv1.MockIntegration) *model.MockTemplates {
+	if len(m.GetRequestTemplates()) == 0 && len(m.GetIntegrationResponses()) == 0 {
+		return nil
+	}
+	t := &model.MockTemplates{RequestTemplates: cloneMap(m.GetRequestTemplates())}
+	switch m.GetPassthroughBehavior() {
+	case adminv1.PassthroughBehavior_PASSTHROUGH_BEHAVIOR_WHEN_NO_TEMPLATES:
+		t.Passthrough = model.PassthroughWhenNoTemplates
+	case adminv1.PassthroughBehavior_PASSTHROUGH_BEHAVIOR_NEVER:
+		t.Passthrough = model.PassthroughNever
+	}
+	for _, r := range m.GetIntegrationResponses() {
+		t.Responses = append(t.Responses, model.IntegrationResponse{
+			Pattern:    r.GetSelectionPattern(),
+			StatusCode: int(r.GetStatusCode()),
+			Headers:    cloneMap(r.GetResponseHeaders()),
+			Templates:  cloneMap(r.GetResponseTemplates()),
+		})
+	}
+	return t
 }
 
 // convertTimeout resolves an unset timeout to API Gateway's default; the
