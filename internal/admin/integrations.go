@@ -158,6 +158,10 @@ func validParamName(s string) bool {
 // headers must be ones it can emit and the body is held in its
 // configuration, which is why it is small.
 func (v *violations) mock(field string, m *adminv1.MockIntegration) {
+	if len(m.GetRequestTemplates()) > 0 || len(m.GetIntegrationResponses()) > 0 {
+		v.mockTemplates(field, m)
+		return
+	}
 	if c := m.GetStatusCode(); c < 100 || c > 599 {
 		v.add(field+".status_code", "must be 100-599, got %d", c)
 	}

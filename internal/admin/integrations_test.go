@@ -143,6 +143,33 @@ func TestIntegrationValidation(t *testing.T) {
 		"bad mock": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{
 			StatusCode: 99, Headers: map[string]string{"bad header": "v"},
 		}}}), []string{"integration.mock.status_code", `integration.mock.headers["bad header"]`}},
+		"template mock, everything bad": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{
+			StatusCode: 200,
+			RequestTemplates: map[string]string{
+				"application/json": `#if($x)`, "Text/Plain; charset=utf-8": `{"statusCode": 200}`,
+			},
+			PassthroughBehavior: 9,
+			IntegrationResponses: []*adminv1.IntegrationResponse{
+				{StatusCode: 200},
+				{StatusCode: 600, SelectionPattern: "(4"},
+				{StatusCode: 500, ResponseHeaders: map[string]string{"x-a": "unquoted", "bad header": "'v'"}},
+				{StatusCode: 201, ResponseTemplates: map[string]string{"application/json": `#end`}},
+			},
+		}}}), []string{
+			"integration.mock", `integration.mock.request_templates["Text/Plain; charset=utf-8"]`,
+			`integration.mock.request_templates["application/json"]`, "integration.mock.passthrough_behavior",
+			"integration.mock.integration_responses[1].selection_pattern", "integration.mock.integration_responses[1].status_code",
+			"integration.mock.integration_responses[2].selection_pattern",
+			`integration.mock.integration_responses[2].response_headers["bad header"]`,
+			`integration.mock.integration_responses[2].response_headers["x-a"]`,
+			`integration.mock.integration_responses[3].response_templates["application/json"]`,
+		}},
+		"template mock without request templates": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{
+			IntegrationResponses: []*adminv1.IntegrationResponse{{StatusCode: 200}},
+		}}}), []string{"integration.mock.request_templates"}},
+		"template mock without responses": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{
+			RequestTemplates: map[string]string{"application/json": `{"statusCode": 200}`},
+		}}}), []string{"integration.mock.integration_responses"}},
 		"update to bad uri": {func() error {
 			_, err := e.UpdateIntegration(e.ctx, &adminv1.UpdateIntegrationRequest{
 				Integration: &adminv1.Integration{
@@ -162,4 +189,32 @@ func TestIntegrationValidation(t *testing.T) {
 		}, []string{"update_mask", "update_mask"}},
 	}
 	tests.run(t, e)
+}
+
+// TestTemplateMock checks that a mock in AWS's template form is accepted
+// and kept as written.
+func TestTemplateMock(t *testing.T) {
+	e := newEnv(t)
+	api := e.mustAPI(t, "templated")
+	mock := &adminv1.MockIntegration{
+		RequestTemplates:    map[string]string{"application/json": `{"statusCode": #if($input.params('fail') == 'yes')500#{else}200#end}`},
+		PassthroughBehavior: adminv1.PassthroughBehavior_PASSTHROUGH_BEHAVIOR_NEVER,
+		IntegrationResponses: []*adminv1.IntegrationResponse{
+			{StatusCode: 200, ResponseTemplates: map[string]string{"application/json": `{"id": "$context.requestId"}`}},
+			{SelectionPattern: "5\\d{2}", StatusCode: 503, ResponseHeaders: map[string]string{"retry-after": "'1'"}},
+		},
+	}
+	created, err := e.CreateIntegration(e.ctx, &adminv1.CreateIntegrationRequest{ApiId: api.GetId(), Integration: &adminv1.Integration{
+		Name: "templated", Kind: &adminv1.Integration_Mock{Mock: mock},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, err := e.GetIntegration(e.ctx, &adminv1.GetIntegrationRequest{ApiId: api.GetId(), Id: created.GetId()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(got.GetMock(), mock) {
+		t.Errorf("stored mock = %v, want %v", got.GetMock(), mock)
+	}
 }
