@@ -104,6 +104,10 @@ func New(o Options) *Server {
 	}
 }
 
+// FailedOpen returns how many requests fail-open plans admitted unmetered
+// because the counter store failed.
+func (s *Server) FailedOpen() int64 { return s.open.FailedOpen() }
+
 // Register registers the authorization service on g.
 func (s *Server) Register(g *grpc.Server) { authv3.RegisterAuthorizationServer(g, s) }
 

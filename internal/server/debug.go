@@ -20,8 +20,17 @@ type debugEndpoint struct {
 	lis net.Listener
 }
 
-// newDebugEndpoint binds addr, which must be a loopback address.
-func newDebugEndpoint(addr string) (*debugEndpoint, error) {
+// counter is one monotonically increasing value /metrics reports.
+type counter struct {
+	name, help string
+	labels     string // Prometheus label set, such as service="authz"
+	value      func() int64
+}
+
+// newDebugEndpoint binds addr, which must be a loopback address. Besides
+// the profiler it serves /metrics, in Prometheus's text format, with the
+// counters metrics returns when asked.
+func newDebugEndpoint(addr string, metrics func() []counter) (*debugEndpoint, error) {
 	if !IsLoopback(addr) {
 		return nil, fmt.Errorf("debug server: %q is not a loopback address; profiles are for this machine only", addr)
 	}
@@ -35,6 +44,7 @@ func newDebugEndpoint(addr string) (*debugEndpoint, error) {
 	mux.HandleFunc("/debug/pprof/profile", pprof.Profile)
 	mux.HandleFunc("/debug/pprof/symbol", pprof.Symbol)
 	mux.HandleFunc("/debug/pprof/trace", pprof.Trace)
+	mux.HandleFunc("/metrics", func(w http.ResponseWriter, _ *http.Request) { writeMetrics(w, metrics()) })
 	return &debugEndpoint{srv: &http.Server{Handler: mux, ReadHeaderTimeout: 10 * time.Second}, lis: lis}, nil
 }
 
@@ -48,5 +58,19 @@ func (d *debugEndpoint) run(ctx context.Context, log *slog.Logger) {
 	}()
 	if err := d.srv.Serve(d.lis); err != nil && !errors.Is(err, http.ErrServerClosed) {
 		log.Warn("debug server failed", "err", err)
+	}
+}
+
+// writeMetrics writes counters in Prometheus's text exposition format, one
+// HELP and TYPE line per name, in the order given.
+func writeMetrics(w http.ResponseWriter, cs []counter) {
+	w.Header().Set("Content-Type", "text/plain; version=0.0.4; charset=utf-8")
+	seen := make(map[string]bool, len(cs))
+	for _, c := range cs {
+		if !seen[c.name] {
+			seen[c.name] = true
+			_, _ = fmt.Fprintf(w, "# HELP %s %s\n# TYPE %s counter\n", c.name, c.help, c.name)
+		}
+		_, _ = fmt.Fprintf(w, "%s{%s} %d\n", c.name, c.labels, c.value())
 	}
 }

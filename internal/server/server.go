@@ -117,6 +117,24 @@ type Server struct {
 	limits      ratelimit.Store
 	closeLimits func() error
 	debug       *debugEndpoint
+	// authz and rlsLimiter are the xds component's limiters, for /metrics;
+	// nil without it.
+	authz      *authz.Server
+	rlsLimiter *ratelimit.Limiter
+}
+
+// failedOpenHelp describes archway_ratelimit_failed_open_total.
+const failedOpenHelp = "Requests admitted unmetered because the rate-limit store failed (fail-open plans, stage throttles)."
+
+// counters returns what /metrics reports.
+func (s *Server) counters() []counter {
+	if s.authz == nil {
+		return nil
+	}
+	return []counter{
+		{name: "archway_ratelimit_failed_open_total", help: failedOpenHelp, labels: `service="authz"`, value: s.authz.FailedOpen},
+		{name: "archway_ratelimit_failed_open_total", help: failedOpenHelp, labels: `service="ratelimit"`, value: s.rlsLimiter.FailedOpen},
+	}
 }
 
 // endpoint is one gRPC server and the listener it will serve.
@@ -199,9 +217,9 @@ func (s *Server) registerServices(cfg Config) {
 	// Stage throttles fail open, like the rate-limit filter that calls
 	// the service when the service itself is unreachable.
 	rlsLog := cfg.Logger.With("component", "ratelimit")
-	lim := ratelimit.NewLimiter(s.limits, ratelimit.FailOpen, cfg.Now, rlsLog)
-	ratelimit.NewRLS(s.watcher.Current, lim, rlsLog).Register(s.xds.srv)
-	az := authz.New(authz.Options{
+	s.rlsLimiter = ratelimit.NewLimiter(s.limits, ratelimit.FailOpen, cfg.Now, rlsLog)
+	ratelimit.NewRLS(s.watcher.Current, s.rlsLimiter, rlsLog).Register(s.xds.srv)
+	s.authz = authz.New(authz.Options{
 		Config:       s.watcher.Current,
 		Store:        s.limits,
 		Now:          cfg.Now,
@@ -209,7 +227,7 @@ func (s *Server) registerServices(cfg Config) {
 		KeyIDHeader:  cfg.Authz.KeyIDHeader,
 		PlanIDHeader: cfg.Authz.PlanIDHeader,
 	})
-	az.Register(s.xds.srv)
+	s.authz.Register(s.xds.srv)
 }
 
 // setUpEnvoy prepares the Envoy that serve runs itself, or tells how to
@@ -267,7 +285,7 @@ func (c Config) enabled(component string) bool { return slices.Contains(c.Compon
 func (s *Server) listen(cfg Config) error {
 	if cfg.DebugAddr != "" {
 		var err error
-		if s.debug, err = newDebugEndpoint(cfg.DebugAddr); err != nil {
+		if s.debug, err = newDebugEndpoint(cfg.DebugAddr, s.counters); err != nil {
 			return err
 		}
 	}
