@@ -26,6 +26,17 @@ const (
 	MetadataDeploymentID = "deployment_id"
 )
 
+// ext_proc stream metadata. Envoy sends a route's IDs to the ext_proc
+// service as the gRPC metadata of every stream it opens for the route
+// (ExtProcPerRoute.overrides.grpc_initial_metadata), under these keys; the
+// service (package extproc) reads the same keys.
+const (
+	ExtProcMetadataAPIID        = InternalHeaderPrefix + "api-id"
+	ExtProcMetadataStage        = InternalHeaderPrefix + "stage"
+	ExtProcMetadataRouteID      = InternalHeaderPrefix + "route-id"
+	ExtProcMetadataDeploymentID = InternalHeaderPrefix + "deployment-id"
+)
+
 // InternalHeaderPrefix starts every header Archway's services use to talk to
 // each other through Envoy. Envoy strips such headers from client requests,
 // so a client can never forge what a service asserted.
@@ -39,6 +50,7 @@ const (
 	FilterHeaderMutation        = "envoy.filters.http.header_mutation"
 	FilterExtAuthz              = "envoy.filters.http.ext_authz"
 	FilterRateLimit             = "envoy.filters.http.ratelimit"
+	FilterExtProc               = "envoy.filters.http.ext_proc"
 	FilterRouter                = "envoy.filters.http.router"
 	PathMatchURITemplate        = "envoy.path.match.uri_template"
 	PathRewriteURITemplate      = "envoy.path.rewrite.uri_template"

@@ -21,6 +21,8 @@ import (
 
 	"github.com/archway-gateway/archway/authz"
 	"github.com/archway-gateway/archway/envoy"
+	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/extproc/integration"
 	"github.com/archway-gateway/archway/internal/admin"
 	"github.com/archway-gateway/archway/internal/store"
 	"github.com/archway-gateway/archway/internal/watcher"
@@ -210,9 +212,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 
 // registerServices registers the services Envoy calls inline on the
 // Envoy-facing server: ext_authz for routes that need an API key (and
-// throttled mocks), and the rate-limit service for stage and route
-// throttles. They decide on the watcher's latest Config and share one
-// counter store.
+// throttled mocks), the rate-limit service for stage and route throttles,
+// and ext_proc for routes whose integration runs templates. They decide on
+// the watcher's latest Config; ext_authz and the rate-limit service share
+// one counter store.
 func (s *Server) registerServices(cfg Config) {
 	// Stage throttles fail open, like the rate-limit filter that calls
 	// the service when the service itself is unreachable.
@@ -228,6 +231,14 @@ func (s *Server) registerServices(cfg Config) {
 		PlanIDHeader: cfg.Authz.PlanIDHeader,
 	})
 	s.authz.Register(s.xds.srv)
+	extproc.New(extproc.Options{
+		Lookup: integration.NewLookup(s.watcher.Current, integration.Options{
+			Logger:         cfg.Logger.With("component", "extproc"),
+			Now:            cfg.Now,
+			XFFTrustedHops: int(cfg.Translate.XFFTrustedHops),
+		}),
+		Logger: cfg.Logger.With("component", "extproc"),
+	}).Register(s.xds.srv)
 }
 
 // setUpEnvoy prepares the Envoy that serve runs itself, or tells how to

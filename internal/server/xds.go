@@ -11,6 +11,7 @@ import (
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/keepalive"
 
+	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/internal/store"
 	"github.com/archway-gateway/archway/xds"
 	"github.com/archway-gateway/archway/xds/translate"
@@ -56,10 +57,14 @@ const (
 // starts a goroutine as before, so the pool is a few per CPU.
 const xdsStreamWorkersPerCPU = 8
 
-// xdsServerOptions are the gRPC server options of the Envoy-facing server.
+// xdsServerOptions are the gRPC server options of the Envoy-facing server,
+// including the message size ext_proc needs to take a whole buffered body
+// of API Gateway's 10 MB limit (gRPC-Go refuses messages over 4 MiB). The
+// size depends only on the ext_proc server's body limit, which serve
+// leaves at its default, so a server made here gives the right options.
 func xdsServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{
-		grpc.NumStreamWorkers(uint32(xdsStreamWorkersPerCPU * runtime.GOMAXPROCS(0))),
+	return append(extproc.New(extproc.Options{}).ServerOptions(),
+		grpc.NumStreamWorkers(uint32(xdsStreamWorkersPerCPU*runtime.GOMAXPROCS(0))),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: xdsPingMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{
 			MaxConnectionAge:      xdsMaxConnectionAge,
@@ -68,7 +73,7 @@ func xdsServerOptions() []grpc.ServerOption {
 			Timeout:               xdsPingTimeout,
 		}),
 		grpc.MaxConcurrentStreams(xdsMaxConcurrentStreams),
-	}
+	)
 }
 
 // checkXDS checks the xds component's settings before anything is bound:

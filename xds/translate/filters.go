@@ -31,16 +31,19 @@ type httpFilter struct {
 //  3. ratelimit asks Archway whether a stage or route throttle has room,
 //     on throttled routes only, after authorization, so that requests
 //     refused for a missing key do not use up everyone's throttle;
-//  4. the router sends the request to the route's backend or answers it
+//  4. ext_proc hands the request to Archway's ext_proc service on the
+//     routes that need it only (template-driven mocks), after
+//     authorization and throttling, so that refused requests never cost
+//     a template's work; its answer stands in for the backend's;
+//  5. the router sends the request to the route's backend or answers it
 //     directly. It suppresses Envoy's own x-envoy-* request and response
 //     headers, which API Gateway's clients and backends never see.
-//
-// ext_proc will take its place before the router.
 func filterChain() []httpFilter {
 	return []httpFilter{
 		{name: envoy.FilterHeaderMutation, config: stripInternalHeaders()},
 		{name: envoy.FilterExtAuthz, config: extAuthzFilter(), disabled: true},
 		{name: envoy.FilterRateLimit, config: rateLimitFilter()},
+		{name: envoy.FilterExtProc, config: extProcFilter(), disabled: true},
 		{name: envoy.FilterRouter, config: &routerv3.Router{SuppressEnvoyHeaders: true}},
 	}
 }

@@ -81,7 +81,18 @@ type fixtureIntegration struct {
 		StatusCode int               `json:"statusCode"`
 		Headers    map[string]string `json:"headers"`
 		Body       string            `json:"body"`
+		// The template form: set when requestTemplates or responses are.
+		RequestTemplates map[string]string            `json:"requestTemplates"`
+		Passthrough      string                       `json:"passthrough"` // AWS's name; empty is WHEN_NO_MATCH
+		Responses        []fixtureIntegrationResponse `json:"responses"`
 	} `json:"mock"`
+}
+
+type fixtureIntegrationResponse struct {
+	Pattern    string            `json:"pattern"`
+	StatusCode int               `json:"statusCode"`
+	Headers    map[string]string `json:"headers"`
+	Templates  map[string]string `json:"templates"`
 }
 
 // loadFixture reads a fixture file.
@@ -169,8 +180,15 @@ func (fd *fixtureDeployment) deployment() (*model.Deployment, error) {
 
 func (fi *fixtureIntegration) integration() (*model.Integration, error) {
 	in := &model.Integration{ID: fi.ID, Name: "integration-" + fi.ID}
-	if fi.Mock != nil {
-		in.Mock = &model.Mock{StatusCode: fi.Mock.StatusCode, Headers: fi.Mock.Headers, Body: fi.Mock.Body}
+	if m := fi.Mock; m != nil {
+		in.Mock = &model.Mock{StatusCode: m.StatusCode, Headers: m.Headers, Body: m.Body}
+		if m.RequestTemplates != nil || m.Responses != nil {
+			t, err := fi.mockTemplates()
+			if err != nil {
+				return nil, err
+			}
+			in.Mock.Templates = t
+		}
 	}
 	if h := fi.HTTPProxy; h != nil {
 		timeout := model.DefaultTimeout
@@ -184,4 +202,21 @@ func (fi *fixtureIntegration) integration() (*model.Integration, error) {
 		in.HTTPProxy = &model.HTTPProxy{URI: h.URI, Method: h.Method, Timeout: timeout}
 	}
 	return in, nil
+}
+
+func (fi *fixtureIntegration) mockTemplates() (*model.MockTemplates, error) {
+	passthrough, ok := map[string]model.Passthrough{
+		"":                  model.PassthroughWhenNoMatch,
+		"WHEN_NO_MATCH":     model.PassthroughWhenNoMatch,
+		"WHEN_NO_TEMPLATES": model.PassthroughWhenNoTemplates,
+		"NEVER":             model.PassthroughNever,
+	}[fi.Mock.Passthrough]
+	if !ok {
+		return nil, fmt.Errorf("integration %s: passthrough %q", fi.ID, fi.Mock.Passthrough)
+	}
+	t := &model.MockTemplates{RequestTemplates: fi.Mock.RequestTemplates, Passthrough: passthrough}
+	for _, r := range fi.Mock.Responses {
+		t.Responses = append(t.Responses, model.IntegrationResponse(r))
+	}
+	return t, nil
 }

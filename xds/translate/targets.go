@@ -40,6 +40,15 @@ type routeTarget struct {
 	perFilter     map[string]*anypb.Any
 }
 
+// setPerFilter configures, and so enables, the HTTP filter name on the
+// target's routes.
+func (t *routeTarget) setPerFilter(name string, config *anypb.Any) {
+	if t.perFilter == nil {
+		t.perFilter = make(map[string]*anypb.Any)
+	}
+	t.perFilter[name] = config
+}
+
 // routes mounts the target under prefix: one route per path match, each
 // also matching method unless it is nil.
 func (t *routeTarget) routes(name, prefix string, p model.PathTemplate, method *routev3.HeaderMatcher) ([]*routev3.Route, error) {
@@ -177,12 +186,14 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 		if err != nil {
 			return nil, err
 		}
-		t.perFilter = map[string]*anypb.Any{envoy.FilterExtAuthz: authz}
+		t.setPerFilter(envoy.FilterExtAuthz, authz)
 	}
 	var err error
 	switch in := r.Integration; {
 	case in.HTTPProxy != nil:
 		err = b.proxy(t, r, in.HTTPProxy)
+	case isTemplateMock(r):
+		err = b.templateMock(t, ids)
 	case in.Mock != nil:
 		err = b.mock(t, in.Mock)
 	default:
@@ -271,7 +282,8 @@ func renderPath(path []pathPart, captured map[string]string) string {
 }
 
 // mock makes t answer from Envoy itself, as API Gateway's MOCK integration
-// does: the mock's status, headers and body. The body is JSON unless the
+// in its simple form does (the template form is templateMock's): the
+// mock's status, headers and body. The body is JSON unless the
 // mock says otherwise (API Gateway's default content type). For 201 and
 // 3xx, Envoy would add a Location header pointing at the request URL;
 // API Gateway sends only what the mock sets.

@@ -1,0 +1,158 @@
+package integration
+
+import (
+	"fmt"
+	"mime"
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/archway-gateway/archway/extproc/vtl"
+	"github.com/archway-gateway/archway/internal/model"
+)
+
+// compiledMock is a MOCK integration's template form, parsed once per
+// configuration change and shared by every request of every route that
+// uses the integration. It is never modified after compileMock.
+type compiledMock struct {
+	// requestTemplates are keyed by media type in lower case.
+	requestTemplates map[string]*template
+	passthrough      model.Passthrough
+	responses        []compiledResponse
+	// defaultResponse indexes responses, or is -1 when there is none.
+	defaultResponse int
+}
+
+// template is one parsed template, or why it could not be parsed.
+type template struct {
+	contentType string
+	t           *vtl.Template
+	err         error
+}
+
+// compiledResponse is one integration response.
+type compiledResponse struct {
+	// pattern is the selection pattern anchored at both ends; nil for the
+	// default response, or when err is set.
+	pattern    *regexp.Regexp
+	statusCode int
+	// headers are the static response headers in order of name.
+	headers []header
+	// templates are in order of content type, so that the fallback to
+	// "the first" is the same on every request.
+	templates []*template
+	err       error
+}
+
+// header is one static response header, its quotes removed.
+type header struct{ name, value string }
+
+// compileMock parses the templates and patterns of t. It never fails: a
+// part that does not compile is kept with its error, which the requests
+// that need it answer with a 500, so that one bad template does not take
+// the rest of the configuration down.
+func compileMock(id string, t *model.MockTemplates) *compiledMock {
+	m := &compiledMock{
+		requestTemplates: make(map[string]*template, len(t.RequestTemplates)),
+		passthrough:      t.Passthrough,
+		defaultResponse:  -1,
+	}
+	for ct, src := range t.RequestTemplates {
+		m.requestTemplates[mediaType(ct)] = parseTemplate(id+" request template "+ct, ct, src)
+	}
+	for i, r := range t.Responses {
+		cr := compiledResponse{statusCode: r.StatusCode, headers: staticHeaders(r.Headers)}
+		if r.Pattern == "" {
+			if m.defaultResponse < 0 {
+				m.defaultResponse = i
+			}
+		} else if cr.pattern, cr.err = regexp.Compile("^(?:" + r.Pattern + ")$"); cr.err != nil {
+			cr.err = fmt.Errorf("integration response %d: selection pattern: %w", i, cr.err)
+		}
+		for _, ct := range sortedKeys(r.Templates) {
+			name := fmt.Sprintf("%s response %d template %s", id, i, ct)
+			cr.templates = append(cr.templates, parseTemplate(name, ct, r.Templates[ct]))
+		}
+		m.responses = append(m.responses, cr)
+	}
+	return m
+}
+
+// parseTemplate parses one template, keeping the error if it fails.
+func parseTemplate(name, contentType, src string) *template {
+	t, err := vtl.Parse(name, src)
+	return &template{contentType: contentType, t: t, err: err}
+}
+
+// staticHeaders returns the headers whose values are static: 'value' in
+// single quotes, as AWS writes method.response.header mappings. For a mock
+// no other mapping source exists (integration.response.header.* and
+// .body name a backend's answer, and a mock has none), so other values
+// map to nothing and are left out, as on API Gateway.
+func staticHeaders(h map[string]string) []header {
+	out := make([]header, 0, len(h))
+	for _, name := range sortedKeys(h) {
+		v := h[name]
+		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+			out = append(out, header{name: strings.ToLower(name), value: v[1 : len(v)-1]})
+		}
+	}
+	return out
+}
+
+// mediaType returns the media type of a Content-Type value in lower case,
+// without parameters: API Gateway chooses request templates by the media
+// type alone, so application/json; charset=utf-8 uses application/json's.
+func mediaType(ct string) string {
+	if mt, _, err := mime.ParseMediaType(ct); err == nil {
+		return mt
+	}
+	mt, _, _ := strings.Cut(ct, ";")
+	return strings.ToLower(strings.TrimSpace(mt))
+}
+
+// sortedKeys returns the keys of m in order.
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}
+
+// selectResponse returns the integration response for status: the first,
+// in definition order, whose pattern matches all of it, else the default.
+func (m *compiledMock) selectResponse(status string) (*compiledResponse, error) {
+	for i := range m.responses {
+		r := &m.responses[i]
+		if r.err != nil {
+			return nil, r.err
+		}
+		if r.pattern != nil && r.pattern.MatchString(status) {
+			return r, nil
+		}
+	}
+	if m.defaultResponse < 0 {
+		return nil, fmt.Errorf("no match for output mapping and no default output mapping configured: endpoint response status code %s", status)
+	}
+	return &m.responses[m.defaultResponse], nil
+}
+
+// responseTemplate returns the template for the request's Accept header,
+// taken literally as API Gateway does, else application/json's, else the
+// first; nil when the response has none.
+func (r *compiledResponse) responseTemplate(accept string) *template {
+	if len(r.templates) == 0 {
+		return nil
+	}
+	accept = strings.TrimSpace(accept)
+	for _, want := range [...]string{accept, "application/json"} {
+		for _, t := range r.templates {
+			if want != "" && strings.EqualFold(t.contentType, want) {
+				return t
+			}
+		}
+	}
+	return r.templates[0]
+}

@@ -1,0 +1,56 @@
+// Package integration holds the processors the ext_proc service runs for
+// routes whose integration needs more than Envoy can do by itself. It
+// starts with Amazon API Gateway's MOCK integration in its template form:
+// the gateway answers from templates, without calling a backend.
+//
+// # Lookup
+//
+// NewLookup returns the extproc.Options.Lookup function: it finds a
+// stream's route by the IDs Envoy sends (API, stage, route) in the current
+// *model.Config and returns the route's processor, or nil for a route
+// that has none. Templates are compiled when the Config changes, never per
+// request: compiled integrations are kept per *model.Integration, and a
+// new Config reuses the compiled form of every integration pointer it
+// shares with the previous one (the watcher shares unchanged deployments
+// between Configs).
+//
+// # The MOCK integration
+//
+// The mock processor buffers the request body and answers every request
+// itself, as API Gateway does:
+//
+//  1. The request template is chosen by the media type of the request's
+//     Content-Type, application/json when there is none. It is rendered
+//     with $input (the request), $context, $stageVariables and $util.
+//  2. With no template for the media type, passthroughBehavior decides:
+//     WHEN_NO_MATCH passes the request body through as the integration
+//     request; WHEN_NO_TEMPLATES passes it only when the integration has
+//     no templates at all; otherwise the request gets the
+//     UNSUPPORTED_MEDIA_TYPE gateway response, 415
+//     {"message":"Unsupported Media Type"}.
+//  3. The integration request must be a JSON object with an integer
+//     statusCode. API Gateway also reads the relaxed form CDK writes for
+//     CORS mocks ({statusCode: 200}, unquoted keys). Without one, API
+//     Gateway fails with a configuration error ("Unable to parse
+//     statusCode"): 500 {"message":"Internal server error"}.
+//  4. The integration response is the first whose selection pattern
+//     matches the whole status code, else the default (empty pattern);
+//     with neither, API Gateway's configuration error "No match for output
+//     mapping and no default output mapping configured" is again a 500.
+//  5. The response template is the one for the request's Accept header
+//     taken literally, else application/json, else the first content type
+//     in sorted order. It is rendered with $input over the integration
+//     response body (empty for a mock) and the method request's
+//     parameters; $context.responseOverride.status and .header, if the
+//     template sets them, replace the status and headers. Without a
+//     template the body is empty.
+//  6. The response carries the integration response's static header
+//     values (written in single quotes, as AWS's method.response.header
+//     mappings) and a Content-Type: the chosen template's content type,
+//     application/json when there is none, unless a header mapping sets
+//     one.
+//
+// A template that does not parse (the admin API refuses them, so only a
+// bug lets one through) or fails to render answers 500 as well; the
+// Server logs why.
+package integration

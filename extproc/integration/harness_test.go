@@ -1,0 +1,111 @@
+package integration
+
+import (
+	"context"
+	"net"
+	"sync/atomic"
+	"testing"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
+	"google.golang.org/grpc"
+	"google.golang.org/grpc/credentials/insecure"
+	"google.golang.org/grpc/metadata"
+
+	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/internal/model"
+)
+
+// answer is the immediate response a stream ended with.
+type answer struct {
+	status  int
+	headers map[string]string
+	body    string
+}
+
+// configHolder is a swappable current configuration, as the watcher's.
+type configHolder struct{ p atomic.Pointer[model.Config] }
+
+func (h *configHolder) current() *model.Config { return h.p.Load() }
+
+// serve runs the ext_proc Server with the lookup of cfg on 127.0.0.1:0
+// and returns a client of it.
+func serve(t *testing.T, cfg func() *model.Config, o Options) extprocv3.ExternalProcessorClient {
+	t.Helper()
+	srv := extproc.New(extproc.Options{Lookup: NewLookup(cfg, o)})
+	g := grpc.NewServer(srv.ServerOptions()...)
+	srv.Register(g)
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() { _ = g.Serve(lis) }()
+	t.Cleanup(g.Stop)
+	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = conn.Close() })
+	return extprocv3.NewExternalProcessorClient(conn)
+}
+
+// request is an HTTP request as Envoy describes it to ext_proc.
+type request struct {
+	method, path string
+	headers      [][2]string
+	body         string
+}
+
+// send sends r the way Envoy does for a template-mock route: the route's
+// IDs as the stream's metadata, the request headers, and the buffered
+// body in one message (none when the request has no body). It expects the
+// exchange to end with an immediate response.
+func send(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.RouteMetadata, r request) answer {
+	t.Helper()
+	var kv []string
+	for _, h := range md.GRPCInitialMetadata() {
+		kv = append(kv, h.GetKey(), h.GetValue())
+	}
+	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), kv...))
+	defer cancel()
+	st, err := c.Process(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	hs := []*corev3.HeaderValue{
+		{Key: ":method", RawValue: []byte(r.method)},
+		{Key: ":path", RawValue: []byte(r.path)},
+		{Key: ":authority", RawValue: []byte("api1.example.com:10000")},
+	}
+	for _, h := range r.headers {
+		hs = append(hs, &corev3.HeaderValue{Key: h[0], RawValue: []byte(h[1])})
+	}
+	msgs := []*extprocv3.ProcessingRequest{{Request: &extprocv3.ProcessingRequest_RequestHeaders{
+		RequestHeaders: &extprocv3.HttpHeaders{Headers: &corev3.HeaderMap{Headers: hs}, EndOfStream: r.body == ""},
+	}}}
+	if r.body != "" {
+		msgs = append(msgs, &extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_RequestBody{
+			RequestBody: &extprocv3.HttpBody{Body: []byte(r.body), EndOfStream: true},
+		}})
+	}
+	for i, m := range msgs {
+		if err := st.Send(m); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := st.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ir := resp.GetImmediateResponse(); ir != nil {
+			a := answer{status: int(ir.GetStatus().GetCode()), headers: map[string]string{}, body: string(ir.GetBody())}
+			for _, h := range ir.GetHeaders().GetSetHeaders() {
+				a.headers[h.GetHeader().GetKey()] = string(h.GetHeader().GetRawValue())
+			}
+			return a
+		}
+		if i == len(msgs)-1 {
+			t.Fatalf("no immediate response; last answer %v", resp)
+		}
+	}
+	return answer{}
+}

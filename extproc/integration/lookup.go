@@ -1,0 +1,166 @@
+package integration
+
+import (
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/extproc/gatewayresponse"
+	"github.com/archway-gateway/archway/extproc/vtl"
+	"github.com/archway-gateway/archway/internal/model"
+)
+
+// Options configure the processors NewLookup returns.
+type Options struct {
+	// Logger receives a line when a configuration holds a template that
+	// does not compile; nil discards it. Request failures are logged by
+	// the extproc Server.
+	Logger *slog.Logger
+	// Now is the clock of $context.requestTime; nil means time.Now.
+	Now func() time.Time
+	// Limits bound every template rendering; zero fields take vtl's
+	// defaults.
+	Limits vtl.Limits
+	// XFFTrustedHops is the HTTP connection manager's xff_num_trusted_hops:
+	// how many addresses at the end of x-forwarded-for were appended by
+	// proxies in front of Envoy, and so which one is the client
+	// ($context.identity.sourceIp).
+	XFFTrustedHops int
+}
+
+// NewLookup returns the function the ext_proc Server calls once per stream
+// to find the route's processor in the current configuration (cfg is
+// usually the watcher's Current). It returns nil for a route it does not
+// know or whose integration needs no processor. It is safe for concurrent
+// use.
+func NewLookup(cfg func() *model.Config, o Options) func(extproc.RouteMetadata) extproc.Processor {
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	l := &lookup{cfg: cfg, opts: o, defaults: defaultGatewayResponses(), status: newRelaxedStatus()}
+	return l.processor
+}
+
+// defaultGatewayResponses are API Gateway's own gateway responses, with
+// no API's overrides.
+func defaultGatewayResponses() *gatewayresponse.Set {
+	set, err := gatewayresponse.Compile(nil)
+	if err != nil {
+		panic(err) // the defaults are fixed; they always compile
+	}
+	return set
+}
+
+// lookup finds routes' processors and keeps the compiled integrations of
+// the latest configuration.
+type lookup struct {
+	cfg      func() *model.Config
+	opts     Options
+	defaults *gatewayresponse.Set
+	status   relaxedStatus
+	// mu serializes rebuilds; readers only load gen.
+	mu  sync.Mutex
+	gen atomic.Pointer[generation]
+}
+
+// generation is what was compiled for one configuration.
+type generation struct {
+	cfg   *model.Config
+	mocks map[*model.Integration]*compiledMock
+}
+
+// processor returns the processor of the route md names.
+func (l *lookup) processor(md extproc.RouteMetadata) extproc.Processor {
+	cfg := l.cfg()
+	api := cfg.API(md.APIID)
+	if api == nil {
+		return nil
+	}
+	stage := api.Stage(md.Stage)
+	if stage == nil {
+		return nil
+	}
+	route := stage.Deployment.Route(md.RouteID)
+	if route == nil || route.Integration.Mock == nil || route.Integration.Mock.Templates == nil {
+		return nil
+	}
+	m := l.generation(cfg).mocks[route.Integration]
+	if m == nil {
+		return nil
+	}
+	return &mockProcessor{l: l, m: m, api: api, stage: stage, route: route}
+}
+
+// generation returns the compiled integrations of cfg, compiling them if
+// cfg is not the configuration last compiled.
+func (l *lookup) generation(cfg *model.Config) *generation {
+	if g := l.gen.Load(); g != nil && g.cfg == cfg {
+		return g
+	}
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	prev := l.gen.Load()
+	if prev != nil && prev.cfg == cfg {
+		return prev
+	}
+	g := l.compile(cfg, prev)
+	l.gen.Store(g)
+	return g
+}
+
+// compile compiles every template-form mock of cfg, reusing what prev
+// compiled for the integrations cfg still shares with it.
+func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
+	g := &generation{cfg: cfg, mocks: map[*model.Integration]*compiledMock{}}
+	if cfg == nil {
+		return g
+	}
+	for _, api := range cfg.APIs {
+		for _, st := range api.Stages {
+			if st.Deployment == nil {
+				continue
+			}
+			for _, in := range st.Deployment.Integrations {
+				if in.Mock == nil || in.Mock.Templates == nil || g.mocks[in] != nil {
+					continue
+				}
+				if prev != nil && prev.mocks[in] != nil {
+					g.mocks[in] = prev.mocks[in]
+					continue
+				}
+				g.mocks[in] = compileMock(in.ID, in.Mock.Templates)
+				l.logBroken(api, in, g.mocks[in])
+			}
+		}
+	}
+	return g
+}
+
+// logBroken reports the templates and patterns of m that did not compile;
+// the admin API refuses them, so one here is a bug worth a log line.
+func (l *lookup) logBroken(api *model.API, in *model.Integration, m *compiledMock) {
+	report := func(err error) {
+		l.opts.Logger.Error("mock integration does not compile; its requests will get 500",
+			slog.String("api_id", api.ID), slog.String("integration", in.Name), slog.Any("error", err))
+	}
+	for _, t := range m.requestTemplates {
+		if t.err != nil {
+			report(t.err)
+		}
+	}
+	for _, r := range m.responses {
+		if r.err != nil {
+			report(r.err)
+		}
+		for _, t := range r.templates {
+			if t.err != nil {
+				report(t.err)
+			}
+		}
+	}
+}

@@ -1,0 +1,171 @@
+package integration
+
+import (
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/extproc/mapping"
+	"github.com/archway-gateway/archway/internal/model"
+)
+
+// Request headers Envoy sets that name the request and its client.
+const (
+	// headerRequestID is the id Envoy generates for every request (the
+	// HTTP connection manager's generate_request_id), which is also in its
+	// access log.
+	headerRequestID = "x-request-id"
+	// headerExternalAddress is the client's address, which Envoy sets
+	// (with use_remote_address) only for requests from outside its
+	// internal networks.
+	headerExternalAddress = "x-envoy-external-address"
+	// headerForwardedFor ends with the address of the peer that connected
+	// to Envoy, which Envoy appends (with use_remote_address), after the
+	// addresses that trusted proxies in front of it appended.
+	headerForwardedFor = "x-forwarded-for"
+	headerAccept       = "accept"
+	headerContentType  = "content-type"
+)
+
+// routeRequest is what a processor knows of the route a request matched.
+type routeRequest struct {
+	api   *model.API
+	stage *model.Stage
+	route *model.Route
+}
+
+// newRequest builds what mapping templates see of x: the method request
+// (its parameters and body) and the context Envoy and the route give it.
+func newRequest(x *extproc.Exchange, rr routeRequest, now time.Time, trustedHops int) *mapping.Request {
+	path, rawQuery, _ := strings.Cut(x.Path, "?")
+	r := &mapping.Request{
+		Method:         x.Method,
+		Path:           path,
+		ResourcePath:   rr.route.Path.String(),
+		ResourceID:     rr.route.ID,
+		PathParams:     pathParams(path, rr),
+		Query:          queryParams(rawQuery),
+		Header:         make([]mapping.Param, 0, len(x.Headers)),
+		Body:           x.Body,
+		Stage:          rr.stage.Name,
+		StageVariables: rr.stage.Variables,
+		RequestID:      x.Headers.Get(headerRequestID),
+		Time:           now,
+		SourceIP:       sourceIP(x.Headers, trustedHops),
+		DomainName:     hostOnly(x.Authority),
+		APIID:          rr.api.ID,
+	}
+	for _, h := range x.Headers {
+		r.Header = append(r.Header, mapping.Param{Name: h.Name, Value: h.Value})
+	}
+	return r
+}
+
+// queryParams decodes a query string in order, keeping repeats; a
+// parameter that does not decode is kept as sent.
+func queryParams(raw string) []mapping.Param {
+	if raw == "" {
+		return nil
+	}
+	var out []mapping.Param
+	for part := range strings.SplitSeq(raw, "&") {
+		if part == "" {
+			continue
+		}
+		k, v, _ := strings.Cut(part, "=")
+		out = append(out, mapping.Param{Name: unescapeQuery(k), Value: unescapeQuery(v)})
+	}
+	return out
+}
+
+func unescapeQuery(s string) string {
+	if u, err := url.QueryUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// pathParams matches the request path against the route's template after
+// the prefix that addresses the API and stage: /{stage} on the API's own
+// host, /{apiId}/{stage} on any other, either without the stage segment
+// for the $default stage. Values are percent-decoded, as API Gateway
+// passes them to templates.
+func pathParams(path string, rr routeRequest) []mapping.Param {
+	if len(rr.route.Path.Params()) == 0 {
+		return nil
+	}
+	stage := "/" + rr.stage.Name
+	for _, prefix := range [...]string{"/" + rr.api.ID + stage, stage, "/" + rr.api.ID, ""} {
+		rest, ok := strings.CutPrefix(path, prefix)
+		if !ok || rest != "" && rest[0] != '/' {
+			continue
+		}
+		if params, ok := matchTemplate(rr.route.Path, rest); ok {
+			return params
+		}
+	}
+	return nil
+}
+
+// matchTemplate matches path against t segment by segment.
+func matchTemplate(t model.PathTemplate, path string) ([]mapping.Param, bool) {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if path == "" || path == "/" {
+		segs = nil
+	}
+	var out []mapping.Param
+	for i, s := range t.Segments {
+		if i >= len(segs) || segs[i] == "" {
+			return nil, false
+		}
+		switch s.Kind {
+		case model.SegmentLiteral:
+			if segs[i] != s.Value {
+				return nil, false
+			}
+		case model.SegmentParam:
+			out = append(out, mapping.Param{Name: s.Value, Value: unescapePath(segs[i])})
+		case model.SegmentGreedy:
+			out = append(out, mapping.Param{Name: s.Value, Value: unescapePath(strings.Join(segs[i:], "/"))})
+			return out, true
+		}
+	}
+	return out, len(segs) == len(t.Segments)
+}
+
+func unescapePath(s string) string {
+	if u, err := url.PathUnescape(s); err == nil {
+		return u
+	}
+	return s
+}
+
+// sourceIP is the client's address: the one Envoy found for an external
+// request, else the entry of x-forwarded-for that trustedHops proxies
+// before it point to (the last one, Envoy's peer, without trusted hops).
+func sourceIP(h extproc.Headers, trustedHops int) string {
+	if a := h.Get(headerExternalAddress); a != "" {
+		return a
+	}
+	var addrs []string
+	for _, v := range h.Values(headerForwardedFor) {
+		for a := range strings.SplitSeq(v, ",") {
+			if a = strings.TrimSpace(a); a != "" {
+				addrs = append(addrs, a)
+			}
+		}
+	}
+	if len(addrs) == 0 {
+		return ""
+	}
+	return addrs[max(len(addrs)-1-trustedHops, 0)]
+}
+
+// hostOnly strips the port from an authority.
+func hostOnly(authority string) string {
+	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
+		return authority[:i]
+	}
+	return authority
+}

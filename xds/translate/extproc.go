@@ -1,0 +1,130 @@
+package translate
+
+import (
+	"time"
+
+	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
+	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	"google.golang.org/protobuf/types/known/anypb"
+	"google.golang.org/protobuf/types/known/durationpb"
+
+	"github.com/archway-gateway/archway/envoy"
+	"github.com/archway-gateway/archway/internal/model"
+)
+
+// extProcMessageTimeout bounds how long Envoy waits for Archway's answer to
+// one ext_proc message (request headers, the buffered body). Envoy's
+// default of 200 ms is too short for rendering templates over a body of up
+// to 10 MB on a loaded service; an answer still missing after two seconds
+// means Archway is in trouble, and the client gets 504 rather than waiting.
+const extProcMessageTimeout = 2 * time.Second
+
+// extProcFilter is the external processing filter, through which Archway's
+// ext_proc service carries out what Envoy cannot: template-driven mock
+// integrations, and later request validation, mapping templates and
+// Lambda-proxy integrations.
+//
+// It is disabled in the filter chain (HttpFilter.disabled) and enabled
+// only on the routes that carry an ExtProcPerRoute (see extProcPerRoute),
+// and its default processing_mode skips both headers, so that a route
+// without an override opens no stream even if it enabled the filter.
+// Routes cannot change the service or the failure mode, and the service
+// cannot change a route's mode (allow_mode_override false): what Envoy
+// sends is decided by the translator alone.
+//
+// It fails closed (failure_mode_allow false): when Archway cannot be
+// reached, breaks the stream or does not answer in extProcMessageTimeout,
+// the client gets Envoy's 500 (504 on a timeout) rather than a request
+// that skipped validation or a template.
+//
+// The stream as a whole has no deadline: Envoy 1.40's ext_proc filter
+// ignores grpc_service.timeout (it sends no grpc-timeout), and a stream
+// lives as long as its HTTP request, so message_timeout bounds every wait
+// for Archway and the connection manager's timeouts bound the request.
+func extProcFilter() *extprocv3.ExternalProcessor {
+	return &extprocv3.ExternalProcessor{
+		GrpcService:       servicesGrpc(nil),
+		FailureModeAllow:  false,
+		MessageTimeout:    durationpb.New(extProcMessageTimeout),
+		AllowModeOverride: false,
+		ProcessingMode: &extprocv3.ProcessingMode{
+			RequestHeaderMode:  extprocv3.ProcessingMode_SKIP,
+			ResponseHeaderMode: extprocv3.ProcessingMode_SKIP,
+		},
+	}
+}
+
+// requestBodyMode is the processing_mode of a route whose processor reads
+// the request (headers and the whole body) and never the response: the
+// mode the ext_proc service derives from extproc.Mode{RequestBody: true}.
+// Bodies are BUFFERED, the one body mode the service accepts: Envoy sends
+// the whole body in one message, after the headers' answer.
+func requestBodyMode() *extprocv3.ProcessingMode {
+	return &extprocv3.ProcessingMode{
+		RequestHeaderMode:   extprocv3.ProcessingMode_SEND,
+		ResponseHeaderMode:  extprocv3.ProcessingMode_SKIP,
+		RequestBodyMode:     extprocv3.ProcessingMode_BUFFERED,
+		RequestTrailerMode:  extprocv3.ProcessingMode_SKIP,
+		ResponseTrailerMode: extprocv3.ProcessingMode_SKIP,
+	}
+}
+
+// extProcPerRoute enables ext_proc on one route with processing mode pm,
+// and makes Envoy send the route's IDs as the metadata of every stream it
+// opens for it, by which the service finds the route's processor without
+// matching paths again. Empty IDs are left out.
+func extProcPerRoute(pm *extprocv3.ProcessingMode, ids map[string]string) (*anypb.Any, error) {
+	md := make([]*corev3.HeaderValue, 0, 4)
+	for _, kv := range [...][2]string{
+		{envoy.ExtProcMetadataAPIID, ids[envoy.MetadataAPIID]},
+		{envoy.ExtProcMetadataStage, ids[envoy.MetadataStage]},
+		{envoy.ExtProcMetadataRouteID, ids[envoy.MetadataRouteID]},
+		{envoy.ExtProcMetadataDeploymentID, ids[envoy.MetadataDeploymentID]},
+	} {
+		if kv[1] != "" {
+			md = append(md, &corev3.HeaderValue{Key: kv[0], Value: kv[1]})
+		}
+	}
+	return toAny(&extprocv3.ExtProcPerRoute{Override: &extprocv3.ExtProcPerRoute_Overrides{
+		Overrides: &extprocv3.ExtProcOverrides{ProcessingMode: pm, GrpcInitialMetadata: md},
+	}})
+}
+
+// templateMock makes t a route that Archway's ext_proc service answers:
+// API Gateway's MOCK integration in its template form, whose request
+// template reads $input.body, so the route sends the request headers and
+// the whole body, and nothing of the response.
+//
+// The body is buffered up to the listener's per_connection_buffer_limit_bytes
+// (1 MiB by default), and a larger one gets Envoy's 413: a route's
+// request_body_buffer_limit, which would raise it to API Gateway's 10 MB,
+// belongs to its RouteAction, and Envoy ignores it on a direct response.
+//
+// The service always answers such a route with an immediate response, so
+// the route's own action is never reached unless the service let the
+// request through, which would be a bug: it then answers API Gateway's
+// 500, as the service itself would answer a failure, rather than anything
+// a client could mistake for the mock's answer.
+func (b *targetBuilder) templateMock(t *routeTarget, ids map[string]string) error {
+	a, err := extProcPerRoute(requestBodyMode(), ids)
+	if err != nil {
+		return err
+	}
+	t.setPerFilter(envoy.FilterExtProc, a)
+	t.direct = &routev3.DirectResponseAction{
+		Status: 500,
+		Body:   &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: `{"message":"Internal server error"}`}},
+	}
+	t.addHeaders = []*corev3.HeaderValueOption{
+		setHeader("content-type", "application/json"),
+		setHeader("x-amzn-errortype", "InternalServerErrorException"),
+	}
+	return nil
+}
+
+// isTemplateMock reports whether r is answered by the ext_proc service
+// rather than by Envoy's direct response.
+func isTemplateMock(r *model.Route) bool {
+	return r.Integration.Mock != nil && r.Integration.Mock.Templates != nil
+}
