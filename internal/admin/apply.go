@@ -126,6 +126,8 @@ func (d *draft) applyIntegrations(defs []*adminv1.IntegrationDefinition) map[str
 			want.Kind = &adminv1.Integration_HttpProxy{HttpProxy: k.HttpProxy}
 		case *adminv1.IntegrationDefinition_Mock:
 			want.Kind = &adminv1.Integration_Mock{Mock: k.Mock}
+		case *adminv1.IntegrationDefinition_Function:
+			want.Kind = &adminv1.Integration_Function{Function: k.Function}
 		}
 		old := d.integrationNamed(in.GetName())
 		if reuse(want, old, d.now) {
@@ -262,7 +264,7 @@ func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition)
 		v.name(f+".name", in.GetName())
 		v.description(f+".description", in.GetDescription())
 		v.tags(f+".tags", in.GetTags())
-		v.integrationKind(f, in.GetHttpProxy(), in.GetMock())
+		v.integrationKind(f, in.GetHttpProxy(), in.GetMock(), in.GetFunction())
 		if j, dup := integrations[in.GetName()]; dup {
 			v.add(f+".name", "integration %q is already defined at integrations[%d]", in.GetName(), j)
 		} else {

@@ -32,15 +32,57 @@ const (
 
 // integrationKind checks the oneof kind shared by Integration and
 // IntegrationDefinition: exactly one kind must be set.
-func (v *violations) integrationKind(field string, hp *adminv1.HttpProxyIntegration, mock *adminv1.MockIntegration) {
+func (v *violations) integrationKind(field string, hp *adminv1.HttpProxyIntegration, mock *adminv1.MockIntegration, fn *adminv1.FunctionIntegration) {
 	switch {
 	case hp != nil:
 		v.httpProxy(field+".http_proxy", hp)
 	case mock != nil:
 		v.mock(field+".mock", mock)
+	case fn != nil:
+		v.function(field+".function", fn)
 	default:
-		v.add(field+".kind", "one of http_proxy or mock must be set")
+		v.add(field+".kind", "one of http_proxy, mock or function must be set")
 	}
+}
+
+// function checks a Lambda-proxy function integration.
+func (v *violations) function(field string, fn *adminv1.FunctionIntegration) {
+	if err := checkFunctionURI(fn.GetUri()); err != "" {
+		v.add(field+".uri", "%s", err)
+	}
+	if p := fn.GetInvokePath(); p != "" && (!strings.HasPrefix(p, "/") || len(p) > maxURILen ||
+		strings.ContainsAny(p, "?#{}") || !httpguts.ValidHeaderFieldValue(p)) {
+		v.add(field+".invoke_path", "must be an absolute path without query, fragment or parameters")
+	}
+	switch fn.GetPayloadFormatVersion() {
+	case "", "1.0", "2.0":
+	default:
+		v.add(field+".payload_format_version", "must be 1.0 or 2.0, got %q", fn.GetPayloadFormatVersion())
+	}
+	if t := fn.GetTimeout(); t != nil {
+		d := t.AsDuration()
+		if t.CheckValid() != nil || d < model.MinTimeout || d > model.MaxTimeout {
+			v.add(field+".timeout", "must be between %v and %v", model.MinTimeout, model.MaxTimeout)
+		}
+	}
+}
+
+// checkFunctionURI checks a function's base URL: http or https, a host,
+// no credentials, no query; the path is ignored.
+func checkFunctionURI(raw string) string {
+	if len(raw) > maxURILen {
+		return "must be at most " + strconv.Itoa(maxURILen) + " bytes"
+	}
+	u, err := url.Parse(raw)
+	switch {
+	case err != nil || u.Host == "" || u.Scheme != "http" && u.Scheme != "https":
+		return "must be an http or https URL with a host"
+	case u.User != nil:
+		return "must not hold credentials"
+	case u.RawQuery != "" || u.Fragment != "":
+		return "must not have a query or fragment"
+	}
+	return ""
 }
 
 // httpProxy checks an HTTP proxy integration.
@@ -184,7 +226,7 @@ func (v *violations) mock(field string, m *adminv1.MockIntegration) {
 // integrationMutable lists the fields of an Integration that updates may
 // change. Naming either kind in a mask replaces the kind as a whole.
 func integrationMutable() []string {
-	return []string{"name", "description", "tags", "http_proxy", "mock"}
+	return []string{"name", "description", "tags", "http_proxy", "mock", "function"}
 }
 
 // validateIntegration checks the fields of an integration that need no
@@ -193,7 +235,7 @@ func validateIntegration(v *violations, field string, i *adminv1.Integration) {
 	v.name(field+".name", i.GetName())
 	v.description(field+".description", i.GetDescription())
 	v.tags(field+".tags", i.GetTags())
-	v.integrationKind(field, i.GetHttpProxy(), i.GetMock())
+	v.integrationKind(field, i.GetHttpProxy(), i.GetMock(), i.GetFunction())
 }
 
 // checkIntegration checks that no other integration of the API has the

@@ -164,6 +164,14 @@ func TestIntegrationValidation(t *testing.T) {
 			`integration.mock.integration_responses[2].response_headers["x-a"]`,
 			`integration.mock.integration_responses[3].response_templates["application/json"]`,
 		}},
+		"bad function": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Function{Function: &adminv1.FunctionIntegration{
+			Uri: "http://user:pw@fn:9000/?q", InvokePath: "relative", PayloadFormatVersion: "3.0", Timeout: durationpb.New(time.Hour),
+		}}}), []string{
+			"integration.function.uri", "integration.function.invoke_path",
+			"integration.function.payload_format_version", "integration.function.timeout",
+		}},
+		"function without uri": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Function{Function: &adminv1.FunctionIntegration{}}}),
+			[]string{"integration.function.uri"}},
 		"template mock without request templates": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{
 			IntegrationResponses: []*adminv1.IntegrationResponse{{StatusCode: 200}},
 		}}}), []string{"integration.mock.request_templates"}},

@@ -56,6 +56,41 @@ type Integration struct {
 	Name      string
 	HTTPProxy *HTTPProxy
 	Mock      *Mock
+	Function  *Function
+}
+
+// DefaultInvokePath is where the Lambda Runtime Interface Emulator takes
+// invocations, so that containers built from AWS's Lambda base images run
+// behind a Function integration unchanged.
+const DefaultInvokePath = "/2015-03-31/functions/function/invocations"
+
+// Function is API Gateway's Lambda proxy integration, against a function
+// served over HTTP: ext_proc turns the request into a proxy event POSTed to
+// InvokePath, and the function's result into the response.
+type Function struct {
+	// URI is the function's http or https base URL; its path is ignored.
+	URI string
+	// InvokePath is never empty; producers resolve an unset one to
+	// DefaultInvokePath.
+	InvokePath string
+	// PayloadVersion is "1.0", "2.0", or empty for the API's default
+	// (see Version).
+	PayloadVersion string
+	// Timeout is within [MinTimeout, MaxTimeout].
+	Timeout time.Duration
+}
+
+// Version returns the payload format version the function gets: its own,
+// else AWS's default for the API's protocol, 1.0 for REST APIs and 2.0 for
+// HTTP APIs.
+func (f *Function) Version(p Protocol) string {
+	switch {
+	case f.PayloadVersion != "":
+		return f.PayloadVersion
+	case p == ProtocolREST:
+		return "1.0"
+	}
+	return "2.0"
 }
 
 // HTTPProxy forwards requests unchanged to an HTTP(S) backend.
@@ -232,13 +267,21 @@ func (in *Integration) validate() error {
 	if in.ID == "" {
 		return errors.New("id is empty")
 	}
+	kinds := 0
+	for _, set := range []bool{in.HTTPProxy != nil, in.Mock != nil, in.Function != nil} {
+		if set {
+			kinds++
+		}
+	}
 	switch {
-	case in.HTTPProxy != nil && in.Mock != nil:
+	case kinds > 1:
 		return errors.New("more than one kind is set")
 	case in.HTTPProxy != nil:
 		return in.HTTPProxy.validate()
 	case in.Mock != nil:
 		return in.Mock.validate()
+	case in.Function != nil:
+		return in.Function.validate()
 	}
 	return errors.New("no kind is set")
 }
@@ -254,6 +297,26 @@ func (h *HTTPProxy) validate() error {
 	}
 	if h.Timeout < MinTimeout || h.Timeout > MaxTimeout {
 		return fmt.Errorf("http proxy timeout %v is outside [%v, %v]", h.Timeout, MinTimeout, MaxTimeout)
+	}
+	return nil
+}
+
+// validate never puts the URI into its error, as HTTPProxy's.
+func (f *Function) validate() error {
+	scheme, _, ok := strings.Cut(f.URI, "://")
+	if !ok || !strings.EqualFold(scheme, "http") && !strings.EqualFold(scheme, "https") {
+		return errors.New("function uri must be an http or https URL")
+	}
+	if !strings.HasPrefix(f.InvokePath, "/") {
+		return errors.New("function invoke path must be absolute")
+	}
+	switch f.PayloadVersion {
+	case "", "1.0", "2.0":
+	default:
+		return fmt.Errorf("function payload format version %q is not 1.0 or 2.0", f.PayloadVersion)
+	}
+	if f.Timeout < MinTimeout || f.Timeout > MaxTimeout {
+		return fmt.Errorf("function timeout %v is outside [%v, %v]", f.Timeout, MinTimeout, MaxTimeout)
 	}
 	return nil
 }

@@ -157,6 +157,19 @@ func convertIntegration(in *adminv1.Integration) (*model.Integration, error) {
 			Body:       k.Mock.GetBody(),
 			Templates:  convertMockTemplates(k.Mock),
 		}
+	case *adminv1.Integration_Function:
+		timeout, err := convertTimeout(k.Function.GetTimeout())
+		if err != nil {
+			return nil, fmt.Errorf("integration %q: %w", in.GetId(), err)
+		}
+		path := k.Function.GetInvokePath()
+		if path == "" {
+			path = model.DefaultInvokePath
+		}
+		mi.Function = &model.Function{
+			URI: k.Function.GetUri(), InvokePath: path,
+			PayloadVersion: k.Function.GetPayloadFormatVersion(), Timeout: timeout,
+		}
 	default:
 		return nil, fmt.Errorf("integration %q: no supported kind is set", in.GetId())
 	}

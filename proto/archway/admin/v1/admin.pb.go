@@ -2006,6 +2006,7 @@ type IntegrationDefinition struct {
 	//
 	//	*IntegrationDefinition_HttpProxy
 	//	*IntegrationDefinition_Mock
+	//	*IntegrationDefinition_Function
 	Kind          isIntegrationDefinition_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2087,6 +2088,15 @@ func (x *IntegrationDefinition) GetMock() *MockIntegration {
 	return nil
 }
 
+func (x *IntegrationDefinition) GetFunction() *FunctionIntegration {
+	if x != nil {
+		if x, ok := x.Kind.(*IntegrationDefinition_Function); ok {
+			return x.Function
+		}
+	}
+	return nil
+}
+
 type isIntegrationDefinition_Kind interface {
 	isIntegrationDefinition_Kind()
 }
@@ -2099,9 +2109,15 @@ type IntegrationDefinition_Mock struct {
 	Mock *MockIntegration `protobuf:"bytes,11,opt,name=mock,proto3,oneof"`
 }
 
+type IntegrationDefinition_Function struct {
+	Function *FunctionIntegration `protobuf:"bytes,12,opt,name=function,proto3,oneof"`
+}
+
 func (*IntegrationDefinition_HttpProxy) isIntegrationDefinition_Kind() {}
 
 func (*IntegrationDefinition_Mock) isIntegrationDefinition_Kind() {}
+
+func (*IntegrationDefinition_Function) isIntegrationDefinition_Kind() {}
 
 type RouteDefinition struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -3988,7 +4004,7 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eapi_key_source\x18\b \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd7\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x03\n" +
 	"\x15IntegrationDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12E\n" +
@@ -3996,7 +4012,8 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"http_proxy\x18\n" +
 	" \x01(\v2&.archway.admin.v1.HttpProxyIntegrationH\x00R\thttpProxy\x127\n" +
-	"\x04mock\x18\v \x01(\v2!.archway.admin.v1.MockIntegrationH\x00R\x04mock\x1a7\n" +
+	"\x04mock\x18\v \x01(\v2!.archway.admin.v1.MockIntegrationH\x00R\x04mock\x12C\n" +
+	"\bfunction\x18\f \x01(\v2%.archway.admin.v1.FunctionIntegrationH\x00R\bfunction\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x06\n" +
@@ -4287,165 +4304,167 @@ var file_archway_admin_v1_admin_proto_goTypes = []any{
 	(ApiKeySource)(0),                 // 80: archway.admin.v1.ApiKeySource
 	(*HttpProxyIntegration)(nil),      // 81: archway.admin.v1.HttpProxyIntegration
 	(*MockIntegration)(nil),           // 82: archway.admin.v1.MockIntegration
-	(*ThrottleSettings)(nil),          // 83: archway.admin.v1.ThrottleSettings
-	(*EnvoyNode)(nil),                 // 84: archway.admin.v1.EnvoyNode
-	(*ApiKey)(nil),                    // 85: archway.admin.v1.ApiKey
-	(*UsagePlan)(nil),                 // 86: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),              // 87: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),                  // 88: archway.admin.v1.KeyUsage
-	(*emptypb.Empty)(nil),             // 89: google.protobuf.Empty
+	(*FunctionIntegration)(nil),       // 83: archway.admin.v1.FunctionIntegration
+	(*ThrottleSettings)(nil),          // 84: archway.admin.v1.ThrottleSettings
+	(*EnvoyNode)(nil),                 // 85: archway.admin.v1.EnvoyNode
+	(*ApiKey)(nil),                    // 86: archway.admin.v1.ApiKey
+	(*UsagePlan)(nil),                 // 87: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),              // 88: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),                  // 89: archway.admin.v1.KeyUsage
+	(*emptypb.Empty)(nil),             // 90: google.protobuf.Empty
 }
 var file_archway_admin_v1_admin_proto_depIdxs = []int32{
-	73, // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
-	73, // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
-	73, // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
-	74, // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
-	75, // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
-	75, // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
-	75, // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
-	74, // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
-	76, // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	76, // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
-	76, // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	74, // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	66, // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	77, // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
-	77, // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
-	74, // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	78, // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	78, // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
-	78, // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	74, // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
-	77, // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
-	78, // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
-	79, // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
-	67, // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
-	35, // 24: archway.admin.v1.ApiDefinition.integrations:type_name -> archway.admin.v1.IntegrationDefinition
-	36, // 25: archway.admin.v1.ApiDefinition.routes:type_name -> archway.admin.v1.RouteDefinition
-	37, // 26: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
-	80, // 27: archway.admin.v1.ApiDefinition.api_key_source:type_name -> archway.admin.v1.ApiKeySource
-	68, // 28: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
-	81, // 29: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	82, // 30: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
-	69, // 31: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	70, // 32: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	71, // 33: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
-	83, // 34: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	72, // 35: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
-	34, // 36: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
-	0,  // 37: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	73, // 38: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
-	39, // 39: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	84, // 40: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
-	85, // 41: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	85, // 42: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	85, // 43: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	74, // 44: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	85, // 45: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	86, // 46: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	86, // 47: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
-	86, // 48: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	74, // 49: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	87, // 50: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
-	88, // 51: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
-	83, // 52: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	1,  // 53: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	2,  // 54: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	3,  // 55: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	5,  // 56: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	6,  // 57: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	7,  // 58: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	8,  // 59: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	9,  // 60: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	11, // 61: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	12, // 62: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	13, // 63: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	14, // 64: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	15, // 65: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	17, // 66: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	18, // 67: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	19, // 68: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	20, // 69: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	21, // 70: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	23, // 71: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	24, // 72: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	25, // 73: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	26, // 74: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	27, // 75: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	29, // 76: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	30, // 77: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	31, // 78: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	33, // 79: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	38, // 80: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	41, // 81: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
-	43, // 82: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
-	44, // 83: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
-	45, // 84: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
-	47, // 85: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
-	48, // 86: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
-	49, // 87: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
-	51, // 88: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
-	53, // 89: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
-	54, // 90: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
-	55, // 91: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
-	57, // 92: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
-	58, // 93: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
-	59, // 94: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
-	60, // 95: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
-	61, // 96: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
-	63, // 97: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
-	65, // 98: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
-	73, // 99: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	73, // 100: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	4,  // 101: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	73, // 102: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	89, // 103: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	75, // 104: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	75, // 105: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	10, // 106: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	75, // 107: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	89, // 108: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	76, // 109: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	76, // 110: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	16, // 111: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	76, // 112: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	89, // 113: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	77, // 114: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	77, // 115: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	22, // 116: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	77, // 117: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	89, // 118: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	78, // 119: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	78, // 120: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	28, // 121: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	78, // 122: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	89, // 123: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	32, // 124: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	78, // 125: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	40, // 126: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	42, // 127: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
-	85, // 128: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
-	85, // 129: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
-	46, // 130: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
-	85, // 131: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
-	89, // 132: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
-	50, // 133: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
-	52, // 134: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
-	86, // 135: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	86, // 136: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	56, // 137: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
-	86, // 138: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	89, // 139: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
-	87, // 140: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
-	89, // 141: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
-	62, // 142: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
-	64, // 143: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
-	88, // 144: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
-	99, // [99:145] is the sub-list for method output_type
-	53, // [53:99] is the sub-list for method input_type
-	53, // [53:53] is the sub-list for extension type_name
-	53, // [53:53] is the sub-list for extension extendee
-	0,  // [0:53] is the sub-list for field type_name
+	73,  // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
+	73,  // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
+	73,  // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
+	74,  // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
+	75,  // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
+	75,  // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
+	75,  // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
+	74,  // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
+	76,  // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	76,  // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
+	76,  // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	74,  // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	66,  // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	77,  // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
+	77,  // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
+	74,  // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	78,  // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	78,  // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
+	78,  // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	74,  // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
+	77,  // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
+	78,  // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
+	79,  // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
+	67,  // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
+	35,  // 24: archway.admin.v1.ApiDefinition.integrations:type_name -> archway.admin.v1.IntegrationDefinition
+	36,  // 25: archway.admin.v1.ApiDefinition.routes:type_name -> archway.admin.v1.RouteDefinition
+	37,  // 26: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
+	80,  // 27: archway.admin.v1.ApiDefinition.api_key_source:type_name -> archway.admin.v1.ApiKeySource
+	68,  // 28: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
+	81,  // 29: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	82,  // 30: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
+	83,  // 31: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
+	69,  // 32: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
+	70,  // 33: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	71,  // 34: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	84,  // 35: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	72,  // 36: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	34,  // 37: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
+	0,   // 38: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
+	73,  // 39: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	39,  // 40: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
+	85,  // 41: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	86,  // 42: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	86,  // 43: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	86,  // 44: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	74,  // 45: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	86,  // 46: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	87,  // 47: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	87,  // 48: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
+	87,  // 49: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	74,  // 50: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 51: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
+	89,  // 52: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
+	84,  // 53: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	1,   // 54: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	2,   // 55: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	3,   // 56: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	5,   // 57: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	6,   // 58: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	7,   // 59: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	8,   // 60: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	9,   // 61: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	11,  // 62: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	12,  // 63: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	13,  // 64: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	14,  // 65: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	15,  // 66: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	17,  // 67: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	18,  // 68: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	19,  // 69: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	20,  // 70: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	21,  // 71: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	23,  // 72: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	24,  // 73: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	25,  // 74: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	26,  // 75: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	27,  // 76: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	29,  // 77: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	30,  // 78: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	31,  // 79: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	33,  // 80: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	38,  // 81: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	41,  // 82: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	43,  // 83: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
+	44,  // 84: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
+	45,  // 85: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
+	47,  // 86: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
+	48,  // 87: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
+	49,  // 88: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
+	51,  // 89: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
+	53,  // 90: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
+	54,  // 91: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
+	55,  // 92: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
+	57,  // 93: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
+	58,  // 94: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
+	59,  // 95: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
+	60,  // 96: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
+	61,  // 97: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
+	63,  // 98: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
+	65,  // 99: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
+	73,  // 100: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	73,  // 101: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	4,   // 102: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	73,  // 103: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	90,  // 104: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	75,  // 105: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	75,  // 106: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	10,  // 107: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	75,  // 108: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	90,  // 109: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	76,  // 110: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	76,  // 111: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	16,  // 112: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	76,  // 113: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	90,  // 114: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	77,  // 115: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	77,  // 116: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	22,  // 117: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	77,  // 118: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	90,  // 119: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	78,  // 120: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	78,  // 121: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	28,  // 122: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	78,  // 123: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	90,  // 124: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	32,  // 125: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	78,  // 126: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	40,  // 127: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	42,  // 128: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	86,  // 129: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
+	86,  // 130: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
+	46,  // 131: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
+	86,  // 132: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
+	90,  // 133: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
+	50,  // 134: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
+	52,  // 135: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
+	87,  // 136: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	87,  // 137: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	56,  // 138: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
+	87,  // 139: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	90,  // 140: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
+	88,  // 141: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
+	90,  // 142: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
+	62,  // 143: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
+	64,  // 144: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
+	89,  // 145: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
+	100, // [100:146] is the sub-list for method output_type
+	54,  // [54:100] is the sub-list for method input_type
+	54,  // [54:54] is the sub-list for extension type_name
+	54,  // [54:54] is the sub-list for extension extendee
+	0,   // [0:54] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }
@@ -4457,6 +4476,7 @@ func file_archway_admin_v1_admin_proto_init() {
 	file_archway_admin_v1_admin_proto_msgTypes[34].OneofWrappers = []any{
 		(*IntegrationDefinition_HttpProxy)(nil),
 		(*IntegrationDefinition_Mock)(nil),
+		(*IntegrationDefinition_Function)(nil),
 	}
 	file_archway_admin_v1_admin_proto_msgTypes[64].OneofWrappers = []any{
 		(*UpdateUsageRequest_Reset_)(nil),

@@ -1152,6 +1152,86 @@ func (x *MockIntegration) GetPassthroughBehavior() PassthroughBehavior {
 	return PassthroughBehavior_PASSTHROUGH_BEHAVIOR_UNSPECIFIED
 }
 
+// FunctionIntegration is AWS's Lambda proxy integration against a function
+// served over HTTP: the gateway sends the function API Gateway's proxy event
+// and turns the function's result into the response. A container built from
+// AWS's Lambda base images (with the Runtime Interface Emulator) runs behind
+// it unchanged.
+type FunctionIntegration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The function's http or https base URL, such as http://127.0.0.1:9000.
+	// Its path, if any, is ignored: invoke_path is used.
+	Uri string `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	// The path the event is POSTed to. Empty means the Runtime Interface
+	// Emulator's /2015-03-31/functions/function/invocations.
+	InvokePath string `protobuf:"bytes,2,opt,name=invoke_path,json=invokePath,proto3" json:"invoke_path,omitempty"`
+	// "1.0" or "2.0"; empty means "1.0" for REST APIs and "2.0" for HTTP
+	// APIs, as AWS's defaults.
+	PayloadFormatVersion string `protobuf:"bytes,3,opt,name=payload_format_version,json=payloadFormatVersion,proto3" json:"payload_format_version,omitempty"`
+	// How long to wait for the function. Default 29s; 50ms to 300s.
+	Timeout       *durationpb.Duration `protobuf:"bytes,4,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *FunctionIntegration) Reset() {
+	*x = FunctionIntegration{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *FunctionIntegration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*FunctionIntegration) ProtoMessage() {}
+
+func (x *FunctionIntegration) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use FunctionIntegration.ProtoReflect.Descriptor instead.
+func (*FunctionIntegration) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
+}
+
+func (x *FunctionIntegration) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *FunctionIntegration) GetInvokePath() string {
+	if x != nil {
+		return x.InvokePath
+	}
+	return ""
+}
+
+func (x *FunctionIntegration) GetPayloadFormatVersion() string {
+	if x != nil {
+		return x.PayloadFormatVersion
+	}
+	return ""
+}
+
+func (x *FunctionIntegration) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
 // IntegrationResponse turns an integration's result into the method's
 // response, as AWS's integration responses do.
 type IntegrationResponse struct {
@@ -1175,7 +1255,7 @@ type IntegrationResponse struct {
 
 func (x *IntegrationResponse) Reset() {
 	*x = IntegrationResponse{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1267,7 @@ func (x *IntegrationResponse) String() string {
 func (*IntegrationResponse) ProtoMessage() {}
 
 func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1280,7 @@ func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationResponse.ProtoReflect.Descriptor instead.
 func (*IntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *IntegrationResponse) GetSelectionPattern() string {
@@ -1246,6 +1326,7 @@ type Integration struct {
 	//
 	//	*Integration_HttpProxy
 	//	*Integration_Mock
+	//	*Integration_Function
 	Kind          isIntegration_Kind     `protobuf_oneof:"kind"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
@@ -1256,7 +1337,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1268,7 +1349,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1281,7 +1362,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *Integration) GetId() string {
@@ -1344,6 +1425,15 @@ func (x *Integration) GetMock() *MockIntegration {
 	return nil
 }
 
+func (x *Integration) GetFunction() *FunctionIntegration {
+	if x != nil {
+		if x, ok := x.Kind.(*Integration_Function); ok {
+			return x.Function
+		}
+	}
+	return nil
+}
+
 func (x *Integration) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
@@ -1377,9 +1467,15 @@ type Integration_Mock struct {
 	Mock *MockIntegration `protobuf:"bytes,11,opt,name=mock,proto3,oneof"`
 }
 
+type Integration_Function struct {
+	Function *FunctionIntegration `protobuf:"bytes,12,opt,name=function,proto3,oneof"`
+}
+
 func (*Integration_HttpProxy) isIntegration_Kind() {}
 
 func (*Integration_Mock) isIntegration_Kind() {}
+
+func (*Integration_Function) isIntegration_Kind() {}
 
 // Deployment is an immutable snapshot of an API's routes and integrations.
 // Stages serve deployments; only the description and tags may change.
@@ -1404,7 +1500,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1416,7 +1512,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1429,7 +1525,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Deployment) GetId() string {
@@ -1535,7 +1631,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1547,7 +1643,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1560,7 +1656,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Stage) GetApiId() string {
@@ -1677,7 +1773,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1689,7 +1785,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1702,7 +1798,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *ApiKey) GetId() string {
@@ -1796,7 +1892,7 @@ type ApiStage struct {
 
 func (x *ApiStage) Reset() {
 	*x = ApiStage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1808,7 +1904,7 @@ func (x *ApiStage) String() string {
 func (*ApiStage) ProtoMessage() {}
 
 func (x *ApiStage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1821,7 +1917,7 @@ func (x *ApiStage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStage.ProtoReflect.Descriptor instead.
 func (*ApiStage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ApiStage) GetApiId() string {
@@ -1875,7 +1971,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1887,7 +1983,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1900,7 +1996,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *UsagePlan) GetId() string {
@@ -2001,7 +2097,7 @@ type UsagePlanKey struct {
 
 func (x *UsagePlanKey) Reset() {
 	*x = UsagePlanKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2013,7 +2109,7 @@ func (x *UsagePlanKey) String() string {
 func (*UsagePlanKey) ProtoMessage() {}
 
 func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2026,7 +2122,7 @@ func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlanKey.ProtoReflect.Descriptor instead.
 func (*UsagePlanKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UsagePlanKey) GetUsagePlanId() string {
@@ -2069,7 +2165,7 @@ type KeyUsage struct {
 
 func (x *KeyUsage) Reset() {
 	*x = KeyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2081,7 +2177,7 @@ func (x *KeyUsage) String() string {
 func (*KeyUsage) ProtoMessage() {}
 
 func (x *KeyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2094,7 +2190,7 @@ func (x *KeyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
 func (*KeyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *KeyUsage) GetKeyId() string {
@@ -2126,7 +2222,7 @@ type DailyUsage struct {
 
 func (x *DailyUsage) Reset() {
 	*x = DailyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2138,7 +2234,7 @@ func (x *DailyUsage) String() string {
 func (*DailyUsage) ProtoMessage() {}
 
 func (x *DailyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2151,7 +2247,7 @@ func (x *DailyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyUsage.ProtoReflect.Descriptor instead.
 func (*DailyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *DailyUsage) GetDate() string {
@@ -2272,7 +2368,13 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aC\n" +
 	"\x15RequestTemplatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc1\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xb3\x01\n" +
+	"\x13FunctionIntegration\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x1f\n" +
+	"\vinvoke_path\x18\x02 \x01(\tR\n" +
+	"invokePath\x124\n" +
+	"\x16payload_format_version\x18\x03 \x01(\tR\x14payloadFormatVersion\x123\n" +
+	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\xc1\x03\n" +
 	"\x13IntegrationResponse\x12+\n" +
 	"\x11selection_pattern\x18\x01 \x01(\tR\x10selectionPattern\x12\x1f\n" +
 	"\vstatus_code\x18\x02 \x01(\x05R\n" +
@@ -2284,7 +2386,7 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
 	"\x16ResponseTemplatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf8\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x04\n" +
 	"\vIntegration\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x12\n" +
@@ -2294,7 +2396,8 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\n" +
 	"http_proxy\x18\n" +
 	" \x01(\v2&.archway.admin.v1.HttpProxyIntegrationH\x00R\thttpProxy\x127\n" +
-	"\x04mock\x18\v \x01(\v2!.archway.admin.v1.MockIntegrationH\x00R\x04mock\x12;\n" +
+	"\x04mock\x18\v \x01(\v2!.archway.admin.v1.MockIntegrationH\x00R\x04mock\x12C\n" +
+	"\bfunction\x18\f \x01(\v2%.archway.admin.v1.FunctionIntegrationH\x00R\bfunction\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -2441,7 +2544,7 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 33)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
 	(ApiKeySource)(0),             // 1: archway.admin.v1.ApiKeySource
@@ -2458,94 +2561,97 @@ var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(*Route)(nil),                 // 12: archway.admin.v1.Route
 	(*HttpProxyIntegration)(nil),  // 13: archway.admin.v1.HttpProxyIntegration
 	(*MockIntegration)(nil),       // 14: archway.admin.v1.MockIntegration
-	(*IntegrationResponse)(nil),   // 15: archway.admin.v1.IntegrationResponse
-	(*Integration)(nil),           // 16: archway.admin.v1.Integration
-	(*Deployment)(nil),            // 17: archway.admin.v1.Deployment
-	(*Stage)(nil),                 // 18: archway.admin.v1.Stage
-	(*ApiKey)(nil),                // 19: archway.admin.v1.ApiKey
-	(*ApiStage)(nil),              // 20: archway.admin.v1.ApiStage
-	(*UsagePlan)(nil),             // 21: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),          // 22: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),              // 23: archway.admin.v1.KeyUsage
-	(*DailyUsage)(nil),            // 24: archway.admin.v1.DailyUsage
-	nil,                           // 25: archway.admin.v1.Api.TagsEntry
-	nil,                           // 26: archway.admin.v1.Route.TagsEntry
-	nil,                           // 27: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 28: archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	nil,                           // 29: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	nil,                           // 30: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                           // 31: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 32: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 33: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 34: archway.admin.v1.Stage.TagsEntry
-	nil,                           // 35: archway.admin.v1.Stage.RouteThrottlesEntry
-	nil,                           // 36: archway.admin.v1.ApiKey.TagsEntry
-	nil,                           // 37: archway.admin.v1.ApiStage.RouteThrottlesEntry
-	nil,                           // 38: archway.admin.v1.UsagePlan.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 39: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 40: google.protobuf.Duration
+	(*FunctionIntegration)(nil),   // 15: archway.admin.v1.FunctionIntegration
+	(*IntegrationResponse)(nil),   // 16: archway.admin.v1.IntegrationResponse
+	(*Integration)(nil),           // 17: archway.admin.v1.Integration
+	(*Deployment)(nil),            // 18: archway.admin.v1.Deployment
+	(*Stage)(nil),                 // 19: archway.admin.v1.Stage
+	(*ApiKey)(nil),                // 20: archway.admin.v1.ApiKey
+	(*ApiStage)(nil),              // 21: archway.admin.v1.ApiStage
+	(*UsagePlan)(nil),             // 22: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),          // 23: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),              // 24: archway.admin.v1.KeyUsage
+	(*DailyUsage)(nil),            // 25: archway.admin.v1.DailyUsage
+	nil,                           // 26: archway.admin.v1.Api.TagsEntry
+	nil,                           // 27: archway.admin.v1.Route.TagsEntry
+	nil,                           // 28: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 29: archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	nil,                           // 30: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	nil,                           // 31: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                           // 32: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 33: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 34: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 35: archway.admin.v1.Stage.TagsEntry
+	nil,                           // 36: archway.admin.v1.Stage.RouteThrottlesEntry
+	nil,                           // 37: archway.admin.v1.ApiKey.TagsEntry
+	nil,                           // 38: archway.admin.v1.ApiStage.RouteThrottlesEntry
+	nil,                           // 39: archway.admin.v1.UsagePlan.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 41: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	25, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	39, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	39, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	26, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	40, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	40, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
 	9,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
 	1,  // 5: archway.admin.v1.Api.api_key_source:type_name -> archway.admin.v1.ApiKeySource
 	4,  // 6: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
 	5,  // 7: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
-	39, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
-	39, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
-	39, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	40, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	40, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	40, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
 	11, // 11: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
-	39, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
-	26, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	39, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	39, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	40, // 16: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	27, // 17: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	28, // 18: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	15, // 19: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	40, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	27, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	40, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	40, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	41, // 16: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	28, // 17: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	29, // 18: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	16, // 19: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
 	2,  // 20: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
-	29, // 21: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	30, // 22: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	31, // 23: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
-	13, // 24: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	14, // 25: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	39, // 26: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	39, // 27: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	32, // 28: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
-	12, // 29: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
-	16, // 30: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	39, // 31: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	39, // 32: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	33, // 33: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	34, // 34: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	39, // 35: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	39, // 36: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 37: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	35, // 38: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
-	36, // 39: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
-	39, // 40: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	39, // 41: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
-	37, // 42: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
-	7,  // 43: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	8,  // 44: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
-	20, // 45: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
-	3,  // 46: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
-	38, // 47: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
-	39, // 48: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
-	39, // 49: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
-	39, // 50: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
-	39, // 51: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
-	24, // 52: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
-	7,  // 53: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	7,  // 54: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	55, // [55:55] is the sub-list for method output_type
-	55, // [55:55] is the sub-list for method input_type
-	55, // [55:55] is the sub-list for extension type_name
-	55, // [55:55] is the sub-list for extension extendee
-	0,  // [0:55] is the sub-list for field type_name
+	41, // 21: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
+	30, // 22: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	31, // 23: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	32, // 24: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	13, // 25: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	14, // 26: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
+	15, // 27: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
+	40, // 28: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	40, // 29: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	33, // 30: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	12, // 31: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
+	17, // 32: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
+	40, // 33: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	40, // 34: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	34, // 35: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	35, // 36: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	40, // 37: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	40, // 38: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 39: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	36, // 40: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
+	37, // 41: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
+	40, // 42: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	40, // 43: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	38, // 44: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
+	7,  // 45: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	8,  // 46: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
+	21, // 47: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
+	3,  // 48: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
+	39, // 49: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
+	40, // 50: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
+	40, // 51: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
+	40, // 52: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
+	40, // 53: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
+	25, // 54: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
+	7,  // 55: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	7,  // 56: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	57, // [57:57] is the sub-list for method output_type
+	57, // [57:57] is the sub-list for method input_type
+	57, // [57:57] is the sub-list for extension type_name
+	57, // [57:57] is the sub-list for extension extendee
+	0,  // [0:57] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -2553,9 +2659,10 @@ func file_archway_admin_v1_resources_proto_init() {
 	if File_archway_admin_v1_resources_proto != nil {
 		return
 	}
-	file_archway_admin_v1_resources_proto_msgTypes[10].OneofWrappers = []any{
+	file_archway_admin_v1_resources_proto_msgTypes[11].OneofWrappers = []any{
 		(*Integration_HttpProxy)(nil),
 		(*Integration_Mock)(nil),
+		(*Integration_Function)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2563,7 +2670,7 @@ func file_archway_admin_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   33,
+			NumMessages:   34,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
