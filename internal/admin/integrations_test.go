@@ -170,8 +170,10 @@ func TestIntegrationValidation(t *testing.T) {
 			"integration.function.uri", "integration.function.invoke_path",
 			"integration.function.payload_format_version", "integration.function.timeout",
 		}},
-		"function without uri": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Function{Function: &adminv1.FunctionIntegration{}}}),
-			[]string{"integration.function.uri"}},
+		"function without uri": {
+			create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Function{Function: &adminv1.FunctionIntegration{}}}),
+			[]string{"integration.function.uri"},
+		},
 		"template mock without request templates": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{
 			IntegrationResponses: []*adminv1.IntegrationResponse{{StatusCode: 200}},
 		}}}), []string{"integration.mock.request_templates"}},
