@@ -52,6 +52,7 @@ Try:
   curl http://$pets.execute-api.localhost:8080/dev/anything?at=all
   curl -X POST http://127.0.0.1:8080/$mocks/test/orders
   curl http://127.0.0.1:8080/$mocks/test/nowhere        # 403, as REST APIs answer
+  curl -i http://127.0.0.1:8080/$mocks/test/weather      # a MOCK rendered from VTL templates; add ?city=paris
   $bin/archwayctl get routes --api petstore
   $bin/archwayctl deploy petstore --stage prod          # then try .../$pets/prod/pets
 

@@ -34,6 +34,12 @@ func TestMocksAndNotFound(t *testing.T) {
 			map[string]string{"Content-Type": "application/json", "Location": "/orders/42"},
 			`{"id":42,"status":"accepted"}`,
 		}},
+		"template mock": {mocks, "test", "GET", "/weather?city=paris", answer{
+			200, map[string]string{"Content-Type": "application/json"}, `{"forecast": "sunny", "stage": "test"}`,
+		}},
+		"template mock, selected by pattern": {mocks, "test", "GET", "/weather", answer{
+			400, map[string]string{"Content-Type": "application/json", "X-Hint": "add ?city=..."}, `{"message": "city is required"}`,
+		}},
 		"mock of an ANY route": {mocks, "test", "DELETE", "/teapot", answer{
 			418,
 			map[string]string{"Content-Type": "text/plain"},
