@@ -3,9 +3,11 @@ package translate
 import (
 	"time"
 
+	mutationrulesv3 "github.com/envoyproxy/go-control-plane/envoy/config/common/mutation_rules/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
+	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -20,10 +22,21 @@ import (
 // means Archway is in trouble, and the client gets 504 rather than waiting.
 const extProcMessageTimeout = 2 * time.Second
 
+// allowedRoutingMutations is the one routing header ext_proc may change
+// beyond Envoy's default rules: :method, which a Lambda-proxy route's
+// processor sets to POST, since a function is always invoked with POST
+// whatever the client's method. By default Envoy 1.40 silently ignores a
+// change of host, :authority, :scheme or :method sent with the answer to
+// a body, though it applies one sent with CONTINUE_AND_REPLACE (checked
+// against the real Envoy: a GET without a body became a POST, a PATCH
+// with one stayed a PATCH); the others stay forbidden. Other headers, :path among them, need no rule. Envoy matches
+// the expression against the whole name.
+const allowedRoutingMutations = ":method"
+
 // extProcFilter is the external processing filter, through which Archway's
 // ext_proc service carries out what Envoy cannot: template-driven mock
-// integrations, and later request validation, mapping templates and
-// Lambda-proxy integrations.
+// and Lambda-proxy integrations, and later request validation and mapping
+// templates.
 //
 // It is disabled in the filter chain (HttpFilter.disabled) and enabled
 // only on the routes that carry an ExtProcPerRoute (see extProcPerRoute),
@@ -31,7 +44,11 @@ const extProcMessageTimeout = 2 * time.Second
 // without an override opens no stream even if it enabled the filter.
 // Routes cannot change the service or the failure mode, and the service
 // cannot change a route's mode (allow_mode_override false): what Envoy
-// sends is decided by the translator alone.
+// sends is decided by the translator alone. The service may change any
+// header but Envoy's own (x-envoy-*) and the routing headers host,
+// :authority and :scheme (see allowedRoutingMutations); a change it may
+// not make is ignored and counted in the filter's
+// rejected_header_mutations.
 //
 // It fails closed (failure_mode_allow false): when Archway cannot be
 // reached, breaks the stream or does not answer in extProcMessageTimeout,
@@ -51,6 +68,9 @@ func extProcFilter() *extprocv3.ExternalProcessor {
 		ProcessingMode: &extprocv3.ProcessingMode{
 			RequestHeaderMode:  extprocv3.ProcessingMode_SKIP,
 			ResponseHeaderMode: extprocv3.ProcessingMode_SKIP,
+		},
+		MutationRules: &mutationrulesv3.HeaderMutationRules{
+			AllowExpression: &matcherv3.RegexMatcher{Regex: allowedRoutingMutations},
 		},
 	}
 }

@@ -20,8 +20,9 @@ import (
 // TestExtProcAgreesWithService pins what the translator tells Envoy to the
 // ext_proc service's own definitions, which the translator does not
 // import (they would link the gRPC server into it): the metadata keys the
-// service reads and the processing mode it derives for a processor that
-// reads the request body.
+// service reads, the processing modes it derives for a processor that
+// reads the request body and for one that also reads the response body,
+// and the largest body it takes.
 func TestExtProcAgreesWithService(t *testing.T) {
 	for got, want := range map[string]string{
 		envoy.ExtProcMetadataAPIID:        extproc.MetadataAPIID,
@@ -35,6 +36,12 @@ func TestExtProcAgreesWithService(t *testing.T) {
 	}
 	if diff := cmp.Diff(extproc.Mode{RequestBody: true}.ProcessingMode(), requestBodyMode(), protocmp.Transform()); diff != "" {
 		t.Errorf("processing_mode differs from the service's (-service +translator):\n%s", diff)
+	}
+	if diff := cmp.Diff(extproc.Mode{RequestBody: true, ResponseBody: true}.ProcessingMode(), functionMode(), protocmp.Transform()); diff != "" {
+		t.Errorf("function processing_mode differs from the service's (-service +translator):\n%s", diff)
+	}
+	if maxRequestBody != extproc.DefaultMaxBody {
+		t.Errorf("request bodies buffered up to %d, the service takes %d", maxRequestBody, extproc.DefaultMaxBody)
 	}
 
 	tests := map[string]extproc.RouteMetadata{

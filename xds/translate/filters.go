@@ -31,10 +31,12 @@ type httpFilter struct {
 //  3. ratelimit asks Archway whether a stage or route throttle has room,
 //     on throttled routes only, after authorization, so that requests
 //     refused for a missing key do not use up everyone's throttle;
-//  4. ext_proc hands the request to Archway's ext_proc service on the
-//     routes that need it only (template-driven mocks), after
-//     authorization and throttling, so that refused requests never cost
-//     a template's work; its answer stands in for the backend's;
+//  4. ext_proc hands the exchange to Archway's ext_proc service on the
+//     routes that need it only (template-driven mocks, Lambda-proxy
+//     functions), after authorization and throttling, so that refused
+//     requests never cost a template's work or a function's invocation;
+//     its answers stand in for the backend's or rework what goes to and
+//     comes from it;
 //  5. the router sends the request to the route's backend or answers it
 //     directly. It suppresses Envoy's own x-envoy-* request and response
 //     headers, which API Gateway's clients and backends never see.

@@ -86,6 +86,12 @@ type fixtureIntegration struct {
 		Passthrough      string                       `json:"passthrough"` // AWS's name; empty is WHEN_NO_MATCH
 		Responses        []fixtureIntegrationResponse `json:"responses"`
 	} `json:"mock"`
+	Function *struct {
+		URI            string `json:"uri"`
+		InvokePath     string `json:"invokePath"`     // empty is model.DefaultInvokePath
+		PayloadVersion string `json:"payloadVersion"` // empty is the API's default
+		Timeout        string `json:"timeout"`        // a Go duration; empty is model.DefaultTimeout
+	} `json:"function"`
 }
 
 type fixtureIntegrationResponse struct {
@@ -191,17 +197,32 @@ func (fi *fixtureIntegration) integration() (*model.Integration, error) {
 		}
 	}
 	if h := fi.HTTPProxy; h != nil {
-		timeout := model.DefaultTimeout
-		if h.Timeout != "" {
-			d, err := time.ParseDuration(h.Timeout)
-			if err != nil {
-				return nil, fmt.Errorf("integration %s: %w", fi.ID, err)
-			}
-			timeout = d
+		timeout, err := fixtureTimeout(h.Timeout)
+		if err != nil {
+			return nil, fmt.Errorf("integration %s: %w", fi.ID, err)
 		}
 		in.HTTPProxy = &model.HTTPProxy{URI: h.URI, Method: h.Method, Timeout: timeout}
 	}
+	if f := fi.Function; f != nil {
+		timeout, err := fixtureTimeout(f.Timeout)
+		if err != nil {
+			return nil, fmt.Errorf("integration %s: %w", fi.ID, err)
+		}
+		in.Function = &model.Function{URI: f.URI, InvokePath: f.InvokePath, PayloadVersion: f.PayloadVersion, Timeout: timeout}
+		if f.InvokePath == "" {
+			in.Function.InvokePath = model.DefaultInvokePath
+		}
+	}
 	return in, nil
+}
+
+// fixtureTimeout parses an integration timeout, model.DefaultTimeout when
+// empty.
+func fixtureTimeout(s string) (time.Duration, error) {
+	if s == "" {
+		return model.DefaultTimeout, nil
+	}
+	return time.ParseDuration(s)
 }
 
 func (fi *fixtureIntegration) mockTemplates() (*model.MockTemplates, error) {

@@ -62,7 +62,7 @@ func TestEnvoyCallsExtProc(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(echoHandler))
 	t.Cleanup(backend.Close)
 	p := &procStandIn{}
-	srv, servicesAddr := serveProcStandIn(t, p)
+	srv, servicesAddr := serveProcStandIn(t, p.lookup)
 	gateway := startLiveGateway(t, bin, "extproc.yaml", strings.TrimPrefix(backend.URL, "http://"), servicesAddr)
 	templated := extproc.RouteMetadata{APIID: "liveproc01", Stage: "prod", RouteID: "templated", DeploymentID: "d1"}
 	// Envoy buffers a body for ext_proc up to the listener's 1 MiB
@@ -111,11 +111,11 @@ func TestEnvoyCallsExtProc(t *testing.T) {
 	}
 }
 
-// serveProcStandIn serves p on a loopback port until the test ends or the
-// returned server is stopped.
-func serveProcStandIn(t *testing.T, p *procStandIn) (*grpc.Server, string) {
+// serveProcStandIn serves an extproc.Server with lookup on a loopback port
+// until the test ends or the returned server is stopped.
+func serveProcStandIn(t *testing.T, lookup func(extproc.RouteMetadata) extproc.Processor) (*grpc.Server, string) {
 	t.Helper()
-	s := extproc.New(extproc.Options{Lookup: p.lookup})
+	s := extproc.New(extproc.Options{Lookup: lookup})
 	g := grpc.NewServer(s.ServerOptions()...)
 	s.Register(g)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")

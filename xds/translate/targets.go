@@ -15,6 +15,7 @@ import (
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
+	"google.golang.org/protobuf/types/known/wrapperspb"
 
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/model"
@@ -38,6 +39,10 @@ type routeTarget struct {
 	removeHeaders []string
 	metadata      *corev3.Metadata
 	perFilter     map[string]*anypb.Any
+	// bodyLimit, if not zero, is the route's request_body_buffer_limit:
+	// how much of a request body Envoy buffers for a filter that needs it
+	// whole, instead of the listener's per-connection limit.
+	bodyLimit uint64
 }
 
 // setPerFilter configures, and so enables, the HTTP filter name on the
@@ -68,6 +73,9 @@ func (t *routeTarget) routes(name, prefix string, p model.PathTemplate, method *
 			TypedPerFilterConfig:    t.perFilter,
 			ResponseHeadersToAdd:    t.addHeaders,
 			ResponseHeadersToRemove: t.removeHeaders,
+		}
+		if t.bodyLimit > 0 {
+			r.RequestBodyBufferLimit = wrapperspb.UInt64(t.bodyLimit)
 		}
 		if t.proxy != nil {
 			r.Action = &routev3.Route_Route{Route: t.proxy}
@@ -192,6 +200,8 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 	switch in := r.Integration; {
 	case in.HTTPProxy != nil:
 		err = b.proxy(t, r, in.HTTPProxy)
+	case in.Function != nil:
+		err = b.function(t, r, ids, in.Function)
 	case isTemplateMock(r):
 		err = b.templateMock(t, ids)
 	case in.Mock != nil:
@@ -235,14 +245,25 @@ func (b *targetBuilder) proxy(t *routeTarget, r *model.Route, h *model.HTTPProxy
 	} else {
 		a.PrefixRewrite = rewrite // an exact path match rewrites the whole path
 	}
-	if _, ok := b.byCluster[u.clusterName()]; !ok {
-		c, err := upstreamCluster(u, b.s.CAFile)
-		if err != nil {
-			return err
-		}
-		b.byCluster[c.GetName()] = c
+	if err := b.addCluster(u); err != nil {
+		return err
 	}
 	t.proxy = a
+	return nil
+}
+
+// addCluster adds the cluster of backend u, unless a route built earlier
+// already did: every route to one scheme, host and port shares it, be it
+// an HTTP proxy's or a function's.
+func (b *targetBuilder) addCluster(u upstream) error {
+	if _, ok := b.byCluster[u.clusterName()]; ok {
+		return nil
+	}
+	c, err := upstreamCluster(u, b.s.CAFile)
+	if err != nil {
+		return err
+	}
+	b.byCluster[c.GetName()] = c
 	return nil
 }
 
