@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"net/http"
 	"strings"
 
 	extprocfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
@@ -99,10 +100,7 @@ func (e *exchange) requestBody(ctx context.Context, b *extprocv3.HttpBody) (*ext
 // responseHeaders decides on the response now, or waits for its body.
 func (e *exchange) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) (*extprocv3.ProcessingResponse, bool, error) {
 	if e.awaitRequestBody {
-		// The route's processing mode buffers no request body, but the
-		// processor needs one: the translator and the processor disagree.
-		e.logFailure(ctx, phaseResponseHeaders, fmt.Errorf("no request body came: the route's processing_mode must buffer request bodies"))
-		return e.s.internalError, true, nil
+		return e.envoyReply(ctx, h)
 	}
 	if e.proc == nil || !e.mode.ResponseHeaders && !e.mode.ResponseBody {
 		return e.s.continues[phaseResponseHeaders], false, nil
@@ -116,6 +114,26 @@ func (e *exchange) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders
 		return e.s.continues[phaseResponseHeaders], false, nil
 	}
 	return e.decide(ctx, phaseResponseHeaders)
+}
+
+// envoyReply answers response headers that came while the request body was
+// still awaited: the request never reached the processor, so this is
+// Envoy's own answer, such as its 413 for a body over the route's buffer
+// limit. A 413 becomes API Gateway's; anything else passes unchanged,
+// logged, since the processor has nothing to add to a request it never saw.
+// (A route whose processing mode buffers no body for a processor that needs
+// one ends here too; the translator's tests pin the modes to the
+// processors'.)
+func (e *exchange) envoyReply(ctx context.Context, h *extprocv3.HttpHeaders) (*extprocv3.ProcessingResponse, bool, error) {
+	_, p := decodeHeaders(h.GetHeaders())
+	if p.status == http.StatusRequestEntityTooLarge {
+		return e.s.tooLong, true, nil
+	}
+	e.s.log.DebugContext(ctx, "envoy answered before the request reached the processor",
+		"status", p.status, "route", e.x.Route.RouteID)
+	e.awaitRequestBody = false
+	e.proc = nil // later messages of the exchange pass unchanged
+	return e.s.continues[phaseResponseHeaders], false, nil
 }
 
 // responseBody decides on the response with its whole body.

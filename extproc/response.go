@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"strconv"
 
+	"google.golang.org/protobuf/types/known/wrapperspb"
+
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	typev3 "github.com/envoyproxy/go-control-plane/envoy/type/v3"
@@ -239,7 +241,14 @@ func (b *headerBuilder) push(name string, start int, appendValue bool) {
 	if appendValue {
 		action = corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD
 	}
+	// Envoy's ext_proc filter (1.40) still reads only the deprecated append
+	// field of its mutations and ignores append_action, so an appended
+	// value sets both: without append a second set-cookie would overwrite
+	// the first.
 	b.opts[i] = corev3.HeaderValueOption{Header: &b.vals[i], AppendAction: action}
+	if appendValue {
+		b.opts[i].Append = wrapperspb.Bool(true) //nolint:staticcheck // deprecated, but the only field Envoy's ext_proc reads
+	}
 	b.ptrs = append(b.ptrs, &b.opts[i])
 }
 

@@ -179,11 +179,16 @@ func TestProcess(t *testing.T) {
 			want:    []*extprocv3.ProcessingResponse{internalError},
 			wantLog: "reply status 99",
 		},
-		"route buffers no request body for a processor that needs one": {
-			proc:    Funcs{Modes: Mode{RequestBody: true}, OnRequest: refuse},
-			msgs:    []*extprocv3.ProcessingRequest{postHeaders, respHeaders(false, ":status", "200")},
-			want:    []*extprocv3.ProcessingResponse{continues[phaseRequestHeaders], internalError},
-			wantLog: "must buffer request bodies",
+		"envoy's own answer before the body passes unchanged": {
+			proc:    Funcs{Modes: Mode{RequestBody: true, ResponseBody: true}, OnRequest: refuse, OnResponse: refuse},
+			msgs:    []*extprocv3.ProcessingRequest{postHeaders, respHeaders(false, ":status", "503"), respBody("upstream connect error")},
+			want:    []*extprocv3.ProcessingResponse{continues[phaseRequestHeaders], continues[phaseResponseHeaders], continues[phaseResponseBody]},
+			wantLog: "",
+		},
+		"envoy's 413 for a body over the route's buffer becomes AWS's": {
+			proc: Funcs{Modes: Mode{RequestBody: true, ResponseBody: true}, OnRequest: refuse, OnResponse: refuse},
+			msgs: []*extprocv3.ProcessingRequest{postHeaders, respHeaders(false, ":status", "413")},
+			want: []*extprocv3.ProcessingResponse{continues[phaseRequestHeaders], immediate(413, bodyRequestTooLong, "content-type", "application/json")},
 		},
 		"streamed body mode refused": {
 			proc: Funcs{Modes: Mode{RequestBody: true}},

@@ -1,7 +1,9 @@
 // Package integration holds the processors the ext_proc service runs for
-// routes whose integration needs more than Envoy can do by itself. It
-// starts with Amazon API Gateway's MOCK integration in its template form:
-// the gateway answers from templates, without calling a backend.
+// routes whose integration needs more than Envoy can do by itself: Amazon
+// API Gateway's MOCK integration in its template form, where the gateway
+// answers from templates without calling a backend, and the Lambda proxy
+// integration (FUNCTION), where a function served over HTTP gets API
+// Gateway's proxy event.
 //
 // # Lookup
 //
@@ -49,6 +51,31 @@
 //     mappings) and a Content-Type: the chosen template's content type,
 //     application/json when there is none, unless a header mapping sets
 //     one.
+//
+// # The FUNCTION integration
+//
+// The function processor buffers the request and the function's response:
+//
+//  1. The request becomes the function's invocation: a POST of the proxy
+//     event (payload format 1.0 or 2.0, model.Function.Version) with
+//     Content-Type application/json to the function's invoke path. The
+//     event carries the client's method, path (with the stage prefix as
+//     sent, and without it), query, headers other than Envoy's and
+//     Archway's own, body, the route key and resource, the path
+//     parameters, the stage and its variables, the request id, time,
+//     source IP, domain and API id, and the ID of the API key ext_authz
+//     admitted the request with. The client's Content-Encoding and
+//     Accept-Encoding are dropped.
+//  2. The function's result is decoded by the payload format's rules
+//     (lambda.DecodeV1 with the client's Accept, lambda.DecodeV2), and
+//     replaces the function's HTTP response: its status, its headers
+//     (repeated values and 2.0's cookies as separate fields) instead of
+//     the function's, and its body. The function's Date stays.
+//  3. A function that answers with a status other than 2xx or with
+//     Lambda's X-Amz-Function-Error marker, and a result API Gateway
+//     would refuse, get API Gateway's answer for a failed Lambda
+//     integration: 502 {"message": "Internal server error"} on REST APIs,
+//     500 {"message":"Internal Server Error"} on HTTP APIs.
 //
 // A template that does not parse (the admin API refuses them, so only a
 // bug lets one through) or fails to render answers 500 as well; the

@@ -6,6 +6,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 	"github.com/archway-gateway/archway/extproc/vtl"
@@ -15,8 +16,9 @@ import (
 // Options configure the processors NewLookup returns.
 type Options struct {
 	// Logger receives a line when a configuration holds a template that
-	// does not compile; nil discards it. Request failures are logged by
-	// the extproc Server.
+	// does not compile, and when a function fails or answers with a
+	// result API Gateway would refuse; nil discards them. Other request
+	// failures are logged by the extproc Server.
 	Logger *slog.Logger
 	// Now is the clock of $context.requestTime; nil means time.Now.
 	Now func() time.Time
@@ -28,7 +30,16 @@ type Options struct {
 	// proxies in front of Envoy, and so which one is the client
 	// ($context.identity.sourceIp).
 	XFFTrustedHops int
+	// APIKeyIDHeader is the request header in which ext_authz names the
+	// API key that admitted the request (authz.Options.KeyIDHeader), which
+	// a function's payload 1.0 event carries as
+	// requestContext.identity.apiKeyId; empty means DefaultAPIKeyIDHeader.
+	APIKeyIDHeader string
 }
+
+// DefaultAPIKeyIDHeader is the header ext_authz names the admitting API
+// key in unless configured otherwise.
+const DefaultAPIKeyIDHeader = envoy.InternalHeaderPrefix + "api-key-id"
 
 // NewLookup returns the function the ext_proc Server calls once per stream
 // to find the route's processor in the current configuration (cfg is
@@ -41,6 +52,9 @@ func NewLookup(cfg func() *model.Config, o Options) func(extproc.RouteMetadata) 
 	}
 	if o.Now == nil {
 		o.Now = time.Now
+	}
+	if o.APIKeyIDHeader == "" {
+		o.APIKeyIDHeader = DefaultAPIKeyIDHeader
 	}
 	l := &lookup{cfg: cfg, opts: o, defaults: defaultGatewayResponses(), status: newRelaxedStatus()}
 	return l.processor
@@ -86,14 +100,19 @@ func (l *lookup) processor(md extproc.RouteMetadata) extproc.Processor {
 		return nil
 	}
 	route := stage.Deployment.Route(md.RouteID)
-	if route == nil || route.Integration.Mock == nil || route.Integration.Mock.Templates == nil {
+	if route == nil {
 		return nil
 	}
-	m := l.generation(cfg).mocks[route.Integration]
-	if m == nil {
-		return nil
+	rr := routeRequest{api: api, stage: stage, route: route}
+	switch in := route.Integration; {
+	case in.Function != nil:
+		return &functionProcessor{l: l, fn: in.Function, rr: rr}
+	case in.Mock != nil && in.Mock.Templates != nil:
+		if m := l.generation(cfg).mocks[in]; m != nil {
+			return &mockProcessor{l: l, m: m, api: api, stage: stage, route: route}
+		}
 	}
-	return &mockProcessor{l: l, m: m, api: api, stage: stage, route: route}
+	return nil
 }
 
 // generation returns the compiled integrations of cfg, compiling them if

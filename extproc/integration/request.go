@@ -87,14 +87,23 @@ func unescapeQuery(s string) string {
 }
 
 // pathParams matches the request path against the route's template after
-// the prefix that addresses the API and stage: /{stage} on the API's own
-// host, /{apiId}/{stage} on any other, either without the stage segment
-// for the $default stage. Values are percent-decoded, as API Gateway
-// passes them to templates.
+// the prefix that addresses the API and stage (see apiPath). Values are
+// percent-decoded, as API Gateway passes them to templates.
 func pathParams(path string, rr routeRequest) []mapping.Param {
 	if len(rr.route.Path.Params()) == 0 {
 		return nil
 	}
+	_, params := apiPath(path, rr)
+	return params
+}
+
+// apiPath splits the request path into the path inside the API and the
+// values of the route template's parameters. The client addresses the API
+// and stage with a prefix: /{stage} on the API's own host, /{apiId}/{stage}
+// on any other, either without the stage segment for the $default stage.
+// The prefix is the one after which the rest matches the route's template;
+// a path none fits is returned whole, without parameters.
+func apiPath(path string, rr routeRequest) (string, []mapping.Param) {
 	stage := "/" + rr.stage.Name
 	for _, prefix := range [...]string{"/" + rr.api.ID + stage, stage, "/" + rr.api.ID, ""} {
 		rest, ok := strings.CutPrefix(path, prefix)
@@ -102,10 +111,13 @@ func pathParams(path string, rr routeRequest) []mapping.Param {
 			continue
 		}
 		if params, ok := matchTemplate(rr.route.Path, rest); ok {
-			return params
+			if rest == "" {
+				rest = "/"
+			}
+			return rest, params
 		}
 	}
-	return nil
+	return path, nil
 }
 
 // matchTemplate matches path against t segment by segment.

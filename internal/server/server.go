@@ -236,6 +236,7 @@ func (s *Server) registerServices(cfg Config) {
 			Logger:         cfg.Logger.With("component", "extproc"),
 			Now:            cfg.Now,
 			XFFTrustedHops: int(cfg.Translate.XFFTrustedHops),
+			APIKeyIDHeader: cfg.Authz.KeyIDHeader,
 		}),
 		Logger: cfg.Logger.With("component", "extproc"),
 	}).Register(s.xds.srv)
