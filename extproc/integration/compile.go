@@ -2,6 +2,7 @@ package integration
 
 import (
 	"fmt"
+	"maps"
 	"mime"
 	"regexp"
 	"slices"
@@ -14,7 +15,12 @@ import (
 // compiledMock is a MOCK integration's template form, parsed once per
 // configuration change and shared by every request of every route that
 // uses the integration. It is never modified after compileMock.
-type compiledMock struct {
+type compiledMock struct{ compiledTemplates }
+
+// compiledTemplates are the templates and integration responses an
+// integration that transforms requests and responses has: a MOCK in its
+// template form, or a non-proxy HTTP integration.
+type compiledTemplates struct {
 	// requestTemplates are keyed by media type in lower case.
 	requestTemplates map[string]*template
 	passthrough      model.Passthrough
@@ -44,24 +50,35 @@ type compiledResponse struct {
 	err       error
 }
 
-// header is one static response header, its quotes removed.
-type header struct{ name, value string }
+// header is one response header mapping: a static value, its quotes
+// removed, or, when from is set, the backend's header of that name (lower
+// case).
+type header struct{ name, value, from string }
 
 // compileMock parses the templates and patterns of t. It never fails: a
 // part that does not compile is kept with its error, which the requests
 // that need it answer with a 500, so that one bad template does not take
 // the rest of the configuration down.
 func compileMock(id string, t *model.MockTemplates) *compiledMock {
-	m := &compiledMock{
-		requestTemplates: make(map[string]*template, len(t.RequestTemplates)),
-		passthrough:      t.Passthrough,
+	return &compiledMock{compileTemplates(id, t.RequestTemplates, t.Passthrough, t.Responses, staticHeaders)}
+}
+
+// compileTemplates parses request templates and integration responses,
+// keeping what does not compile with its error. headers picks the
+// response header mappings the integration kind supports.
+func compileTemplates(id string, requestTemplates map[string]string, pt model.Passthrough,
+	responses []model.IntegrationResponse, headers func(map[string]string) []header,
+) compiledTemplates {
+	m := compiledTemplates{
+		requestTemplates: make(map[string]*template, len(requestTemplates)),
+		passthrough:      pt,
 		defaultResponse:  -1,
 	}
-	for ct, src := range t.RequestTemplates {
+	for ct, src := range requestTemplates {
 		m.requestTemplates[mediaType(ct)] = parseTemplate(id+" request template "+ct, ct, src)
 	}
-	for i, r := range t.Responses {
-		cr := compiledResponse{statusCode: r.StatusCode, headers: staticHeaders(r.Headers)}
+	for i, r := range responses {
+		cr := compiledResponse{statusCode: r.StatusCode, headers: headers(r.Headers)}
 		if r.Pattern == "" {
 			if m.defaultResponse < 0 {
 				m.defaultResponse = i
@@ -76,6 +93,45 @@ func compileMock(id string, t *model.MockTemplates) *compiledMock {
 		m.responses = append(m.responses, cr)
 	}
 	return m
+}
+
+// requestTemplate returns the request template for a request's
+// Content-Type: the template of its media type, application/json's when it
+// has none. Without one, passthroughBehavior decides: pass is true when
+// the body may go on unchanged (WHEN_NO_MATCH; WHEN_NO_TEMPLATES when
+// there are no templates at all), false when API Gateway refuses it as an
+// unsupported media type.
+func (m *compiledTemplates) requestTemplate(contentType string) (t *template, pass bool) {
+	ct := defaultContentType
+	if contentType != "" {
+		ct = mediaType(contentType)
+	}
+	if t := m.requestTemplates[ct]; t != nil {
+		return t, true
+	}
+	return nil, m.passthrough == model.PassthroughWhenNoMatch ||
+		m.passthrough == model.PassthroughWhenNoTemplates && len(m.requestTemplates) == 0
+}
+
+// errs returns why the parts of m that did not compile failed.
+func (m *compiledTemplates) errs() []error {
+	var out []error
+	for _, ct := range slices.Sorted(maps.Keys(m.requestTemplates)) {
+		if err := m.requestTemplates[ct].err; err != nil {
+			out = append(out, err)
+		}
+	}
+	for _, r := range m.responses {
+		if r.err != nil {
+			out = append(out, r.err)
+		}
+		for _, t := range r.templates {
+			if t.err != nil {
+				out = append(out, t.err)
+			}
+		}
+	}
+	return out
 }
 
 // parseTemplate parses one template, keeping the error if it fails.
@@ -123,7 +179,7 @@ func sortedKeys(m map[string]string) []string {
 
 // selectResponse returns the integration response for status: the first,
 // in definition order, whose pattern matches all of it, else the default.
-func (m *compiledMock) selectResponse(status string) (*compiledResponse, error) {
+func (m *compiledTemplates) selectResponse(status string) (*compiledResponse, error) {
 	for i := range m.responses {
 		r := &m.responses[i]
 		if r.err != nil {

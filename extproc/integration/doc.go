@@ -3,7 +3,9 @@
 // API Gateway's MOCK integration in its template form, where the gateway
 // answers from templates without calling a backend, and the Lambda proxy
 // integration (FUNCTION), where a function served over HTTP gets API
-// Gateway's proxy event.
+// Gateway's proxy event, and the non-proxy HTTP integration, where
+// templates and parameter mappings transform the request to a backend and
+// its answer.
 //
 // # Lookup
 //
@@ -76,6 +78,49 @@
 //     would refuse, get API Gateway's answer for a failed Lambda
 //     integration: 502 {"message": "Internal server error"} on REST APIs,
 //     500 {"message":"Internal Server Error"} on HTTP APIs.
+//
+// # The non-proxy HTTP integration
+//
+// The HTTP processor buffers the request and the backend's answer. The
+// route sends the request to the backend without rewriting its path; the
+// processor sets the whole request target.
+//
+//  1. The request template and passthroughBehavior work as a mock's (a
+//     415 when neither lets the request through). A rendered template is
+//     the backend's body, with the template's content type.
+//  2. requestParameters set the backend's headers
+//     (integration.request.header.NAME), its query string
+//     (integration.request.querystring.NAME) and the URI's {NAME} path
+//     parameters (integration.request.path.NAME) from the method
+//     request's header, query string or path parameter (the last value of
+//     a repeated one), a context variable (context.identity.sourceIp), a
+//     stage variable or a static 'value'; a source with no value sets
+//     nothing. The template's $context.requestOverride replaces mappings
+//     of the same names. A {NAME} with no mapping takes the method's path
+//     parameter of that name.
+//  3. :path is the URI's path with its ${stageVariables.name} references
+//     substituted and each path parameter escaped as one segment (a
+//     greedy {NAME+} keeps its slashes), then the mapped query string
+//     parameters; :method is the integration's method, if it has one.
+//  4. As on API Gateway, the backend gets only what is mapped: the
+//     client's query string and headers are dropped, except Content-Type
+//     (of a body passed through), the message's framing and the headers
+//     Envoy uses itself (x-envoy-*, x-request-id, x-forwarded-for and
+//     -proto). Accept-Encoding is among those dropped, so the backend's
+//     answer comes back readable by the response template.
+//  5. The integration response is chosen by the backend's status as a
+//     mock's is by its statusCode; no match and no default is API
+//     Gateway's configuration error, a 500. An integration without
+//     integration responses passes the backend's answer unchanged.
+//  6. The method response has the integration response's status, its
+//     header mappings (static values, and integration.response.header.NAME,
+//     left out when the backend did not send NAME), the template's
+//     $context.responseOverride, and a Content-Type: the template's,
+//     application/json without one. The template (chosen by Accept as a
+//     mock's) renders with $input over the backend's body and the method
+//     request's parameters; without one, the backend's body passes
+//     unchanged. The backend's other headers are dropped, except its Date
+//     and the framing the Server fixes.
 //
 // A template that does not parse (the admin API refuses them, so only a
 // bug lets one through) or fails to render answers 500 as well; the

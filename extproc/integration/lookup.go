@@ -1,6 +1,8 @@
 package integration
 
 import (
+	"errors"
+	"fmt"
 	"log/slog"
 	"sync"
 	"sync/atomic"
@@ -9,6 +11,7 @@ import (
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/extproc/gatewayresponse"
+	"github.com/archway-gateway/archway/extproc/mapping"
 	"github.com/archway-gateway/archway/extproc/vtl"
 	"github.com/archway-gateway/archway/internal/model"
 )
@@ -86,6 +89,7 @@ type lookup struct {
 type generation struct {
 	cfg   *model.Config
 	mocks map[*model.Integration]*compiledMock
+	https map[*model.Integration]*compiledHTTP
 }
 
 // processor returns the processor of the route md names.
@@ -111,6 +115,10 @@ func (l *lookup) processor(md extproc.RouteMetadata) extproc.Processor {
 		if m := l.generation(cfg).mocks[in]; m != nil {
 			return &mockProcessor{l: l, m: m, api: api, stage: stage, route: route}
 		}
+	case in.HTTP != nil:
+		if h := l.generation(cfg).https[in]; h != nil {
+			return &httpProcessor{l: l, h: h, rr: rr}
+		}
 	}
 	return nil
 }
@@ -132,12 +140,16 @@ func (l *lookup) generation(cfg *model.Config) *generation {
 	return g
 }
 
-// compile compiles every template-form mock of cfg, reusing what prev
-// compiled for the integrations cfg still shares with it.
+// compile compiles every template-form mock and non-proxy HTTP
+// integration of cfg, reusing what prev compiled for the integrations cfg
+// still shares with it.
 func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
-	g := &generation{cfg: cfg, mocks: map[*model.Integration]*compiledMock{}}
+	g := &generation{cfg: cfg, mocks: map[*model.Integration]*compiledMock{}, https: map[*model.Integration]*compiledHTTP{}}
 	if cfg == nil {
 		return g
+	}
+	if prev == nil {
+		prev = &generation{}
 	}
 	for _, api := range cfg.APIs {
 		for _, st := range api.Stages {
@@ -145,15 +157,20 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 				continue
 			}
 			for _, in := range st.Deployment.Integrations {
-				if in.Mock == nil || in.Mock.Templates == nil || g.mocks[in] != nil {
-					continue
-				}
-				if prev != nil && prev.mocks[in] != nil {
+				switch {
+				case in.Mock != nil && in.Mock.Templates != nil && g.mocks[in] == nil:
 					g.mocks[in] = prev.mocks[in]
-					continue
+					if g.mocks[in] == nil {
+						g.mocks[in] = compileMock(in.ID, in.Mock.Templates)
+						l.logBroken(api, in, &g.mocks[in].compiledTemplates)
+					}
+				case in.HTTP != nil && g.https[in] == nil:
+					g.https[in] = prev.https[in]
+					if g.https[in] == nil {
+						g.https[in] = compileHTTP(in.ID, in.HTTP)
+						l.logBroken(api, in, &g.https[in].compiledTemplates)
+					}
 				}
-				g.mocks[in] = compileMock(in.ID, in.Mock.Templates)
-				l.logBroken(api, in, g.mocks[in])
 			}
 		}
 	}
@@ -162,24 +179,34 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 
 // logBroken reports the templates and patterns of m that did not compile;
 // the admin API refuses them, so one here is a bug worth a log line.
-func (l *lookup) logBroken(api *model.API, in *model.Integration, m *compiledMock) {
-	report := func(err error) {
-		l.opts.Logger.Error("mock integration does not compile; its requests will get 500",
+func (l *lookup) logBroken(api *model.API, in *model.Integration, m *compiledTemplates) {
+	for _, err := range m.errs() {
+		l.opts.Logger.Error("integration does not compile; its requests will get 500",
 			slog.String("api_id", api.ID), slog.String("integration", in.Name), slog.Any("error", err))
 	}
-	for _, t := range m.requestTemplates {
-		if t.err != nil {
-			report(t.err)
-		}
+}
+
+// render renders t for req, returning the variables it rendered with for
+// the overrides ($context.requestOverride, .responseOverride) it may have
+// set.
+func (l *lookup) render(t *template, req *mapping.Request) (map[string]any, string, error) {
+	if t.err != nil {
+		return nil, "", t.err
 	}
-	for _, r := range m.responses {
-		if r.err != nil {
-			report(r.err)
-		}
-		for _, t := range r.templates {
-			if t.err != nil {
-				report(t.err)
-			}
-		}
+	vars := mapping.Vars(req)
+	out, err := t.t.Render(vars, l.opts.Limits)
+	if err != nil {
+		return nil, "", fmt.Errorf("rendering %s template: %w", t.contentType, err)
 	}
+	return vars, out, nil
+}
+
+// unsupportedMediaType answers with API Gateway's UNSUPPORTED_MEDIA_TYPE
+// gateway response: 415 {"message":"Unsupported Media Type"}.
+func (l *lookup) unsupportedMediaType(req *mapping.Request, accept string) (*extproc.Decision, error) {
+	resp, err := l.defaults.Render(gatewayresponse.UnsupportedMediaType, req, mapping.ErrorInfo{}, accept)
+	if err != nil {
+		return nil, errors.Join(errors.New("rendering the UNSUPPORTED_MEDIA_TYPE gateway response"), err)
+	}
+	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
 }

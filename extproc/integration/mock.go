@@ -2,8 +2,6 @@ package integration
 
 import (
 	"context"
-	"errors"
-	"fmt"
 	"maps"
 	"net/http"
 	"slices"
@@ -11,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/archway-gateway/archway/extproc"
-	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 	"github.com/archway-gateway/archway/extproc/mapping"
 	"github.com/archway-gateway/archway/internal/model"
 )
@@ -66,14 +63,8 @@ func (p *mockProcessor) Request(_ context.Context, x *extproc.Exchange) (*extpro
 // type, or passes the body through as passthroughBehavior allows. ok is
 // false when the request must be refused as an unsupported media type.
 func (p *mockProcessor) integrationRequest(x *extproc.Exchange, req *mapping.Request) ([]byte, bool, error) {
-	ct := defaultContentType
-	if v := x.Headers.Get(headerContentType); v != "" {
-		ct = mediaType(v)
-	}
-	t := p.m.requestTemplates[ct]
+	t, pass := p.m.requestTemplate(x.Headers.Get(headerContentType))
 	if t == nil {
-		pass := p.m.passthrough == model.PassthroughWhenNoMatch ||
-			p.m.passthrough == model.PassthroughWhenNoTemplates && len(p.m.requestTemplates) == 0
 		return x.Body, pass, nil
 	}
 	out, err := p.render(t, req)
@@ -89,15 +80,7 @@ func (p *mockProcessor) render(t *template, req *mapping.Request) (string, error
 // renderVars renders t for req, returning the variables it rendered with
 // for the overrides it may have set.
 func (p *mockProcessor) renderVars(t *template, req *mapping.Request) (map[string]any, string, error) {
-	if t.err != nil {
-		return nil, "", t.err
-	}
-	vars := mapping.Vars(req)
-	out, err := t.t.Render(vars, p.l.opts.Limits)
-	if err != nil {
-		return nil, "", fmt.Errorf("rendering %s template: %w", t.contentType, err)
-	}
-	return vars, out, nil
+	return p.l.render(t, req)
 }
 
 // respond renders the integration response r as the method response.
@@ -147,11 +130,7 @@ func setHeader(h extproc.Headers, name, value string) extproc.Headers {
 // unsupportedMediaType answers with API Gateway's UNSUPPORTED_MEDIA_TYPE
 // gateway response.
 func (p *mockProcessor) unsupportedMediaType(req *mapping.Request, accept string) (*extproc.Decision, error) {
-	resp, err := p.l.defaults.Render(gatewayresponse.UnsupportedMediaType, req, mapping.ErrorInfo{}, accept)
-	if err != nil {
-		return nil, errors.Join(errors.New("rendering the UNSUPPORTED_MEDIA_TYPE gateway response"), err)
-	}
-	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
+	return p.l.unsupportedMediaType(req, accept)
 }
 
 // fromHTTPHeader converts h to extproc's lower-case, ordered form.

@@ -128,6 +128,8 @@ func (d *draft) applyIntegrations(defs []*adminv1.IntegrationDefinition) map[str
 			want.Kind = &adminv1.Integration_Mock{Mock: k.Mock}
 		case *adminv1.IntegrationDefinition_Function:
 			want.Kind = &adminv1.Integration_Function{Function: k.Function}
+		case *adminv1.IntegrationDefinition_Http:
+			want.Kind = &adminv1.Integration_Http{Http: k.Http}
 		}
 		old := d.integrationNamed(in.GetName())
 		if reuse(want, old, d.now) {
@@ -264,7 +266,7 @@ func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition)
 		v.name(f+".name", in.GetName())
 		v.description(f+".description", in.GetDescription())
 		v.tags(f+".tags", in.GetTags())
-		v.integrationKind(f, in.GetHttpProxy(), in.GetMock(), in.GetFunction())
+		v.integrationKind(f, integrationKinds{in.GetHttpProxy(), in.GetMock(), in.GetFunction(), in.GetHttp()})
 		if j, dup := integrations[in.GetName()]; dup {
 			v.add(f+".name", "integration %q is already defined at integrations[%d]", in.GetName(), j)
 		} else {

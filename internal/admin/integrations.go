@@ -32,17 +32,28 @@ const (
 
 // integrationKind checks the oneof kind shared by Integration and
 // IntegrationDefinition: exactly one kind must be set.
-func (v *violations) integrationKind(field string, hp *adminv1.HttpProxyIntegration, mock *adminv1.MockIntegration, fn *adminv1.FunctionIntegration) {
+func (v *violations) integrationKind(field string, k integrationKinds) {
 	switch {
-	case hp != nil:
-		v.httpProxy(field+".http_proxy", hp)
-	case mock != nil:
-		v.mock(field+".mock", mock)
-	case fn != nil:
-		v.function(field+".function", fn)
+	case k.proxy != nil:
+		v.httpProxy(field+".http_proxy", k.proxy)
+	case k.mock != nil:
+		v.mock(field+".mock", k.mock)
+	case k.function != nil:
+		v.function(field+".function", k.function)
+	case k.http != nil:
+		v.httpIntegration(field+".http", k.http)
 	default:
-		v.add(field+".kind", "one of http_proxy, mock or function must be set")
+		v.add(field+".kind", "one of http_proxy, mock, function or http must be set")
 	}
+}
+
+// integrationKinds is the oneof kind of an Integration or an
+// IntegrationDefinition; at most one is set.
+type integrationKinds struct {
+	proxy    *adminv1.HttpProxyIntegration
+	mock     *adminv1.MockIntegration
+	function *adminv1.FunctionIntegration
+	http     *adminv1.HttpIntegration
 }
 
 // function checks a Lambda-proxy function integration.
@@ -226,7 +237,7 @@ func (v *violations) mock(field string, m *adminv1.MockIntegration) {
 // integrationMutable lists the fields of an Integration that updates may
 // change. Naming either kind in a mask replaces the kind as a whole.
 func integrationMutable() []string {
-	return []string{"name", "description", "tags", "http_proxy", "mock", "function"}
+	return []string{"name", "description", "tags", "http_proxy", "mock", "function", "http"}
 }
 
 // validateIntegration checks the fields of an integration that need no
@@ -235,7 +246,7 @@ func validateIntegration(v *violations, field string, i *adminv1.Integration) {
 	v.name(field+".name", i.GetName())
 	v.description(field+".description", i.GetDescription())
 	v.tags(field+".tags", i.GetTags())
-	v.integrationKind(field, i.GetHttpProxy(), i.GetMock(), i.GetFunction())
+	v.integrationKind(field, integrationKinds{i.GetHttpProxy(), i.GetMock(), i.GetFunction(), i.GetHttp()})
 }
 
 // checkIntegration checks that no other integration of the API has the

@@ -170,6 +170,26 @@ func TestIntegrationValidation(t *testing.T) {
 			"integration.function.uri", "integration.function.invoke_path",
 			"integration.function.payload_format_version", "integration.function.timeout",
 		}},
+		"bad http": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Http{Http: &adminv1.HttpIntegration{
+			Uri: "ftp://h/", Method: "ANY",
+			RequestTemplates: map[string]string{"application/json": "#end"},
+			RequestParameters: map[string]string{
+				"integration.request.header.x-a":  "method.request.body.x",
+				"integration.response.header.x-b": "'v'",
+			},
+			IntegrationResponses: []*adminv1.IntegrationResponse{{
+				StatusCode: 200, ResponseHeaders: map[string]string{"x-c": "integration.response.header.", "x-d": "nope"},
+			}},
+		}}}), []string{
+			"integration.http.uri", "integration.http.method", `integration.http.request_templates["application/json"]`,
+			`integration.http.request_parameters["integration.request.header.x-a"]`,
+			`integration.http.request_parameters["integration.response.header.x-b"]`,
+			`integration.http.integration_responses[0].response_headers["x-c"]`,
+			`integration.http.integration_responses[0].response_headers["x-d"]`,
+		}},
+		"http uri parameter without a mapping": {create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Http{Http: &adminv1.HttpIntegration{
+			Uri: "http://h/pets/{id}/${stageVariables.v}",
+		}}}), []string{"integration.http.request_parameters"}},
 		"function without uri": {
 			create(&adminv1.Integration{Name: "x", Kind: &adminv1.Integration_Function{Function: &adminv1.FunctionIntegration{}}}),
 			[]string{"integration.function.uri"},
@@ -199,6 +219,36 @@ func TestIntegrationValidation(t *testing.T) {
 		}, []string{"update_mask", "update_mask"}},
 	}
 	tests.run(t, e)
+}
+
+// TestHTTPIntegration checks that a non-proxy HTTP integration in AWS's form
+// is accepted and kept as written.
+func TestHTTPIntegration(t *testing.T) {
+	e := newEnv(t)
+	api := e.mustAPI(t, "http")
+	in := &adminv1.HttpIntegration{
+		Uri: "http://127.0.0.1:8081/pets/{id}", Method: "POST",
+		RequestTemplates:    map[string]string{"application/json": `{"name": $input.json('$.name')}`},
+		PassthroughBehavior: adminv1.PassthroughBehavior_PASSTHROUGH_BEHAVIOR_WHEN_NO_TEMPLATES,
+		RequestParameters: map[string]string{
+			"integration.request.path.id":           "method.request.path.petId",
+			"integration.request.header.x-tenant":   "'acme'",
+			"integration.request.querystring.trace": "context.requestId",
+		},
+		IntegrationResponses: []*adminv1.IntegrationResponse{
+			{StatusCode: 200, ResponseHeaders: map[string]string{"x-backend": "integration.response.header.server"}},
+			{SelectionPattern: "4\\d{2}", StatusCode: 400, ResponseTemplates: map[string]string{"application/json": `{"message": "bad pet"}`}},
+		},
+	}
+	created, err := e.CreateIntegration(e.ctx, &adminv1.CreateIntegrationRequest{ApiId: api.GetId(), Integration: &adminv1.Integration{
+		Name: "pets", Kind: &adminv1.Integration_Http{Http: in},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(created.GetHttp(), in) {
+		t.Errorf("stored = %v, want %v", created.GetHttp(), in)
+	}
 }
 
 // TestTemplateMock checks that a mock in AWS's template form is accepted

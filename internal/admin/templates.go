@@ -39,15 +39,100 @@ func (v *violations) mockTemplates(field string, m *adminv1.MockIntegration) {
 	if pb := m.GetPassthroughBehavior(); adminv1.PassthroughBehavior_name[int32(pb)] == "" {
 		v.add(field+".passthrough_behavior", "unknown value %d", pb)
 	}
-	v.integrationResponses(field+".integration_responses", m.GetIntegrationResponses())
+	if len(m.GetIntegrationResponses()) == 0 {
+		v.add(field+".integration_responses", "at least one integration response is required")
+	}
+	v.integrationResponses(field+".integration_responses", m.GetIntegrationResponses(), false)
 }
 
-// integrationResponses checks a list of integration responses.
-func (v *violations) integrationResponses(field string, rs []*adminv1.IntegrationResponse) {
-	switch {
-	case len(rs) == 0:
-		v.add(field, "at least one integration response is required")
-	case len(rs) > maxIntegrationResponses:
+// httpIntegration checks a non-proxy HTTP integration: the URI, method and
+// timeout as an HTTP proxy's, then its templates, parameter mappings and
+// integration responses.
+func (v *violations) httpIntegration(field string, h *adminv1.HttpIntegration) {
+	v.httpProxy(field, &adminv1.HttpProxyIntegration{Uri: h.GetUri(), Method: h.GetMethod(), Timeout: h.GetTimeout()})
+	v.templates(field+".request_templates", h.GetRequestTemplates())
+	if pb := h.GetPassthroughBehavior(); adminv1.PassthroughBehavior_name[int32(pb)] == "" {
+		v.add(field+".passthrough_behavior", "unknown value %d", pb)
+	}
+	v.requestParameters(field+".request_parameters", h.GetRequestParameters())
+	for _, p := range uriPathParams(h.GetUri()) {
+		if _, ok := h.GetRequestParameters()["integration.request.path."+p]; !ok {
+			v.add(field+".request_parameters", "the uri's {%s} needs a mapping integration.request.path.%s, as AWS requires", p, p)
+		}
+	}
+	v.integrationResponses(field+".integration_responses", h.GetIntegrationResponses(), true)
+}
+
+// uriPathParams returns the {name} parameters of an integration URI's path,
+// in order; ${stageVariables.x} references are not parameters.
+func uriPathParams(uri string) []string {
+	_, rest, ok := strings.Cut(uri, "://")
+	if !ok {
+		return nil
+	}
+	_, path, ok := strings.Cut(rest, "/")
+	if !ok {
+		return nil
+	}
+	var names []string
+	for {
+		i := strings.IndexByte(path, '{')
+		if i < 0 {
+			return names
+		}
+		end := strings.IndexByte(path[i:], '}')
+		if end < 0 {
+			return names
+		}
+		if i == 0 || path[i-1] != '$' {
+			names = append(names, strings.TrimSuffix(path[i+1:i+end], "+"))
+		}
+		path = path[i+end+1:]
+	}
+}
+
+// requestParameters checks AWS-style request parameter mappings.
+func (v *violations) requestParameters(field string, ps map[string]string) {
+	if len(ps) > maxMockHeaders {
+		v.add(field, "at most %d mappings are allowed, got %d", maxMockHeaders, len(ps))
+	}
+	for _, k := range slices.Sorted(maps.Keys(ps)) {
+		f := mapField(field, k)
+		if !validMappingTarget(k) {
+			v.add(f, "the key must be integration.request.header.NAME, integration.request.querystring.NAME or integration.request.path.NAME")
+		}
+		if !validMappingSource(ps[k]) {
+			v.add(f, "must be method.request.header.NAME, method.request.querystring.NAME, method.request.path.NAME, context.NAME, stageVariables.NAME or a static 'value'")
+		}
+	}
+}
+
+func validMappingTarget(k string) bool {
+	for _, p := range []string{"integration.request.header.", "integration.request.querystring.", "integration.request.path."} {
+		if name, ok := strings.CutPrefix(k, p); ok {
+			return name != "" && httpguts.ValidHeaderFieldName(name)
+		}
+	}
+	return false
+}
+
+func validMappingSource(s string) bool {
+	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
+		return httpguts.ValidHeaderFieldValue(s[1 : len(s)-1])
+	}
+	for _, p := range []string{"method.request.header.", "method.request.querystring.", "method.request.path.", "context.", "stageVariables."} {
+		if name, ok := strings.CutPrefix(s, p); ok {
+			return name != "" && httpguts.ValidHeaderFieldName(name)
+		}
+	}
+	return false
+}
+
+// integrationResponses checks a list of integration responses. Headers may
+// map the backend's (integration.response.header.NAME) only when there is a
+// backend.
+func (v *violations) integrationResponses(field string, rs []*adminv1.IntegrationResponse, backend bool) {
+	if len(rs) > maxIntegrationResponses {
 		v.add(field, "at most %d integration responses are allowed, got %d", maxIntegrationResponses, len(rs))
 	}
 	defaults := 0
@@ -64,7 +149,7 @@ func (v *violations) integrationResponses(field string, rs []*adminv1.Integratio
 		if c := r.GetStatusCode(); c < 100 || c > 599 {
 			v.add(f+".status_code", "must be 100-599, got %d", c)
 		}
-		v.staticHeaders(f+".response_headers", r.GetResponseHeaders())
+		v.responseHeaders(f+".response_headers", r.GetResponseHeaders(), backend)
 		v.templates(f+".response_templates", r.GetResponseTemplates())
 	}
 }
@@ -79,9 +164,10 @@ func checkSelectionPattern(p string) string {
 	return ""
 }
 
-// staticHeaders checks response header mappings. Only static values, in
-// single quotes as AWS writes them ('application/xml'), are supported.
-func (v *violations) staticHeaders(field string, hs map[string]string) {
+// responseHeaders checks response header mappings: static values in single
+// quotes as AWS writes them ('application/xml'), and, with a backend,
+// integration.response.header.NAME.
+func (v *violations) responseHeaders(field string, hs map[string]string, backend bool) {
 	if len(hs) > maxMockHeaders {
 		v.add(field, "at most %d headers are allowed, got %d", maxMockHeaders, len(hs))
 	}
@@ -90,8 +176,16 @@ func (v *violations) staticHeaders(field string, hs map[string]string) {
 		switch {
 		case !httpguts.ValidHeaderFieldName(k):
 			v.add(mapField(field, k), "not a valid HTTP header name")
+		case backend && strings.HasPrefix(val, "integration.response.header."):
+			if !httpguts.ValidHeaderFieldName(strings.TrimPrefix(val, "integration.response.header.")) {
+				v.add(mapField(field, k), "integration.response.header. must be followed by a header name")
+			}
 		case len(val) < 2 || val[0] != '\'' || val[len(val)-1] != '\'':
-			v.add(mapField(field, k), "must be a static value in single quotes, such as 'application/xml'")
+			if backend {
+				v.add(mapField(field, k), "must be a static value in single quotes, such as 'application/xml', or integration.response.header.NAME")
+			} else {
+				v.add(mapField(field, k), "must be a static value in single quotes, such as 'application/xml'")
+			}
 		case !httpguts.ValidHeaderFieldValue(val[1 : len(val)-1]):
 			v.add(mapField(field, k), "not a valid HTTP header value")
 		}

@@ -128,7 +128,7 @@ func TestIntegrationKind(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			v := &violations{request: "Test"}
-			v.integrationKind("i", tc.hp, tc.mock, nil)
+			v.integrationKind("i", integrationKinds{proxy: tc.hp, mock: tc.mock})
 			if got := fieldsOf(v); !slices.Equal(got, tc.want) {
 				t.Errorf("violations = %q, want %q (%v)", got, tc.want, v.list)
 			}

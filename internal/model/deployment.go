@@ -57,6 +57,29 @@ type Integration struct {
 	HTTPProxy *HTTPProxy
 	Mock      *Mock
 	Function  *Function
+	HTTP      *HTTP
+}
+
+// HTTP is API Gateway's non-proxy HTTP integration: ext_proc transforms the
+// request with a template and parameter mappings on its way to the backend,
+// and the backend's answer with the integration response its status
+// selects.
+type HTTP struct {
+	// URI, Method and Timeout are as HTTPProxy's.
+	URI     string
+	Method  string
+	Timeout time.Duration
+	// RequestTemplates maps content types to VTL templates. The map must
+	// only be read.
+	RequestTemplates map[string]string
+	Passthrough      Passthrough
+	// RequestParameters maps what to set (integration.request.header.NAME,
+	// .querystring.NAME, .path.NAME) to where it comes from. The map must
+	// only be read.
+	RequestParameters map[string]string
+	// Responses are in the order they were defined; at most one has an
+	// empty Pattern. None passes the backend's answer through.
+	Responses []IntegrationResponse
 }
 
 // DefaultInvokePath is where the Lambda Runtime Interface Emulator takes
@@ -268,7 +291,7 @@ func (in *Integration) validate() error {
 		return errors.New("id is empty")
 	}
 	kinds := 0
-	for _, set := range []bool{in.HTTPProxy != nil, in.Mock != nil, in.Function != nil} {
+	for _, set := range []bool{in.HTTPProxy != nil, in.Mock != nil, in.Function != nil, in.HTTP != nil} {
 		if set {
 			kinds++
 		}
@@ -282,6 +305,8 @@ func (in *Integration) validate() error {
 		return in.Mock.validate()
 	case in.Function != nil:
 		return in.Function.validate()
+	case in.HTTP != nil:
+		return in.HTTP.validate()
 	}
 	return errors.New("no kind is set")
 }
@@ -321,6 +346,13 @@ func (f *Function) validate() error {
 	return nil
 }
 
+func (h *HTTP) validate() error {
+	if err := (&HTTPProxy{URI: h.URI, Method: h.Method, Timeout: h.Timeout}).validate(); err != nil {
+		return fmt.Errorf("http integration: %w", err)
+	}
+	return validateResponses(h.Responses)
+}
+
 func (m *Mock) validate() error {
 	if m.Templates != nil {
 		return m.Templates.validate()
@@ -335,8 +367,14 @@ func (t *MockTemplates) validate() error {
 	if len(t.Responses) == 0 {
 		return errors.New("mock templates have no integration response")
 	}
+	return validateResponses(t.Responses)
+}
+
+// validateResponses checks integration responses: valid statuses, at most
+// one default.
+func validateResponses(rs []IntegrationResponse) error {
 	defaults := 0
-	for i, r := range t.Responses {
+	for i, r := range rs {
 		if r.StatusCode < 100 || r.StatusCode > 599 {
 			return fmt.Errorf("integration response %d: status code %d is outside [100, 599]", i, r.StatusCode)
 		}

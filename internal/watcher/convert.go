@@ -170,6 +170,12 @@ func convertIntegration(in *adminv1.Integration) (*model.Integration, error) {
 			URI: k.Function.GetUri(), InvokePath: path,
 			PayloadVersion: k.Function.GetPayloadFormatVersion(), Timeout: timeout,
 		}
+	case *adminv1.Integration_Http:
+		h, err := convertHTTP(k.Http)
+		if err != nil {
+			return nil, fmt.Errorf("integration %q: %w", in.GetId(), err)
+		}
+		mi.HTTP = h
 	default:
 		return nil, fmt.Errorf("integration %q: no supported kind is set", in.GetId())
 	}
@@ -182,22 +188,50 @@ func convertMockTemplates(m *adminv1.MockIntegration) *model.MockTemplates {
 	if len(m.GetRequestTemplates()) == 0 && len(m.GetIntegrationResponses()) == 0 {
 		return nil
 	}
-	t := &model.MockTemplates{RequestTemplates: cloneMap(m.GetRequestTemplates())}
-	switch m.GetPassthroughBehavior() {
-	case adminv1.PassthroughBehavior_PASSTHROUGH_BEHAVIOR_WHEN_NO_TEMPLATES:
-		t.Passthrough = model.PassthroughWhenNoTemplates
-	case adminv1.PassthroughBehavior_PASSTHROUGH_BEHAVIOR_NEVER:
-		t.Passthrough = model.PassthroughNever
+	t := &model.MockTemplates{
+		RequestTemplates: cloneMap(m.GetRequestTemplates()),
+		Passthrough:      convertPassthrough(m.GetPassthroughBehavior()),
 	}
-	for _, r := range m.GetIntegrationResponses() {
-		t.Responses = append(t.Responses, model.IntegrationResponse{
+	t.Responses = convertResponses(m.GetIntegrationResponses())
+	return t
+}
+
+func convertResponses(rs []*adminv1.IntegrationResponse) []model.IntegrationResponse {
+	out := make([]model.IntegrationResponse, 0, len(rs))
+	for _, r := range rs {
+		out = append(out, model.IntegrationResponse{
 			Pattern:    r.GetSelectionPattern(),
 			StatusCode: int(r.GetStatusCode()),
 			Headers:    cloneMap(r.GetResponseHeaders()),
 			Templates:  cloneMap(r.GetResponseTemplates()),
 		})
 	}
-	return t
+	return out
+}
+
+func convertPassthrough(pb adminv1.PassthroughBehavior) model.Passthrough {
+	switch pb {
+	case adminv1.PassthroughBehavior_PASSTHROUGH_BEHAVIOR_WHEN_NO_TEMPLATES:
+		return model.PassthroughWhenNoTemplates
+	case adminv1.PassthroughBehavior_PASSTHROUGH_BEHAVIOR_NEVER:
+		return model.PassthroughNever
+	}
+	return model.PassthroughWhenNoMatch
+}
+
+// convertHTTP converts a non-proxy HTTP integration.
+func convertHTTP(h *adminv1.HttpIntegration) (*model.HTTP, error) {
+	timeout, err := convertTimeout(h.GetTimeout())
+	if err != nil {
+		return nil, err
+	}
+	return &model.HTTP{
+		URI: h.GetUri(), Method: h.GetMethod(), Timeout: timeout,
+		RequestTemplates:  cloneMap(h.GetRequestTemplates()),
+		Passthrough:       convertPassthrough(h.GetPassthroughBehavior()),
+		RequestParameters: cloneMap(h.GetRequestParameters()),
+		Responses:         convertResponses(h.GetIntegrationResponses()),
+	}, nil
 }
 
 // convertTimeout resolves an unset timeout to API Gateway's default; the

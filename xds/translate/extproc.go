@@ -25,18 +25,20 @@ const extProcMessageTimeout = 2 * time.Second
 // allowedRoutingMutations is the one routing header ext_proc may change
 // beyond Envoy's default rules: :method, which a Lambda-proxy route's
 // processor sets to POST, since a function is always invoked with POST
-// whatever the client's method. By default Envoy 1.40 silently ignores a
-// change of host, :authority, :scheme or :method sent with the answer to
-// a body, though it applies one sent with CONTINUE_AND_REPLACE (checked
-// against the real Envoy: a GET without a body became a POST, a PATCH
-// with one stayed a PATCH); the others stay forbidden. Other headers, :path among them, need no rule. Envoy matches
-// the expression against the whole name.
+// whatever the client's method, and a non-proxy HTTP route's processor
+// sets to the integration's method. By default Envoy 1.40 silently
+// ignores a change of host, :authority, :scheme or :method sent with the
+// answer to a body, though it applies one sent with CONTINUE_AND_REPLACE
+// (checked against the real Envoy: a GET without a body became a POST, a
+// PATCH with one stayed a PATCH); the others stay forbidden. Other
+// headers, :path among them, need no rule. Envoy matches the expression
+// against the whole name.
 const allowedRoutingMutations = ":method"
 
 // extProcFilter is the external processing filter, through which Archway's
-// ext_proc service carries out what Envoy cannot: template-driven mock
-// and Lambda-proxy integrations, and later request validation and mapping
-// templates.
+// ext_proc service carries out what Envoy cannot: template-driven mock,
+// Lambda-proxy and non-proxy HTTP integrations, and later request
+// validation.
 //
 // It is disabled in the filter chain (HttpFilter.disabled) and enabled
 // only on the routes that carry an ExtProcPerRoute (see extProcPerRoute),
@@ -85,6 +87,26 @@ func requestBodyMode() *extprocv3.ProcessingMode {
 		RequestHeaderMode:   extprocv3.ProcessingMode_SEND,
 		ResponseHeaderMode:  extprocv3.ProcessingMode_SKIP,
 		RequestBodyMode:     extprocv3.ProcessingMode_BUFFERED,
+		RequestTrailerMode:  extprocv3.ProcessingMode_SKIP,
+		ResponseTrailerMode: extprocv3.ProcessingMode_SKIP,
+	}
+}
+
+// exchangeMode is the processing_mode of a route whose processor
+// transforms both directions of the exchange: the Lambda-proxy route
+// (the request becomes the proxy event, the function's result the
+// response) and the non-proxy HTTP route (the request template and
+// parameter mappings make the backend's request, the integration response
+// its status selects makes the client's). Both need the request headers
+// and the whole body, and the backend's status, headers and whole body.
+// It is what the service derives from
+// extproc.Mode{RequestBody: true, ResponseBody: true}.
+func exchangeMode() *extprocv3.ProcessingMode {
+	return &extprocv3.ProcessingMode{
+		RequestHeaderMode:   extprocv3.ProcessingMode_SEND,
+		ResponseHeaderMode:  extprocv3.ProcessingMode_SEND,
+		RequestBodyMode:     extprocv3.ProcessingMode_BUFFERED,
+		ResponseBodyMode:    extprocv3.ProcessingMode_BUFFERED,
 		RequestTrailerMode:  extprocv3.ProcessingMode_SKIP,
 		ResponseTrailerMode: extprocv3.ProcessingMode_SKIP,
 	}

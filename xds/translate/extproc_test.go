@@ -37,8 +37,8 @@ func TestExtProcAgreesWithService(t *testing.T) {
 	if diff := cmp.Diff(extproc.Mode{RequestBody: true}.ProcessingMode(), requestBodyMode(), protocmp.Transform()); diff != "" {
 		t.Errorf("processing_mode differs from the service's (-service +translator):\n%s", diff)
 	}
-	if diff := cmp.Diff(extproc.Mode{RequestBody: true, ResponseBody: true}.ProcessingMode(), functionMode(), protocmp.Transform()); diff != "" {
-		t.Errorf("function processing_mode differs from the service's (-service +translator):\n%s", diff)
+	if diff := cmp.Diff(extproc.Mode{RequestBody: true, ResponseBody: true}.ProcessingMode(), exchangeMode(), protocmp.Transform()); diff != "" {
+		t.Errorf("function and HTTP processing_mode differs from the service's (-service +translator):\n%s", diff)
 	}
 	if maxRequestBody != extproc.DefaultMaxBody {
 		t.Errorf("request bodies buffered up to %d, the service takes %d", maxRequestBody, extproc.DefaultMaxBody)

@@ -92,6 +92,18 @@ type fixtureIntegration struct {
 		PayloadVersion string `json:"payloadVersion"` // empty is the API's default
 		Timeout        string `json:"timeout"`        // a Go duration; empty is model.DefaultTimeout
 	} `json:"function"`
+	HTTP *fixtureHTTP `json:"http"`
+}
+
+// fixtureHTTP is a non-proxy HTTP integration.
+type fixtureHTTP struct {
+	URI               string                       `json:"uri"`
+	Method            string                       `json:"method"`
+	Timeout           string                       `json:"timeout"` // a Go duration; empty is model.DefaultTimeout
+	RequestTemplates  map[string]string            `json:"requestTemplates"`
+	Passthrough       string                       `json:"passthrough"` // AWS's name; empty is WHEN_NO_MATCH
+	RequestParameters map[string]string            `json:"requestParameters"`
+	Responses         []fixtureIntegrationResponse `json:"responses"`
 }
 
 type fixtureIntegrationResponse struct {
@@ -213,7 +225,47 @@ func (fi *fixtureIntegration) integration() (*model.Integration, error) {
 			in.Function.InvokePath = model.DefaultInvokePath
 		}
 	}
+	if h := fi.HTTP; h != nil {
+		var err error
+		if in.HTTP, err = h.http(); err != nil {
+			return nil, fmt.Errorf("integration %s: %w", fi.ID, err)
+		}
+	}
 	return in, nil
+}
+
+func (h *fixtureHTTP) http() (*model.HTTP, error) {
+	timeout, err := fixtureTimeout(h.Timeout)
+	if err != nil {
+		return nil, err
+	}
+	passthrough, err := fixturePassthrough(h.Passthrough)
+	if err != nil {
+		return nil, err
+	}
+	out := &model.HTTP{
+		URI: h.URI, Method: h.Method, Timeout: timeout,
+		RequestTemplates: h.RequestTemplates, Passthrough: passthrough, RequestParameters: h.RequestParameters,
+	}
+	for _, r := range h.Responses {
+		out.Responses = append(out.Responses, model.IntegrationResponse(r))
+	}
+	return out, nil
+}
+
+// fixturePassthrough parses AWS's name of a passthrough behaviour,
+// WHEN_NO_MATCH when empty.
+func fixturePassthrough(s string) (model.Passthrough, error) {
+	p, ok := map[string]model.Passthrough{
+		"":                  model.PassthroughWhenNoMatch,
+		"WHEN_NO_MATCH":     model.PassthroughWhenNoMatch,
+		"WHEN_NO_TEMPLATES": model.PassthroughWhenNoTemplates,
+		"NEVER":             model.PassthroughNever,
+	}[s]
+	if !ok {
+		return 0, fmt.Errorf("passthrough %q", s)
+	}
+	return p, nil
 }
 
 // fixtureTimeout parses an integration timeout, model.DefaultTimeout when
@@ -226,14 +278,9 @@ func fixtureTimeout(s string) (time.Duration, error) {
 }
 
 func (fi *fixtureIntegration) mockTemplates() (*model.MockTemplates, error) {
-	passthrough, ok := map[string]model.Passthrough{
-		"":                  model.PassthroughWhenNoMatch,
-		"WHEN_NO_MATCH":     model.PassthroughWhenNoMatch,
-		"WHEN_NO_TEMPLATES": model.PassthroughWhenNoTemplates,
-		"NEVER":             model.PassthroughNever,
-	}[fi.Mock.Passthrough]
-	if !ok {
-		return nil, fmt.Errorf("integration %s: passthrough %q", fi.ID, fi.Mock.Passthrough)
+	passthrough, err := fixturePassthrough(fi.Mock.Passthrough)
+	if err != nil {
+		return nil, fmt.Errorf("integration %s: %w", fi.ID, err)
 	}
 	t := &model.MockTemplates{RequestTemplates: fi.Mock.RequestTemplates, Passthrough: passthrough}
 	for _, r := range fi.Mock.Responses {

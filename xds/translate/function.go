@@ -4,7 +4,6 @@ import (
 	"errors"
 
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
-	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -21,22 +20,6 @@ const maxRequestBody = 10 << 20
 // wholePath matches the whole path of a request; a regex_rewrite never sees
 // the query string.
 const wholePath = `^.*$`
-
-// functionMode is the processing_mode of a Lambda-proxy route: the service
-// needs the request headers and the whole body to build the proxy event,
-// and the function's status, headers and whole body to turn its result
-// into the response. It is what the service derives from
-// extproc.Mode{RequestBody: true, ResponseBody: true}.
-func functionMode() *extprocv3.ProcessingMode {
-	return &extprocv3.ProcessingMode{
-		RequestHeaderMode:   extprocv3.ProcessingMode_SEND,
-		ResponseHeaderMode:  extprocv3.ProcessingMode_SEND,
-		RequestBodyMode:     extprocv3.ProcessingMode_BUFFERED,
-		ResponseBodyMode:    extprocv3.ProcessingMode_BUFFERED,
-		RequestTrailerMode:  extprocv3.ProcessingMode_SKIP,
-		ResponseTrailerMode: extprocv3.ProcessingMode_SKIP,
-	}
-}
 
 // function makes t a Lambda-proxy route (API Gateway's AWS_PROXY
 // integration against a function served over HTTP). Envoy sends the
@@ -68,7 +51,7 @@ func (b *targetBuilder) function(t *routeTarget, r *model.Route, ids map[string]
 	if err := b.addCluster(u); err != nil {
 		return err
 	}
-	a, err := extProcPerRoute(functionMode(), ids)
+	a, err := extProcPerRoute(exchangeMode(), ids)
 	if err != nil {
 		return err
 	}

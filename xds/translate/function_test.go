@@ -137,7 +137,7 @@ func TestFunctionErrors(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			in := &model.Integration{ID: "fn", Name: "fn", Function: &model.Function{URI: tc.uri, InvokePath: tc.invokePath, Timeout: model.DefaultTimeout}}
-			cfg := functionConfig(t, in)
+			cfg := functionConfig(t, in, nil)
 			res, err := Translate(cfg, Options{})
 			if err != nil {
 				t.Fatal(err)
@@ -153,9 +153,9 @@ func TestFunctionErrors(t *testing.T) {
 	}
 }
 
-// functionConfig is one REST API whose prod stage serves POST /fn through
-// integration in.
-func functionConfig(t *testing.T, in *model.Integration) *model.Config {
+// functionConfig is one REST API whose prod stage, with stage variables
+// vars, serves POST /fn through integration in.
+func functionConfig(t *testing.T, in *model.Integration, vars map[string]string) *model.Config {
 	t.Helper()
 	p, err := model.ParsePathTemplate("/fn")
 	if err != nil {
@@ -165,7 +165,7 @@ func functionConfig(t *testing.T, in *model.Integration) *model.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := model.NewAPI("fnerrors01", "", model.ProtocolREST, []*model.Stage{{Name: "prod", Deployment: d}})
+	api, err := model.NewAPI("fnerrors01", "", model.ProtocolREST, []*model.Stage{{Name: "prod", Variables: vars, Deployment: d}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -202,6 +202,8 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 		err = b.proxy(t, r, in.HTTPProxy)
 	case in.Function != nil:
 		err = b.function(t, r, ids, in.Function)
+	case in.HTTP != nil:
+		err = b.httpIntegration(t, r, ids, in.HTTP)
 	case isTemplateMock(r):
 		err = b.templateMock(t, ids)
 	case in.Mock != nil:

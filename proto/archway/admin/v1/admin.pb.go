@@ -2007,6 +2007,7 @@ type IntegrationDefinition struct {
 	//	*IntegrationDefinition_HttpProxy
 	//	*IntegrationDefinition_Mock
 	//	*IntegrationDefinition_Function
+	//	*IntegrationDefinition_Http
 	Kind          isIntegrationDefinition_Kind `protobuf_oneof:"kind"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
@@ -2097,6 +2098,15 @@ func (x *IntegrationDefinition) GetFunction() *FunctionIntegration {
 	return nil
 }
 
+func (x *IntegrationDefinition) GetHttp() *HttpIntegration {
+	if x != nil {
+		if x, ok := x.Kind.(*IntegrationDefinition_Http); ok {
+			return x.Http
+		}
+	}
+	return nil
+}
+
 type isIntegrationDefinition_Kind interface {
 	isIntegrationDefinition_Kind()
 }
@@ -2113,11 +2123,17 @@ type IntegrationDefinition_Function struct {
 	Function *FunctionIntegration `protobuf:"bytes,12,opt,name=function,proto3,oneof"`
 }
 
+type IntegrationDefinition_Http struct {
+	Http *HttpIntegration `protobuf:"bytes,13,opt,name=http,proto3,oneof"`
+}
+
 func (*IntegrationDefinition_HttpProxy) isIntegrationDefinition_Kind() {}
 
 func (*IntegrationDefinition_Mock) isIntegrationDefinition_Kind() {}
 
 func (*IntegrationDefinition_Function) isIntegrationDefinition_Kind() {}
+
+func (*IntegrationDefinition_Http) isIntegrationDefinition_Kind() {}
 
 type RouteDefinition struct {
 	state  protoimpl.MessageState `protogen:"open.v1"`
@@ -4004,7 +4020,7 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eapi_key_source\x18\b \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\x9c\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd5\x03\n" +
 	"\x15IntegrationDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x12E\n" +
@@ -4013,7 +4029,8 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"http_proxy\x18\n" +
 	" \x01(\v2&.archway.admin.v1.HttpProxyIntegrationH\x00R\thttpProxy\x127\n" +
 	"\x04mock\x18\v \x01(\v2!.archway.admin.v1.MockIntegrationH\x00R\x04mock\x12C\n" +
-	"\bfunction\x18\f \x01(\v2%.archway.admin.v1.FunctionIntegrationH\x00R\bfunction\x1a7\n" +
+	"\bfunction\x18\f \x01(\v2%.archway.admin.v1.FunctionIntegrationH\x00R\bfunction\x127\n" +
+	"\x04http\x18\r \x01(\v2!.archway.admin.v1.HttpIntegrationH\x00R\x04http\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x06\n" +
@@ -4305,13 +4322,14 @@ var file_archway_admin_v1_admin_proto_goTypes = []any{
 	(*HttpProxyIntegration)(nil),      // 81: archway.admin.v1.HttpProxyIntegration
 	(*MockIntegration)(nil),           // 82: archway.admin.v1.MockIntegration
 	(*FunctionIntegration)(nil),       // 83: archway.admin.v1.FunctionIntegration
-	(*ThrottleSettings)(nil),          // 84: archway.admin.v1.ThrottleSettings
-	(*EnvoyNode)(nil),                 // 85: archway.admin.v1.EnvoyNode
-	(*ApiKey)(nil),                    // 86: archway.admin.v1.ApiKey
-	(*UsagePlan)(nil),                 // 87: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),              // 88: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),                  // 89: archway.admin.v1.KeyUsage
-	(*emptypb.Empty)(nil),             // 90: google.protobuf.Empty
+	(*HttpIntegration)(nil),           // 84: archway.admin.v1.HttpIntegration
+	(*ThrottleSettings)(nil),          // 85: archway.admin.v1.ThrottleSettings
+	(*EnvoyNode)(nil),                 // 86: archway.admin.v1.EnvoyNode
+	(*ApiKey)(nil),                    // 87: archway.admin.v1.ApiKey
+	(*UsagePlan)(nil),                 // 88: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),              // 89: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),                  // 90: archway.admin.v1.KeyUsage
+	(*emptypb.Empty)(nil),             // 91: google.protobuf.Empty
 }
 var file_archway_admin_v1_admin_proto_depIdxs = []int32{
 	73,  // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
@@ -4346,125 +4364,126 @@ var file_archway_admin_v1_admin_proto_depIdxs = []int32{
 	81,  // 29: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
 	82,  // 30: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
 	83,  // 31: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
-	69,  // 32: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	70,  // 33: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	71,  // 34: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
-	84,  // 35: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	72,  // 36: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
-	34,  // 37: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
-	0,   // 38: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	73,  // 39: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
-	39,  // 40: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	85,  // 41: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
-	86,  // 42: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	86,  // 43: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	86,  // 44: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	74,  // 45: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	86,  // 46: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	87,  // 47: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	87,  // 48: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
-	87,  // 49: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	74,  // 50: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	88,  // 51: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
-	89,  // 52: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
-	84,  // 53: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	1,   // 54: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	2,   // 55: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	3,   // 56: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	5,   // 57: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	6,   // 58: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	7,   // 59: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	8,   // 60: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	9,   // 61: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	11,  // 62: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	12,  // 63: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	13,  // 64: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	14,  // 65: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	15,  // 66: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	17,  // 67: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	18,  // 68: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	19,  // 69: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	20,  // 70: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	21,  // 71: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	23,  // 72: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	24,  // 73: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	25,  // 74: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	26,  // 75: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	27,  // 76: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	29,  // 77: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	30,  // 78: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	31,  // 79: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	33,  // 80: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	38,  // 81: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	41,  // 82: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
-	43,  // 83: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
-	44,  // 84: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
-	45,  // 85: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
-	47,  // 86: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
-	48,  // 87: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
-	49,  // 88: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
-	51,  // 89: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
-	53,  // 90: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
-	54,  // 91: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
-	55,  // 92: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
-	57,  // 93: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
-	58,  // 94: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
-	59,  // 95: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
-	60,  // 96: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
-	61,  // 97: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
-	63,  // 98: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
-	65,  // 99: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
-	73,  // 100: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	73,  // 101: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	4,   // 102: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	73,  // 103: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	90,  // 104: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	75,  // 105: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	75,  // 106: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	10,  // 107: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	75,  // 108: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	90,  // 109: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	76,  // 110: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	76,  // 111: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	16,  // 112: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	76,  // 113: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	90,  // 114: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	77,  // 115: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	77,  // 116: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	22,  // 117: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	77,  // 118: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	90,  // 119: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	78,  // 120: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	78,  // 121: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	28,  // 122: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	78,  // 123: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	90,  // 124: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	32,  // 125: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	78,  // 126: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	40,  // 127: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	42,  // 128: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
-	86,  // 129: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
-	86,  // 130: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
-	46,  // 131: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
-	86,  // 132: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
-	90,  // 133: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
-	50,  // 134: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
-	52,  // 135: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
-	87,  // 136: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	87,  // 137: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	56,  // 138: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
-	87,  // 139: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	90,  // 140: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
-	88,  // 141: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
-	90,  // 142: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
-	62,  // 143: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
-	64,  // 144: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
-	89,  // 145: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
-	100, // [100:146] is the sub-list for method output_type
-	54,  // [54:100] is the sub-list for method input_type
-	54,  // [54:54] is the sub-list for extension type_name
-	54,  // [54:54] is the sub-list for extension extendee
-	0,   // [0:54] is the sub-list for field type_name
+	84,  // 32: archway.admin.v1.IntegrationDefinition.http:type_name -> archway.admin.v1.HttpIntegration
+	69,  // 33: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
+	70,  // 34: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	71,  // 35: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	85,  // 36: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	72,  // 37: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	34,  // 38: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
+	0,   // 39: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
+	73,  // 40: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	39,  // 41: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
+	86,  // 42: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	87,  // 43: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	87,  // 44: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	87,  // 45: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	74,  // 46: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	87,  // 47: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	88,  // 48: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	88,  // 49: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
+	88,  // 50: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	74,  // 51: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	89,  // 52: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
+	90,  // 53: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
+	85,  // 54: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	1,   // 55: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	2,   // 56: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	3,   // 57: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	5,   // 58: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	6,   // 59: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	7,   // 60: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	8,   // 61: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	9,   // 62: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	11,  // 63: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	12,  // 64: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	13,  // 65: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	14,  // 66: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	15,  // 67: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	17,  // 68: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	18,  // 69: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	19,  // 70: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	20,  // 71: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	21,  // 72: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	23,  // 73: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	24,  // 74: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	25,  // 75: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	26,  // 76: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	27,  // 77: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	29,  // 78: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	30,  // 79: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	31,  // 80: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	33,  // 81: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	38,  // 82: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	41,  // 83: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	43,  // 84: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
+	44,  // 85: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
+	45,  // 86: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
+	47,  // 87: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
+	48,  // 88: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
+	49,  // 89: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
+	51,  // 90: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
+	53,  // 91: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
+	54,  // 92: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
+	55,  // 93: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
+	57,  // 94: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
+	58,  // 95: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
+	59,  // 96: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
+	60,  // 97: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
+	61,  // 98: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
+	63,  // 99: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
+	65,  // 100: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
+	73,  // 101: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	73,  // 102: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	4,   // 103: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	73,  // 104: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	91,  // 105: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	75,  // 106: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	75,  // 107: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	10,  // 108: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	75,  // 109: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	91,  // 110: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	76,  // 111: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	76,  // 112: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	16,  // 113: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	76,  // 114: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	91,  // 115: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	77,  // 116: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	77,  // 117: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	22,  // 118: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	77,  // 119: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	91,  // 120: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	78,  // 121: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	78,  // 122: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	28,  // 123: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	78,  // 124: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	91,  // 125: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	32,  // 126: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	78,  // 127: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	40,  // 128: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	42,  // 129: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	87,  // 130: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
+	87,  // 131: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
+	46,  // 132: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
+	87,  // 133: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
+	91,  // 134: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
+	50,  // 135: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
+	52,  // 136: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
+	88,  // 137: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	88,  // 138: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	56,  // 139: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
+	88,  // 140: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	91,  // 141: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
+	89,  // 142: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
+	91,  // 143: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
+	62,  // 144: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
+	64,  // 145: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
+	90,  // 146: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
+	101, // [101:147] is the sub-list for method output_type
+	55,  // [55:101] is the sub-list for method input_type
+	55,  // [55:55] is the sub-list for extension type_name
+	55,  // [55:55] is the sub-list for extension extendee
+	0,   // [0:55] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }
@@ -4477,6 +4496,7 @@ func file_archway_admin_v1_admin_proto_init() {
 		(*IntegrationDefinition_HttpProxy)(nil),
 		(*IntegrationDefinition_Mock)(nil),
 		(*IntegrationDefinition_Function)(nil),
+		(*IntegrationDefinition_Http)(nil),
 	}
 	file_archway_admin_v1_admin_proto_msgTypes[64].OneofWrappers = []any{
 		(*UpdateUsageRequest_Reset_)(nil),

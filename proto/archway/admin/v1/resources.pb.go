@@ -1232,6 +1232,118 @@ func (x *FunctionIntegration) GetTimeout() *durationpb.Duration {
 	return nil
 }
 
+// HttpIntegration is AWS's non-proxy HTTP integration: the request reaches
+// the backend transformed by a mapping template and parameter mappings, and
+// the backend's answer reaches the client through the integration response
+// its status code selects.
+type HttpIntegration struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// An http or https URL, as HttpProxyIntegration's: its path may refer to
+	// path parameters ({id}, set by request_parameters
+	// integration.request.path.id) and stage variables.
+	Uri string `protobuf:"bytes,1,opt,name=uri,proto3" json:"uri,omitempty"`
+	// The method to send upstream. Empty means the client's method.
+	Method string `protobuf:"bytes,2,opt,name=method,proto3" json:"method,omitempty"`
+	// How long to wait for the backend. Default 29s; 50ms to 300s.
+	Timeout *durationpb.Duration `protobuf:"bytes,3,opt,name=timeout,proto3" json:"timeout,omitempty"`
+	// Content type → VTL template rendering the backend request's body, as
+	// AWS's requestTemplates. At most 10, each at most 64 KiB.
+	RequestTemplates    map[string]string   `protobuf:"bytes,4,rep,name=request_templates,json=requestTemplates,proto3" json:"request_templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	PassthroughBehavior PassthroughBehavior `protobuf:"varint,5,opt,name=passthrough_behavior,json=passthroughBehavior,proto3,enum=archway.admin.v1.PassthroughBehavior" json:"passthrough_behavior,omitempty"`
+	// Parameter mappings, as AWS's requestParameters: the key names what to
+	// set (integration.request.header.NAME, integration.request.querystring.NAME
+	// or integration.request.path.NAME), the value where it comes from
+	// (method.request.header.NAME, method.request.querystring.NAME,
+	// method.request.path.NAME, context.NAME, stageVariables.NAME, or a
+	// static 'value' in single quotes). At most 50.
+	RequestParameters map[string]string `protobuf:"bytes,6,rep,name=request_parameters,json=requestParameters,proto3" json:"request_parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// The integration responses, selected by the backend's status code; at
+	// most 20, at most one default. None passes the backend's response
+	// through unchanged.
+	IntegrationResponses []*IntegrationResponse `protobuf:"bytes,7,rep,name=integration_responses,json=integrationResponses,proto3" json:"integration_responses,omitempty"`
+	unknownFields        protoimpl.UnknownFields
+	sizeCache            protoimpl.SizeCache
+}
+
+func (x *HttpIntegration) Reset() {
+	*x = HttpIntegration{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HttpIntegration) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HttpIntegration) ProtoMessage() {}
+
+func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HttpIntegration.ProtoReflect.Descriptor instead.
+func (*HttpIntegration) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+}
+
+func (x *HttpIntegration) GetUri() string {
+	if x != nil {
+		return x.Uri
+	}
+	return ""
+}
+
+func (x *HttpIntegration) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *HttpIntegration) GetTimeout() *durationpb.Duration {
+	if x != nil {
+		return x.Timeout
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetRequestTemplates() map[string]string {
+	if x != nil {
+		return x.RequestTemplates
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetPassthroughBehavior() PassthroughBehavior {
+	if x != nil {
+		return x.PassthroughBehavior
+	}
+	return PassthroughBehavior_PASSTHROUGH_BEHAVIOR_UNSPECIFIED
+}
+
+func (x *HttpIntegration) GetRequestParameters() map[string]string {
+	if x != nil {
+		return x.RequestParameters
+	}
+	return nil
+}
+
+func (x *HttpIntegration) GetIntegrationResponses() []*IntegrationResponse {
+	if x != nil {
+		return x.IntegrationResponses
+	}
+	return nil
+}
+
 // IntegrationResponse turns an integration's result into the method's
 // response, as AWS's integration responses do.
 type IntegrationResponse struct {
@@ -1242,8 +1354,9 @@ type IntegrationResponse struct {
 	SelectionPattern string `protobuf:"bytes,1,opt,name=selection_pattern,json=selectionPattern,proto3" json:"selection_pattern,omitempty"`
 	// The response's status, 100-599.
 	StatusCode int32 `protobuf:"varint,2,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
-	// Response headers: header name → a static value in single quotes
-	// ('application/xml'), as AWS's method.response.header mappings.
+	// Response headers, as AWS's method.response.header mappings: header
+	// name → a static value in single quotes ('application/xml'), or, for
+	// HTTP integrations, integration.response.header.NAME (the backend's).
 	ResponseHeaders map[string]string `protobuf:"bytes,3,rep,name=response_headers,json=responseHeaders,proto3" json:"response_headers,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	// Content type → VTL template rendering the response body, as AWS's
 	// responseTemplates; chosen by the request's Accept header, else
@@ -1255,7 +1368,7 @@ type IntegrationResponse struct {
 
 func (x *IntegrationResponse) Reset() {
 	*x = IntegrationResponse{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1267,7 +1380,7 @@ func (x *IntegrationResponse) String() string {
 func (*IntegrationResponse) ProtoMessage() {}
 
 func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1280,7 +1393,7 @@ func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationResponse.ProtoReflect.Descriptor instead.
 func (*IntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *IntegrationResponse) GetSelectionPattern() string {
@@ -1327,6 +1440,7 @@ type Integration struct {
 	//	*Integration_HttpProxy
 	//	*Integration_Mock
 	//	*Integration_Function
+	//	*Integration_Http
 	Kind          isIntegration_Kind     `protobuf_oneof:"kind"`
 	CreateTime    *timestamppb.Timestamp `protobuf:"bytes,6,opt,name=create_time,json=createTime,proto3" json:"create_time,omitempty"`
 	UpdateTime    *timestamppb.Timestamp `protobuf:"bytes,7,opt,name=update_time,json=updateTime,proto3" json:"update_time,omitempty"`
@@ -1337,7 +1451,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1349,7 +1463,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1362,7 +1476,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *Integration) GetId() string {
@@ -1434,6 +1548,15 @@ func (x *Integration) GetFunction() *FunctionIntegration {
 	return nil
 }
 
+func (x *Integration) GetHttp() *HttpIntegration {
+	if x != nil {
+		if x, ok := x.Kind.(*Integration_Http); ok {
+			return x.Http
+		}
+	}
+	return nil
+}
+
 func (x *Integration) GetCreateTime() *timestamppb.Timestamp {
 	if x != nil {
 		return x.CreateTime
@@ -1471,11 +1594,17 @@ type Integration_Function struct {
 	Function *FunctionIntegration `protobuf:"bytes,12,opt,name=function,proto3,oneof"`
 }
 
+type Integration_Http struct {
+	Http *HttpIntegration `protobuf:"bytes,13,opt,name=http,proto3,oneof"`
+}
+
 func (*Integration_HttpProxy) isIntegration_Kind() {}
 
 func (*Integration_Mock) isIntegration_Kind() {}
 
 func (*Integration_Function) isIntegration_Kind() {}
+
+func (*Integration_Http) isIntegration_Kind() {}
 
 // Deployment is an immutable snapshot of an API's routes and integrations.
 // Stages serve deployments; only the description and tags may change.
@@ -1500,7 +1629,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +1641,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +1654,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Deployment) GetId() string {
@@ -1631,7 +1760,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1643,7 +1772,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1656,7 +1785,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Stage) GetApiId() string {
@@ -1773,7 +1902,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1785,7 +1914,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1798,7 +1927,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *ApiKey) GetId() string {
@@ -1892,7 +2021,7 @@ type ApiStage struct {
 
 func (x *ApiStage) Reset() {
 	*x = ApiStage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1904,7 +2033,7 @@ func (x *ApiStage) String() string {
 func (*ApiStage) ProtoMessage() {}
 
 func (x *ApiStage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1917,7 +2046,7 @@ func (x *ApiStage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStage.ProtoReflect.Descriptor instead.
 func (*ApiStage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ApiStage) GetApiId() string {
@@ -1971,7 +2100,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1983,7 +2112,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1996,7 +2125,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *UsagePlan) GetId() string {
@@ -2097,7 +2226,7 @@ type UsagePlanKey struct {
 
 func (x *UsagePlanKey) Reset() {
 	*x = UsagePlanKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2109,7 +2238,7 @@ func (x *UsagePlanKey) String() string {
 func (*UsagePlanKey) ProtoMessage() {}
 
 func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2122,7 +2251,7 @@ func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlanKey.ProtoReflect.Descriptor instead.
 func (*UsagePlanKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UsagePlanKey) GetUsagePlanId() string {
@@ -2165,7 +2294,7 @@ type KeyUsage struct {
 
 func (x *KeyUsage) Reset() {
 	*x = KeyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2177,7 +2306,7 @@ func (x *KeyUsage) String() string {
 func (*KeyUsage) ProtoMessage() {}
 
 func (x *KeyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2190,7 +2319,7 @@ func (x *KeyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
 func (*KeyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *KeyUsage) GetKeyId() string {
@@ -2222,7 +2351,7 @@ type DailyUsage struct {
 
 func (x *DailyUsage) Reset() {
 	*x = DailyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2234,7 +2363,7 @@ func (x *DailyUsage) String() string {
 func (*DailyUsage) ProtoMessage() {}
 
 func (x *DailyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2247,7 +2376,7 @@ func (x *DailyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyUsage.ProtoReflect.Descriptor instead.
 func (*DailyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DailyUsage) GetDate() string {
@@ -2374,7 +2503,21 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\vinvoke_path\x18\x02 \x01(\tR\n" +
 	"invokePath\x124\n" +
 	"\x16payload_format_version\x18\x03 \x01(\tR\x14payloadFormatVersion\x123\n" +
-	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\xc1\x03\n" +
+	"\atimeout\x18\x04 \x01(\v2\x19.google.protobuf.DurationR\atimeout\"\x80\x05\n" +
+	"\x0fHttpIntegration\x12\x10\n" +
+	"\x03uri\x18\x01 \x01(\tR\x03uri\x12\x16\n" +
+	"\x06method\x18\x02 \x01(\tR\x06method\x123\n" +
+	"\atimeout\x18\x03 \x01(\v2\x19.google.protobuf.DurationR\atimeout\x12d\n" +
+	"\x11request_templates\x18\x04 \x03(\v27.archway.admin.v1.HttpIntegration.RequestTemplatesEntryR\x10requestTemplates\x12X\n" +
+	"\x14passthrough_behavior\x18\x05 \x01(\x0e2%.archway.admin.v1.PassthroughBehaviorR\x13passthroughBehavior\x12g\n" +
+	"\x12request_parameters\x18\x06 \x03(\v28.archway.admin.v1.HttpIntegration.RequestParametersEntryR\x11requestParameters\x12Z\n" +
+	"\x15integration_responses\x18\a \x03(\v2%.archway.admin.v1.IntegrationResponseR\x14integrationResponses\x1aC\n" +
+	"\x15RequestTemplatesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
+	"\x16RequestParametersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xc1\x03\n" +
 	"\x13IntegrationResponse\x12+\n" +
 	"\x11selection_pattern\x18\x01 \x01(\tR\x10selectionPattern\x12\x1f\n" +
 	"\vstatus_code\x18\x02 \x01(\x05R\n" +
@@ -2386,7 +2529,7 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
 	"\x16ResponseTemplatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xbd\x04\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf6\x04\n" +
 	"\vIntegration\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x12\n" +
@@ -2397,7 +2540,8 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"http_proxy\x18\n" +
 	" \x01(\v2&.archway.admin.v1.HttpProxyIntegrationH\x00R\thttpProxy\x127\n" +
 	"\x04mock\x18\v \x01(\v2!.archway.admin.v1.MockIntegrationH\x00R\x04mock\x12C\n" +
-	"\bfunction\x18\f \x01(\v2%.archway.admin.v1.FunctionIntegrationH\x00R\bfunction\x12;\n" +
+	"\bfunction\x18\f \x01(\v2%.archway.admin.v1.FunctionIntegrationH\x00R\bfunction\x127\n" +
+	"\x04http\x18\r \x01(\v2!.archway.admin.v1.HttpIntegrationH\x00R\x04http\x12;\n" +
 	"\vcreate_time\x18\x06 \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
 	"\vupdate_time\x18\a \x01(\v2\x1a.google.protobuf.TimestampR\n" +
@@ -2544,7 +2688,7 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 34)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
 	(ApiKeySource)(0),             // 1: archway.admin.v1.ApiKeySource
@@ -2562,96 +2706,105 @@ var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(*HttpProxyIntegration)(nil),  // 13: archway.admin.v1.HttpProxyIntegration
 	(*MockIntegration)(nil),       // 14: archway.admin.v1.MockIntegration
 	(*FunctionIntegration)(nil),   // 15: archway.admin.v1.FunctionIntegration
-	(*IntegrationResponse)(nil),   // 16: archway.admin.v1.IntegrationResponse
-	(*Integration)(nil),           // 17: archway.admin.v1.Integration
-	(*Deployment)(nil),            // 18: archway.admin.v1.Deployment
-	(*Stage)(nil),                 // 19: archway.admin.v1.Stage
-	(*ApiKey)(nil),                // 20: archway.admin.v1.ApiKey
-	(*ApiStage)(nil),              // 21: archway.admin.v1.ApiStage
-	(*UsagePlan)(nil),             // 22: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),          // 23: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),              // 24: archway.admin.v1.KeyUsage
-	(*DailyUsage)(nil),            // 25: archway.admin.v1.DailyUsage
-	nil,                           // 26: archway.admin.v1.Api.TagsEntry
-	nil,                           // 27: archway.admin.v1.Route.TagsEntry
-	nil,                           // 28: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 29: archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	nil,                           // 30: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	nil,                           // 31: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                           // 32: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 33: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 34: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 35: archway.admin.v1.Stage.TagsEntry
-	nil,                           // 36: archway.admin.v1.Stage.RouteThrottlesEntry
-	nil,                           // 37: archway.admin.v1.ApiKey.TagsEntry
-	nil,                           // 38: archway.admin.v1.ApiStage.RouteThrottlesEntry
-	nil,                           // 39: archway.admin.v1.UsagePlan.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 40: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 41: google.protobuf.Duration
+	(*HttpIntegration)(nil),       // 16: archway.admin.v1.HttpIntegration
+	(*IntegrationResponse)(nil),   // 17: archway.admin.v1.IntegrationResponse
+	(*Integration)(nil),           // 18: archway.admin.v1.Integration
+	(*Deployment)(nil),            // 19: archway.admin.v1.Deployment
+	(*Stage)(nil),                 // 20: archway.admin.v1.Stage
+	(*ApiKey)(nil),                // 21: archway.admin.v1.ApiKey
+	(*ApiStage)(nil),              // 22: archway.admin.v1.ApiStage
+	(*UsagePlan)(nil),             // 23: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),          // 24: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),              // 25: archway.admin.v1.KeyUsage
+	(*DailyUsage)(nil),            // 26: archway.admin.v1.DailyUsage
+	nil,                           // 27: archway.admin.v1.Api.TagsEntry
+	nil,                           // 28: archway.admin.v1.Route.TagsEntry
+	nil,                           // 29: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 30: archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	nil,                           // 31: archway.admin.v1.HttpIntegration.RequestTemplatesEntry
+	nil,                           // 32: archway.admin.v1.HttpIntegration.RequestParametersEntry
+	nil,                           // 33: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	nil,                           // 34: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                           // 35: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 36: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 37: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 38: archway.admin.v1.Stage.TagsEntry
+	nil,                           // 39: archway.admin.v1.Stage.RouteThrottlesEntry
+	nil,                           // 40: archway.admin.v1.ApiKey.TagsEntry
+	nil,                           // 41: archway.admin.v1.ApiStage.RouteThrottlesEntry
+	nil,                           // 42: archway.admin.v1.UsagePlan.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 43: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	26, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	40, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	40, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	27, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	43, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	43, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
 	9,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
 	1,  // 5: archway.admin.v1.Api.api_key_source:type_name -> archway.admin.v1.ApiKeySource
 	4,  // 6: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
 	5,  // 7: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
-	40, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
-	40, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
-	40, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	43, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	43, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	43, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
 	11, // 11: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
-	40, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
-	27, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	40, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	40, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	41, // 16: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	28, // 17: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	29, // 18: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	16, // 19: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	43, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	28, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	43, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	43, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	44, // 16: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	29, // 17: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	30, // 18: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	17, // 19: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
 	2,  // 20: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
-	41, // 21: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
-	30, // 22: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	31, // 23: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	32, // 24: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
-	13, // 25: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	14, // 26: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	15, // 27: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
-	40, // 28: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	40, // 29: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	33, // 30: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
-	12, // 31: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
-	17, // 32: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	40, // 33: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	40, // 34: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	34, // 35: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	35, // 36: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	40, // 37: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	40, // 38: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 39: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	36, // 40: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
-	37, // 41: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
-	40, // 42: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	40, // 43: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
-	38, // 44: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
-	7,  // 45: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	8,  // 46: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
-	21, // 47: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
-	3,  // 48: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
-	39, // 49: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
-	40, // 50: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
-	40, // 51: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
-	40, // 52: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
-	40, // 53: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
-	25, // 54: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
-	7,  // 55: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	7,  // 56: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	57, // [57:57] is the sub-list for method output_type
-	57, // [57:57] is the sub-list for method input_type
-	57, // [57:57] is the sub-list for extension type_name
-	57, // [57:57] is the sub-list for extension extendee
-	0,  // [0:57] is the sub-list for field type_name
+	44, // 21: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
+	44, // 22: archway.admin.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
+	31, // 23: archway.admin.v1.HttpIntegration.request_templates:type_name -> archway.admin.v1.HttpIntegration.RequestTemplatesEntry
+	2,  // 24: archway.admin.v1.HttpIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
+	32, // 25: archway.admin.v1.HttpIntegration.request_parameters:type_name -> archway.admin.v1.HttpIntegration.RequestParametersEntry
+	17, // 26: archway.admin.v1.HttpIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	33, // 27: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	34, // 28: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	35, // 29: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	13, // 30: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	14, // 31: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
+	15, // 32: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
+	16, // 33: archway.admin.v1.Integration.http:type_name -> archway.admin.v1.HttpIntegration
+	43, // 34: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	43, // 35: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	36, // 36: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	12, // 37: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
+	18, // 38: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
+	43, // 39: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	43, // 40: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	37, // 41: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	38, // 42: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	43, // 43: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	43, // 44: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 45: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	39, // 46: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
+	40, // 47: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
+	43, // 48: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	43, // 49: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	41, // 50: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
+	7,  // 51: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	8,  // 52: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
+	22, // 53: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
+	3,  // 54: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
+	42, // 55: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
+	43, // 56: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
+	43, // 57: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
+	43, // 58: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
+	43, // 59: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
+	26, // 60: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
+	7,  // 61: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	7,  // 62: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	63, // [63:63] is the sub-list for method output_type
+	63, // [63:63] is the sub-list for method input_type
+	63, // [63:63] is the sub-list for extension type_name
+	63, // [63:63] is the sub-list for extension extendee
+	0,  // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -2659,10 +2812,11 @@ func file_archway_admin_v1_resources_proto_init() {
 	if File_archway_admin_v1_resources_proto != nil {
 		return
 	}
-	file_archway_admin_v1_resources_proto_msgTypes[11].OneofWrappers = []any{
+	file_archway_admin_v1_resources_proto_msgTypes[12].OneofWrappers = []any{
 		(*Integration_HttpProxy)(nil),
 		(*Integration_Mock)(nil),
 		(*Integration_Function)(nil),
+		(*Integration_Http)(nil),
 	}
 	type x struct{}
 	out := protoimpl.TypeBuilder{
@@ -2670,7 +2824,7 @@ func file_archway_admin_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   34,
+			NumMessages:   37,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
