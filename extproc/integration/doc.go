@@ -18,6 +18,23 @@
 // shares with the previous one (the watcher shares unchanged deployments
 // between Configs).
 //
+// # Request validation
+//
+// A route whose request validator checks something
+// (model.Validation.Active) is validated before its integration runs, as
+// on API Gateway: its body models are compiled once per configuration
+// change with validate.Compile, and every request is checked with
+// validate.Check against the route's required parameters (path parameters
+// taken from the route's template) and the model of its content type. A
+// failure is answered with the BAD_REQUEST_PARAMETERS or BAD_REQUEST_BODY
+// gateway response, the validator's message as $context.error.message and
+// its detail as $context.error.validationErrorString. A request that
+// passes goes on to the integration's processor, or, on a route Envoy
+// carries out alone (an HTTP proxy, a simple mock), on to Envoy unchanged;
+// such a route's processor reads the request body only when a model
+// checks it. A model that does not compile fails the route's requests with
+// 500 rather than skipping the check.
+//
 // # The MOCK integration
 //
 // The mock processor buffers the request body and answers every request

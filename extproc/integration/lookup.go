@@ -47,8 +47,8 @@ const DefaultAPIKeyIDHeader = envoy.InternalHeaderPrefix + "api-key-id"
 // NewLookup returns the function the ext_proc Server calls once per stream
 // to find the route's processor in the current configuration (cfg is
 // usually the watcher's Current). It returns nil for a route it does not
-// know or whose integration needs no processor. It is safe for concurrent
-// use.
+// know, or whose integration needs no processor and which validates
+// nothing. It is safe for concurrent use.
 func NewLookup(cfg func() *model.Config, o Options) func(extproc.RouteMetadata) extproc.Processor {
 	if o.Logger == nil {
 		o.Logger = slog.New(slog.DiscardHandler)
@@ -90,6 +90,9 @@ type generation struct {
 	cfg   *model.Config
 	mocks map[*model.Integration]*compiledMock
 	https map[*model.Integration]*compiledHTTP
+	// validations are keyed by the route's validator, which the watcher
+	// shares between Configs with the route.
+	validations map[*model.Validation]*compiledValidation
 }
 
 // processor returns the processor of the route md names.
@@ -108,12 +111,24 @@ func (l *lookup) processor(md extproc.RouteMetadata) extproc.Processor {
 		return nil
 	}
 	rr := routeRequest{api: api, stage: stage, route: route}
-	switch in := route.Integration; {
+	next := l.integrationProcessor(cfg, rr)
+	if route.Validation.Active() {
+		if v := l.generation(cfg).validations[route.Validation]; v != nil {
+			return &validatingProcessor{l: l, v: v, rr: rr, next: next}
+		}
+	}
+	return next
+}
+
+// integrationProcessor returns the processor of rr's integration, or nil
+// when Envoy carries it out alone (an HTTP proxy, a simple mock).
+func (l *lookup) integrationProcessor(cfg *model.Config, rr routeRequest) extproc.Processor {
+	switch in := rr.route.Integration; {
 	case in.Function != nil:
 		return &functionProcessor{l: l, fn: in.Function, rr: rr}
 	case in.Mock != nil && in.Mock.Templates != nil:
 		if m := l.generation(cfg).mocks[in]; m != nil {
-			return &mockProcessor{l: l, m: m, api: api, stage: stage, route: route}
+			return &mockProcessor{l: l, m: m, api: rr.api, stage: rr.stage, route: rr.route}
 		}
 	case in.HTTP != nil:
 		if h := l.generation(cfg).https[in]; h != nil {
@@ -141,10 +156,14 @@ func (l *lookup) generation(cfg *model.Config) *generation {
 }
 
 // compile compiles every template-form mock and non-proxy HTTP
-// integration of cfg, reusing what prev compiled for the integrations cfg
-// still shares with it.
+// integration of cfg, and every route's active request validator, reusing
+// what prev compiled for the integrations and validators cfg still shares
+// with it.
 func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
-	g := &generation{cfg: cfg, mocks: map[*model.Integration]*compiledMock{}, https: map[*model.Integration]*compiledHTTP{}}
+	g := &generation{
+		cfg: cfg, mocks: map[*model.Integration]*compiledMock{}, https: map[*model.Integration]*compiledHTTP{},
+		validations: map[*model.Validation]*compiledValidation{},
+	}
 	if cfg == nil {
 		return g
 	}
@@ -156,6 +175,7 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 			if st.Deployment == nil {
 				continue
 			}
+			l.compileValidations(g, prev, api, st.Deployment)
 			for _, in := range st.Deployment.Integrations {
 				switch {
 				case in.Mock != nil && in.Mock.Templates != nil && g.mocks[in] == nil:
@@ -175,6 +195,26 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 		}
 	}
 	return g
+}
+
+// compileValidations compiles the active request validators of d's
+// routes into g, reusing prev's.
+func (l *lookup) compileValidations(g, prev *generation, api *model.API, d *model.Deployment) {
+	for _, r := range d.Routes {
+		v := r.Validation
+		if !v.Active() || g.validations[v] != nil {
+			continue
+		}
+		if g.validations[v] = prev.validations[v]; g.validations[v] != nil {
+			continue
+		}
+		cv := compileValidation(v)
+		if cv.err != nil {
+			l.opts.Logger.Error("request validation does not compile; the route's requests will get 500",
+				slog.String("api_id", api.ID), slog.String("route_id", r.ID), slog.Any("error", cv.err))
+		}
+		g.validations[v] = cv
+	}
 }
 
 // logBroken reports the templates and patterns of m that did not compile;

@@ -152,13 +152,14 @@ func (d *draft) applyRoutes(defs []*adminv1.RouteDefinition, integrationIDs map[
 	kept := make(map[string]bool, len(defs))
 	for _, in := range defs {
 		want := &adminv1.Route{
-			ApiId:          d.apiID(),
-			Method:         in.GetMethod(),
-			Path:           in.GetPath(),
-			IntegrationId:  integrationIDs[in.GetIntegration()],
-			Description:    in.GetDescription(),
-			Tags:           in.GetTags(),
-			ApiKeyRequired: in.GetApiKeyRequired(),
+			ApiId:             d.apiID(),
+			Method:            in.GetMethod(),
+			Path:              in.GetPath(),
+			IntegrationId:     integrationIDs[in.GetIntegration()],
+			Description:       in.GetDescription(),
+			Tags:              in.GetTags(),
+			ApiKeyRequired:    in.GetApiKeyRequired(),
+			RequestValidation: in.GetRequestValidation(),
 		}
 		old := d.routeLike(want)
 		if reuse(want, old, d.now) {
@@ -306,6 +307,11 @@ func validateRouteDefinitions(v *violations, field string, defs []*adminv1.Route
 		}
 		v.description(f+".description", in.GetDescription())
 		v.tags(f+".tags", in.GetTags())
+		var tp *model.PathTemplate
+		if ok {
+			tp = &t
+		}
+		v.requestValidation(f+".request_validation", in.GetRequestValidation(), tp)
 		if !ok || !model.ValidMethod(in.GetMethod()) {
 			continue
 		}

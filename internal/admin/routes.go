@@ -12,13 +12,18 @@ import (
 
 // routeMutable lists the fields of a Route that updates may change.
 func routeMutable() []string {
-	return []string{"method", "path", "integration_id", "description", "tags", "api_key_required"}
+	return []string{"method", "path", "integration_id", "description", "tags", "api_key_required", "request_validation"}
 }
 
 // validateRoute checks the fields of a route that need no other resource.
 func validateRoute(v *violations, field string, r *adminv1.Route) {
 	v.method(field+".method", r.GetMethod())
-	v.path(field+".path", r.GetPath())
+	t, ok := v.path(field+".path", r.GetPath())
+	var tp *model.PathTemplate
+	if ok {
+		tp = &t
+	}
+	v.requestValidation(field+".request_validation", r.GetRequestValidation(), tp)
 	if r.GetIntegrationId() == "" {
 		v.add(field+".integration_id", "required: the id of an integration of the API")
 	}
@@ -55,14 +60,15 @@ func (s *Server) CreateRoute(ctx context.Context, req *adminv1.CreateRouteReques
 	v.id("api_id", req.GetApiId())
 	in := req.GetRoute()
 	r := &adminv1.Route{
-		Id:             newID(),
-		ApiId:          req.GetApiId(),
-		Method:         in.GetMethod(),
-		Path:           in.GetPath(),
-		IntegrationId:  in.GetIntegrationId(),
-		Description:    in.GetDescription(),
-		Tags:           in.GetTags(),
-		ApiKeyRequired: in.GetApiKeyRequired(),
+		Id:                newID(),
+		ApiId:             req.GetApiId(),
+		Method:            in.GetMethod(),
+		Path:              in.GetPath(),
+		IntegrationId:     in.GetIntegrationId(),
+		Description:       in.GetDescription(),
+		Tags:              in.GetTags(),
+		ApiKeyRequired:    in.GetApiKeyRequired(),
+		RequestValidation: in.GetRequestValidation(),
 	}
 	validateRoute(v, "route", r)
 	if !validID(req.GetApiId()) {

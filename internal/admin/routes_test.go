@@ -74,6 +74,25 @@ func TestRouteValidation(t *testing.T) {
 		}
 	}
 	tests := violationCases{
+		"bad request validation": {create(&adminv1.Route{
+			Method: "POST", Path: "/pets/{id}", IntegrationId: integ.GetId(),
+			RequestValidation: &adminv1.RequestValidation{
+				ValidateParameters: true, ValidateBody: true,
+				RequiredParameters: []string{
+					"method.request.querystring.ok", "method.request.path.nope", "method.request.body.x", "method.request.header.",
+				},
+				BodyModels: map[string]string{
+					"application/json": `{"type": "object", "required": "name"}`,
+					"Text/Plain":       `{}`,
+					"application/xml":  `not json`,
+				},
+			},
+		}), []string{
+			"route.request_validation.required_parameters[1]", "route.request_validation.required_parameters[2]",
+			"route.request_validation.required_parameters[3]",
+			`route.request_validation.body_models["Text/Plain"]`, `route.request_validation.body_models["application/json"]`,
+			`route.request_validation.body_models["application/xml"]`,
+		}},
 		"bad path": {create(&adminv1.Route{Method: "GET", Path: "/pets/{id", IntegrationId: integ.GetId()}), []string{"route.path"}},
 		"lower-case method": {
 			create(&adminv1.Route{Method: "get", Path: "/", IntegrationId: integ.GetId()}),
@@ -319,4 +338,31 @@ func TestContentSizeLimit(t *testing.T) {
 	before := e.revision(t)
 	wantPrecondition(t, create(n-1), failureLimit)
 	e.wantNoWrite(t, before, "refused integration")
+}
+
+// TestRouteRequestValidation checks that a route's request validator, as
+// AWS's, is accepted and kept as written.
+func TestRouteRequestValidation(t *testing.T) {
+	e := newEnv(t)
+	api := e.mustAPI(t, "validated")
+	integ := e.mustMock(t, api.GetId(), "m")
+	rv := &adminv1.RequestValidation{
+		ValidateParameters: true, ValidateBody: true,
+		RequiredParameters: []string{"method.request.querystring.q", "method.request.header.x-tenant", "method.request.path.id"},
+		BodyModels: map[string]string{
+			"application/json": `{"$schema": "http://json-schema.org/draft-04/schema#", "type": "object", "required": ["name"],
+				"properties": {"name": {"type": "string"}, "tag": {"$ref": "#/definitions/tag"}},
+				"definitions": {"tag": {"type": "string", "maxLength": 8}}}`,
+			"$default": `{"type": "object"}`,
+		},
+	}
+	created, err := e.CreateRoute(e.ctx, &adminv1.CreateRouteRequest{ApiId: api.GetId(), Route: &adminv1.Route{
+		Method: "POST", Path: "/pets/{id}", IntegrationId: integ.GetId(), RequestValidation: rv,
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !proto.Equal(created.GetRequestValidation(), rv) {
+		t.Errorf("stored = %v, want %v", created.GetRequestValidation(), rv)
+	}
 }

@@ -200,8 +200,8 @@ func (v *violations) templates(field string, ts map[string]string) {
 	}
 	for _, ct := range slices.Sorted(maps.Keys(ts)) {
 		f := mapField(field, ct)
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != strings.ToLower(ct) {
-			v.add(f, "the key must be a media type such as application/json, without parameters")
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != ct {
+			v.add(f, "the key must be a media type such as application/json, in lower case without parameters")
 			continue
 		}
 		src := ts[ct]

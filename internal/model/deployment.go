@@ -33,10 +33,34 @@ type Route struct {
 	// APIKeyRequired makes requests carry an API key of a usage plan that
 	// covers the stage.
 	APIKeyRequired bool
+	// Validation is what requests must look like before they reach the
+	// integration; nil validates nothing.
+	Validation *Validation
 
 	// key caches Key; NewDeployment sets it, so that services looking up
 	// per-route throttles on the request path allocate nothing.
 	key string
+}
+
+// Validation is AWS's request validator of a route, with its required
+// parameters and body models.
+type Validation struct {
+	// Parameters and Body say which checks run (validateRequestParameters,
+	// validateRequestBody).
+	Parameters, Body bool
+	// Query, Header and Path are the required parameters' names.
+	Query, Header, Path []string
+	// Models maps content types (or "$default") to JSON Schema documents.
+	// The map must only be read.
+	Models map[string]string
+}
+
+// NeedsBody reports whether validating a request needs its body.
+func (v *Validation) NeedsBody() bool { return v != nil && v.Body && len(v.Models) > 0 }
+
+// Active reports whether the validation checks anything.
+func (v *Validation) Active() bool {
+	return v != nil && (v.Parameters && len(v.Query)+len(v.Header)+len(v.Path) > 0 || v.NeedsBody())
 }
 
 // Key returns the route key, "METHOD /path", by which stages and usage

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"strings"
 	"time"
 
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -138,7 +139,30 @@ func convertRoute(r *adminv1.Route, ints map[string]*model.Integration) (*model.
 	return &model.Route{
 		ID: r.GetId(), Method: r.GetMethod(), Path: path, Integration: in,
 		APIKeyRequired: r.GetApiKeyRequired(),
+		Validation:     convertValidation(r.GetRequestValidation()),
 	}, nil
+}
+
+// convertValidation converts a route's request validation; nil stays nil.
+func convertValidation(rv *adminv1.RequestValidation) *model.Validation {
+	if rv == nil {
+		return nil
+	}
+	v := &model.Validation{
+		Parameters: rv.GetValidateParameters(),
+		Body:       rv.GetValidateBody(),
+		Models:     cloneMap(rv.GetBodyModels()),
+	}
+	for _, p := range rv.GetRequiredParameters() {
+		if name, ok := strings.CutPrefix(p, "method.request.querystring."); ok {
+			v.Query = append(v.Query, name)
+		} else if name, ok := strings.CutPrefix(p, "method.request.header."); ok {
+			v.Header = append(v.Header, name)
+		} else if name, ok := strings.CutPrefix(p, "method.request.path."); ok {
+			v.Path = append(v.Path, name)
+		}
+	}
+	return v
 }
 
 func convertIntegration(in *adminv1.Integration) (*model.Integration, error) {

@@ -37,8 +37,8 @@ const allowedRoutingMutations = ":method"
 
 // extProcFilter is the external processing filter, through which Archway's
 // ext_proc service carries out what Envoy cannot: template-driven mock,
-// Lambda-proxy and non-proxy HTTP integrations, and later request
-// validation.
+// Lambda-proxy and non-proxy HTTP integrations, and API Gateway's request
+// validators.
 //
 // It is disabled in the filter chain (HttpFilter.disabled) and enabled
 // only on the routes that carry an ExtProcPerRoute (see extProcPerRoute),
@@ -74,6 +74,21 @@ func extProcFilter() *extprocv3.ExternalProcessor {
 		MutationRules: &mutationrulesv3.HeaderMutationRules{
 			AllowExpression: &matcherv3.RegexMatcher{Regex: allowedRoutingMutations},
 		},
+	}
+}
+
+// requestHeadersMode is the processing_mode of a route whose processor
+// reads only the request headers: a request validator that checks
+// required parameters on a route Envoy proxies or answers itself. Envoy
+// opens the stream, sends the headers, and goes on (or answers the
+// validator's 400) without buffering anything. It is what the service
+// derives from extproc.Mode{}.
+func requestHeadersMode() *extprocv3.ProcessingMode {
+	return &extprocv3.ProcessingMode{
+		RequestHeaderMode:   extprocv3.ProcessingMode_SEND,
+		ResponseHeaderMode:  extprocv3.ProcessingMode_SKIP,
+		RequestTrailerMode:  extprocv3.ProcessingMode_SKIP,
+		ResponseTrailerMode: extprocv3.ProcessingMode_SKIP,
 	}
 }
 
@@ -169,4 +184,44 @@ func (b *targetBuilder) templateMock(t *routeTarget, ids map[string]string) erro
 // rather than by Envoy's direct response.
 func isTemplateMock(r *model.Route) bool {
 	return r.Integration.Mock != nil && r.Integration.Mock.Templates != nil
+}
+
+// validation enables ext_proc on a route whose request validator checks
+// something (model.Validation.Active) and whose integration did not
+// already enable it: an HTTP proxy, or a mock Envoy answers itself. API
+// Gateway validates before any integration runs, and Envoy cannot check
+// required parameters or JSON Schema models by itself, so the service
+// sees the request first and either answers AWS's 400 or lets it go on
+// unchanged.
+//
+// Only the request is processed: the headers always, the body only when a
+// model checks it (model.Validation.NeedsBody), so that a route that only
+// requires parameters costs one round trip and buffers nothing. A proxy
+// route that buffers takes bodies up to API Gateway's 10 MB, as function
+// and HTTP routes do; a mock's direct response cannot raise the listener's
+// limit (see templateMock).
+//
+// Routes whose integration already uses ext_proc keep their mode: their
+// processors buffer the request body whatever the validator needs, and
+// validate before they run.
+func (b *targetBuilder) validation(t *routeTarget, r *model.Route, ids map[string]string) error {
+	if !r.Validation.Active() {
+		return nil
+	}
+	if _, ok := t.perFilter[envoy.FilterExtProc]; ok {
+		return nil
+	}
+	pm := requestHeadersMode()
+	if r.Validation.NeedsBody() {
+		pm = requestBodyMode()
+		if t.proxy != nil {
+			t.bodyLimit = maxRequestBody
+		}
+	}
+	a, err := extProcPerRoute(pm, ids)
+	if err != nil {
+		return err
+	}
+	t.setPerFilter(envoy.FilterExtProc, a)
+	return nil
 }

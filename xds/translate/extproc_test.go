@@ -21,8 +21,9 @@ import (
 // ext_proc service's own definitions, which the translator does not
 // import (they would link the gRPC server into it): the metadata keys the
 // service reads, the processing modes it derives for a processor that
-// reads the request body and for one that also reads the response body,
-// and the largest body it takes.
+// reads the request headers alone, for one that reads the request body
+// and for one that also reads the response body, and the largest body it
+// takes.
 func TestExtProcAgreesWithService(t *testing.T) {
 	for got, want := range map[string]string{
 		envoy.ExtProcMetadataAPIID:        extproc.MetadataAPIID,
@@ -33,6 +34,9 @@ func TestExtProcAgreesWithService(t *testing.T) {
 		if got != want {
 			t.Errorf("metadata key %q, the service reads %q", got, want)
 		}
+	}
+	if diff := cmp.Diff(extproc.Mode{}.ProcessingMode(), requestHeadersMode(), protocmp.Transform()); diff != "" {
+		t.Errorf("headers-only processing_mode differs from the service's (-service +translator):\n%s", diff)
 	}
 	if diff := cmp.Diff(extproc.Mode{RequestBody: true}.ProcessingMode(), requestBodyMode(), protocmp.Transform()); diff != "" {
 		t.Errorf("processing_mode differs from the service's (-service +translator):\n%s", diff)

@@ -68,6 +68,25 @@ type fixtureRoute struct {
 	Path           string `json:"path"`
 	Integration    string `json:"integration"`
 	APIKeyRequired bool   `json:"apiKeyRequired"`
+	// Validation is the route's request validator, as the model has it.
+	Validation *fixtureValidation `json:"validation"`
+}
+
+type fixtureValidation struct {
+	Parameters bool              `json:"parameters"`
+	Body       bool              `json:"body"`
+	Query      []string          `json:"query"`
+	Header     []string          `json:"header"`
+	Path       []string          `json:"path"`
+	Models     map[string]string `json:"models"`
+}
+
+func (fv *fixtureValidation) validation() *model.Validation {
+	if fv == nil {
+		return nil
+	}
+	v := model.Validation(*fv)
+	return &v
 }
 
 type fixtureIntegration struct {
@@ -191,6 +210,7 @@ func (fd *fixtureDeployment) deployment() (*model.Deployment, error) {
 		}
 		routes = append(routes, &model.Route{
 			ID: fr.ID, Method: fr.Method, Path: p, Integration: byID[fr.Integration], APIKeyRequired: fr.APIKeyRequired,
+			Validation: fr.Validation.validation(),
 		})
 	}
 	return model.NewDeployment(fd.ID, routes, ints)

@@ -211,6 +211,9 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 	default:
 		err = errors.New("integration has no kind Envoy can serve")
 	}
+	if err == nil {
+		err = b.validation(t, r, ids)
+	}
 	if err != nil {
 		return nil, err
 	}

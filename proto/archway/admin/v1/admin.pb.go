@@ -2140,12 +2140,13 @@ type RouteDefinition struct {
 	Method string                 `protobuf:"bytes,1,opt,name=method,proto3" json:"method,omitempty"`
 	Path   string                 `protobuf:"bytes,2,opt,name=path,proto3" json:"path,omitempty"`
 	// The name of an integration in the same definition.
-	Integration    string            `protobuf:"bytes,3,opt,name=integration,proto3" json:"integration,omitempty"`
-	Description    string            `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
-	Tags           map[string]string `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	ApiKeyRequired bool              `protobuf:"varint,6,opt,name=api_key_required,json=apiKeyRequired,proto3" json:"api_key_required,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	Integration       string             `protobuf:"bytes,3,opt,name=integration,proto3" json:"integration,omitempty"`
+	Description       string             `protobuf:"bytes,4,opt,name=description,proto3" json:"description,omitempty"`
+	Tags              map[string]string  `protobuf:"bytes,5,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	ApiKeyRequired    bool               `protobuf:"varint,6,opt,name=api_key_required,json=apiKeyRequired,proto3" json:"api_key_required,omitempty"`
+	RequestValidation *RequestValidation `protobuf:"bytes,7,opt,name=request_validation,json=requestValidation,proto3" json:"request_validation,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *RouteDefinition) Reset() {
@@ -2218,6 +2219,13 @@ func (x *RouteDefinition) GetApiKeyRequired() bool {
 		return x.ApiKeyRequired
 	}
 	return false
+}
+
+func (x *RouteDefinition) GetRequestValidation() *RequestValidation {
+	if x != nil {
+		return x.RequestValidation
+	}
+	return nil
 }
 
 type StageDefinition struct {
@@ -4034,14 +4042,15 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x06\n" +
-	"\x04kind\"\xa5\x02\n" +
+	"\x04kind\"\xf9\x02\n" +
 	"\x0fRouteDefinition\x12\x16\n" +
 	"\x06method\x18\x01 \x01(\tR\x06method\x12\x12\n" +
 	"\x04path\x18\x02 \x01(\tR\x04path\x12 \n" +
 	"\vintegration\x18\x03 \x01(\tR\vintegration\x12 \n" +
 	"\vdescription\x18\x04 \x01(\tR\vdescription\x12?\n" +
 	"\x04tags\x18\x05 \x03(\v2+.archway.admin.v1.RouteDefinition.TagsEntryR\x04tags\x12(\n" +
-	"\x10api_key_required\x18\x06 \x01(\bR\x0eapiKeyRequired\x1a7\n" +
+	"\x10api_key_required\x18\x06 \x01(\bR\x0eapiKeyRequired\x12R\n" +
+	"\x12request_validation\x18\a \x01(\v2#.archway.admin.v1.RequestValidationR\x11requestValidation\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xf7\x04\n" +
@@ -4323,13 +4332,14 @@ var file_archway_admin_v1_admin_proto_goTypes = []any{
 	(*MockIntegration)(nil),           // 82: archway.admin.v1.MockIntegration
 	(*FunctionIntegration)(nil),       // 83: archway.admin.v1.FunctionIntegration
 	(*HttpIntegration)(nil),           // 84: archway.admin.v1.HttpIntegration
-	(*ThrottleSettings)(nil),          // 85: archway.admin.v1.ThrottleSettings
-	(*EnvoyNode)(nil),                 // 86: archway.admin.v1.EnvoyNode
-	(*ApiKey)(nil),                    // 87: archway.admin.v1.ApiKey
-	(*UsagePlan)(nil),                 // 88: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),              // 89: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),                  // 90: archway.admin.v1.KeyUsage
-	(*emptypb.Empty)(nil),             // 91: google.protobuf.Empty
+	(*RequestValidation)(nil),         // 85: archway.admin.v1.RequestValidation
+	(*ThrottleSettings)(nil),          // 86: archway.admin.v1.ThrottleSettings
+	(*EnvoyNode)(nil),                 // 87: archway.admin.v1.EnvoyNode
+	(*ApiKey)(nil),                    // 88: archway.admin.v1.ApiKey
+	(*UsagePlan)(nil),                 // 89: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),              // 90: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),                  // 91: archway.admin.v1.KeyUsage
+	(*emptypb.Empty)(nil),             // 92: google.protobuf.Empty
 }
 var file_archway_admin_v1_admin_proto_depIdxs = []int32{
 	73,  // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
@@ -4366,124 +4376,125 @@ var file_archway_admin_v1_admin_proto_depIdxs = []int32{
 	83,  // 31: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
 	84,  // 32: archway.admin.v1.IntegrationDefinition.http:type_name -> archway.admin.v1.HttpIntegration
 	69,  // 33: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	70,  // 34: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	71,  // 35: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
-	85,  // 36: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	72,  // 37: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
-	34,  // 38: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
-	0,   // 39: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	73,  // 40: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
-	39,  // 41: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	86,  // 42: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
-	87,  // 43: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	87,  // 44: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	87,  // 45: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	74,  // 46: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	87,  // 47: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	88,  // 48: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	88,  // 49: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
-	88,  // 50: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	74,  // 51: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	89,  // 52: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
-	90,  // 53: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
-	85,  // 54: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	1,   // 55: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	2,   // 56: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	3,   // 57: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	5,   // 58: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	6,   // 59: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	7,   // 60: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	8,   // 61: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	9,   // 62: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	11,  // 63: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	12,  // 64: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	13,  // 65: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	14,  // 66: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	15,  // 67: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	17,  // 68: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	18,  // 69: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	19,  // 70: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	20,  // 71: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	21,  // 72: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	23,  // 73: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	24,  // 74: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	25,  // 75: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	26,  // 76: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	27,  // 77: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	29,  // 78: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	30,  // 79: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	31,  // 80: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	33,  // 81: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	38,  // 82: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	41,  // 83: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
-	43,  // 84: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
-	44,  // 85: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
-	45,  // 86: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
-	47,  // 87: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
-	48,  // 88: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
-	49,  // 89: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
-	51,  // 90: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
-	53,  // 91: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
-	54,  // 92: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
-	55,  // 93: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
-	57,  // 94: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
-	58,  // 95: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
-	59,  // 96: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
-	60,  // 97: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
-	61,  // 98: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
-	63,  // 99: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
-	65,  // 100: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
-	73,  // 101: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	73,  // 102: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	4,   // 103: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	73,  // 104: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	91,  // 105: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	75,  // 106: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	75,  // 107: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	10,  // 108: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	75,  // 109: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	91,  // 110: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	76,  // 111: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	76,  // 112: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	16,  // 113: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	76,  // 114: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	91,  // 115: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	77,  // 116: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	77,  // 117: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	22,  // 118: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	77,  // 119: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	91,  // 120: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	78,  // 121: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	78,  // 122: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	28,  // 123: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	78,  // 124: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	91,  // 125: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	32,  // 126: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	78,  // 127: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	40,  // 128: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	42,  // 129: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
-	87,  // 130: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
-	87,  // 131: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
-	46,  // 132: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
-	87,  // 133: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
-	91,  // 134: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
-	50,  // 135: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
-	52,  // 136: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
-	88,  // 137: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	88,  // 138: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	56,  // 139: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
-	88,  // 140: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	91,  // 141: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
-	89,  // 142: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
-	91,  // 143: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
-	62,  // 144: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
-	64,  // 145: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
-	90,  // 146: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
-	101, // [101:147] is the sub-list for method output_type
-	55,  // [55:101] is the sub-list for method input_type
-	55,  // [55:55] is the sub-list for extension type_name
-	55,  // [55:55] is the sub-list for extension extendee
-	0,   // [0:55] is the sub-list for field type_name
+	85,  // 34: archway.admin.v1.RouteDefinition.request_validation:type_name -> archway.admin.v1.RequestValidation
+	70,  // 35: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	71,  // 36: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	86,  // 37: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	72,  // 38: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	34,  // 39: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
+	0,   // 40: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
+	73,  // 41: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	39,  // 42: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
+	87,  // 43: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	88,  // 44: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	88,  // 45: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	88,  // 46: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	74,  // 47: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 48: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	89,  // 49: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	89,  // 50: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
+	89,  // 51: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	74,  // 52: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	90,  // 53: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
+	91,  // 54: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
+	86,  // 55: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	1,   // 56: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	2,   // 57: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	3,   // 58: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	5,   // 59: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	6,   // 60: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	7,   // 61: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	8,   // 62: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	9,   // 63: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	11,  // 64: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	12,  // 65: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	13,  // 66: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	14,  // 67: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	15,  // 68: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	17,  // 69: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	18,  // 70: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	19,  // 71: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	20,  // 72: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	21,  // 73: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	23,  // 74: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	24,  // 75: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	25,  // 76: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	26,  // 77: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	27,  // 78: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	29,  // 79: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	30,  // 80: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	31,  // 81: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	33,  // 82: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	38,  // 83: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	41,  // 84: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	43,  // 85: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
+	44,  // 86: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
+	45,  // 87: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
+	47,  // 88: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
+	48,  // 89: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
+	49,  // 90: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
+	51,  // 91: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
+	53,  // 92: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
+	54,  // 93: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
+	55,  // 94: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
+	57,  // 95: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
+	58,  // 96: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
+	59,  // 97: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
+	60,  // 98: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
+	61,  // 99: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
+	63,  // 100: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
+	65,  // 101: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
+	73,  // 102: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	73,  // 103: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	4,   // 104: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	73,  // 105: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	92,  // 106: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	75,  // 107: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	75,  // 108: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	10,  // 109: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	75,  // 110: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	92,  // 111: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	76,  // 112: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	76,  // 113: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	16,  // 114: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	76,  // 115: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	92,  // 116: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	77,  // 117: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	77,  // 118: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	22,  // 119: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	77,  // 120: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	92,  // 121: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	78,  // 122: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	78,  // 123: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	28,  // 124: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	78,  // 125: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	92,  // 126: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	32,  // 127: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	78,  // 128: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	40,  // 129: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	42,  // 130: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	88,  // 131: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
+	88,  // 132: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
+	46,  // 133: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
+	88,  // 134: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
+	92,  // 135: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
+	50,  // 136: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
+	52,  // 137: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
+	89,  // 138: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	89,  // 139: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	56,  // 140: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
+	89,  // 141: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	92,  // 142: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
+	90,  // 143: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
+	92,  // 144: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
+	62,  // 145: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
+	64,  // 146: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
+	91,  // 147: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
+	102, // [102:148] is the sub-list for method output_type
+	56,  // [56:102] is the sub-list for method input_type
+	56,  // [56:56] is the sub-list for extension type_name
+	56,  // [56:56] is the sub-list for extension extendee
+	0,   // [0:56] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }

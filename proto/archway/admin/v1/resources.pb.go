@@ -877,8 +877,11 @@ type Route struct {
 	// Requests must carry an API key of a usage plan that covers the stage,
 	// as AWS's apiKeyRequired; otherwise they get 403 {"message":"Forbidden"}.
 	ApiKeyRequired bool `protobuf:"varint,11,opt,name=api_key_required,json=apiKeyRequired,proto3" json:"api_key_required,omitempty"`
-	unknownFields  protoimpl.UnknownFields
-	sizeCache      protoimpl.SizeCache
+	// What requests must look like before they reach the integration, as
+	// AWS's request validators; not set validates nothing.
+	RequestValidation *RequestValidation `protobuf:"bytes,12,opt,name=request_validation,json=requestValidation,proto3" json:"request_validation,omitempty"`
+	unknownFields     protoimpl.UnknownFields
+	sizeCache         protoimpl.SizeCache
 }
 
 func (x *Route) Reset() {
@@ -988,6 +991,96 @@ func (x *Route) GetApiKeyRequired() bool {
 	return false
 }
 
+func (x *Route) GetRequestValidation() *RequestValidation {
+	if x != nil {
+		return x.RequestValidation
+	}
+	return nil
+}
+
+// RequestValidation is AWS's request validator of a method, with the
+// method's required parameters and body models. A request that fails gets
+// AWS's 400: {"message": "Missing required request parameters: [...]"} or
+// {"message": "Invalid request body"}.
+type RequestValidation struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Check that the required parameters are there, as AWS's
+	// validateRequestParameters.
+	ValidateParameters bool `protobuf:"varint,1,opt,name=validate_parameters,json=validateParameters,proto3" json:"validate_parameters,omitempty"`
+	// Check the body against the model of its content type, as AWS's
+	// validateRequestBody.
+	ValidateBody bool `protobuf:"varint,2,opt,name=validate_body,json=validateBody,proto3" json:"validate_body,omitempty"`
+	// Required parameters, as AWS's method requestParameters set to true:
+	// method.request.querystring.NAME, method.request.header.NAME or
+	// method.request.path.NAME (a parameter of the route's path). At most 50.
+	RequiredParameters []string `protobuf:"bytes,3,rep,name=required_parameters,json=requiredParameters,proto3" json:"required_parameters,omitempty"`
+	// Content type → the body's model, a JSON Schema (draft 4) document, as
+	// the method's requestModels with the model written inline; "$default"
+	// applies to content types without their own. At most 10, each at most
+	// 64 KiB; "#/definitions/..." references stay within one model.
+	BodyModels    map[string]string `protobuf:"bytes,4,rep,name=body_models,json=bodyModels,proto3" json:"body_models,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *RequestValidation) Reset() {
+	*x = RequestValidation{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *RequestValidation) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*RequestValidation) ProtoMessage() {}
+
+func (x *RequestValidation) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use RequestValidation.ProtoReflect.Descriptor instead.
+func (*RequestValidation) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *RequestValidation) GetValidateParameters() bool {
+	if x != nil {
+		return x.ValidateParameters
+	}
+	return false
+}
+
+func (x *RequestValidation) GetValidateBody() bool {
+	if x != nil {
+		return x.ValidateBody
+	}
+	return false
+}
+
+func (x *RequestValidation) GetRequiredParameters() []string {
+	if x != nil {
+		return x.RequiredParameters
+	}
+	return nil
+}
+
+func (x *RequestValidation) GetBodyModels() map[string]string {
+	if x != nil {
+		return x.BodyModels
+	}
+	return nil
+}
+
 // HttpProxyIntegration forwards the request, as it is, to an HTTP(S) URL.
 type HttpProxyIntegration struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1004,7 +1097,7 @@ type HttpProxyIntegration struct {
 
 func (x *HttpProxyIntegration) Reset() {
 	*x = HttpProxyIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1016,7 +1109,7 @@ func (x *HttpProxyIntegration) String() string {
 func (*HttpProxyIntegration) ProtoMessage() {}
 
 func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1029,7 +1122,7 @@ func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpProxyIntegration.ProtoReflect.Descriptor instead.
 func (*HttpProxyIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *HttpProxyIntegration) GetUri() string {
@@ -1082,7 +1175,7 @@ type MockIntegration struct {
 
 func (x *MockIntegration) Reset() {
 	*x = MockIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1094,7 +1187,7 @@ func (x *MockIntegration) String() string {
 func (*MockIntegration) ProtoMessage() {}
 
 func (x *MockIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1107,7 +1200,7 @@ func (x *MockIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockIntegration.ProtoReflect.Descriptor instead.
 func (*MockIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *MockIntegration) GetStatusCode() int32 {
@@ -1176,7 +1269,7 @@ type FunctionIntegration struct {
 
 func (x *FunctionIntegration) Reset() {
 	*x = FunctionIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1188,7 +1281,7 @@ func (x *FunctionIntegration) String() string {
 func (*FunctionIntegration) ProtoMessage() {}
 
 func (x *FunctionIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1201,7 +1294,7 @@ func (x *FunctionIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionIntegration.ProtoReflect.Descriptor instead.
 func (*FunctionIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *FunctionIntegration) GetUri() string {
@@ -1267,7 +1360,7 @@ type HttpIntegration struct {
 
 func (x *HttpIntegration) Reset() {
 	*x = HttpIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1279,7 +1372,7 @@ func (x *HttpIntegration) String() string {
 func (*HttpIntegration) ProtoMessage() {}
 
 func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1292,7 +1385,7 @@ func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpIntegration.ProtoReflect.Descriptor instead.
 func (*HttpIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *HttpIntegration) GetUri() string {
@@ -1368,7 +1461,7 @@ type IntegrationResponse struct {
 
 func (x *IntegrationResponse) Reset() {
 	*x = IntegrationResponse{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1380,7 +1473,7 @@ func (x *IntegrationResponse) String() string {
 func (*IntegrationResponse) ProtoMessage() {}
 
 func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1393,7 +1486,7 @@ func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationResponse.ProtoReflect.Descriptor instead.
 func (*IntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *IntegrationResponse) GetSelectionPattern() string {
@@ -1451,7 +1544,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1463,7 +1556,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1476,7 +1569,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *Integration) GetId() string {
@@ -1629,7 +1722,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1641,7 +1734,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1654,7 +1747,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Deployment) GetId() string {
@@ -1760,7 +1853,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1772,7 +1865,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1785,7 +1878,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Stage) GetApiId() string {
@@ -1902,7 +1995,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1914,7 +2007,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1927,7 +2020,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *ApiKey) GetId() string {
@@ -2021,7 +2114,7 @@ type ApiStage struct {
 
 func (x *ApiStage) Reset() {
 	*x = ApiStage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2033,7 +2126,7 @@ func (x *ApiStage) String() string {
 func (*ApiStage) ProtoMessage() {}
 
 func (x *ApiStage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2046,7 +2139,7 @@ func (x *ApiStage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStage.ProtoReflect.Descriptor instead.
 func (*ApiStage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ApiStage) GetApiId() string {
@@ -2100,7 +2193,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2112,7 +2205,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2125,7 +2218,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *UsagePlan) GetId() string {
@@ -2226,7 +2319,7 @@ type UsagePlanKey struct {
 
 func (x *UsagePlanKey) Reset() {
 	*x = UsagePlanKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2238,7 +2331,7 @@ func (x *UsagePlanKey) String() string {
 func (*UsagePlanKey) ProtoMessage() {}
 
 func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2251,7 +2344,7 @@ func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlanKey.ProtoReflect.Descriptor instead.
 func (*UsagePlanKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UsagePlanKey) GetUsagePlanId() string {
@@ -2294,7 +2387,7 @@ type KeyUsage struct {
 
 func (x *KeyUsage) Reset() {
 	*x = KeyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2306,7 +2399,7 @@ func (x *KeyUsage) String() string {
 func (*KeyUsage) ProtoMessage() {}
 
 func (x *KeyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2319,7 +2412,7 @@ func (x *KeyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
 func (*KeyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *KeyUsage) GetKeyId() string {
@@ -2351,7 +2444,7 @@ type DailyUsage struct {
 
 func (x *DailyUsage) Reset() {
 	*x = DailyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2363,7 +2456,7 @@ func (x *DailyUsage) String() string {
 func (*DailyUsage) ProtoMessage() {}
 
 func (x *DailyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2376,7 +2469,7 @@ func (x *DailyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyUsage.ProtoReflect.Descriptor instead.
 func (*DailyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *DailyUsage) GetDate() string {
@@ -2461,7 +2554,7 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\aversion\x18\x01 \x01(\tR\aversion\x12\x19\n" +
 	"\btype_url\x18\x02 \x01(\tR\atypeUrl\x12\x14\n" +
 	"\x05error\x18\x03 \x01(\tR\x05error\x12.\n" +
-	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\xcb\x03\n" +
+	"\x04time\x18\x04 \x01(\v2\x1a.google.protobuf.TimestampR\x04time\"\x9f\x04\n" +
 	"\x05Route\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
 	"\x06api_id\x18\x02 \x01(\tR\x05apiId\x12\x16\n" +
@@ -2476,8 +2569,18 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"updateTime\x12\x12\n" +
 	"\x04etag\x18\n" +
 	" \x01(\tR\x04etag\x12(\n" +
-	"\x10api_key_required\x18\v \x01(\bR\x0eapiKeyRequired\x1a7\n" +
+	"\x10api_key_required\x18\v \x01(\bR\x0eapiKeyRequired\x12R\n" +
+	"\x12request_validation\x18\f \x01(\v2#.archway.admin.v1.RequestValidationR\x11requestValidation\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaf\x02\n" +
+	"\x11RequestValidation\x12/\n" +
+	"\x13validate_parameters\x18\x01 \x01(\bR\x12validateParameters\x12#\n" +
+	"\rvalidate_body\x18\x02 \x01(\bR\fvalidateBody\x12/\n" +
+	"\x13required_parameters\x18\x03 \x03(\tR\x12requiredParameters\x12T\n" +
+	"\vbody_models\x18\x04 \x03(\v23.archway.admin.v1.RequestValidation.BodyModelsEntryR\n" +
+	"bodyModels\x1a=\n" +
+	"\x0fBodyModelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
 	"\x14HttpProxyIntegration\x12\x10\n" +
@@ -2688,7 +2791,7 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 37)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
 	(ApiKeySource)(0),             // 1: archway.admin.v1.ApiKeySource
@@ -2703,108 +2806,112 @@ var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(*EnvoyNode)(nil),             // 10: archway.admin.v1.EnvoyNode
 	(*Nack)(nil),                  // 11: archway.admin.v1.Nack
 	(*Route)(nil),                 // 12: archway.admin.v1.Route
-	(*HttpProxyIntegration)(nil),  // 13: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),       // 14: archway.admin.v1.MockIntegration
-	(*FunctionIntegration)(nil),   // 15: archway.admin.v1.FunctionIntegration
-	(*HttpIntegration)(nil),       // 16: archway.admin.v1.HttpIntegration
-	(*IntegrationResponse)(nil),   // 17: archway.admin.v1.IntegrationResponse
-	(*Integration)(nil),           // 18: archway.admin.v1.Integration
-	(*Deployment)(nil),            // 19: archway.admin.v1.Deployment
-	(*Stage)(nil),                 // 20: archway.admin.v1.Stage
-	(*ApiKey)(nil),                // 21: archway.admin.v1.ApiKey
-	(*ApiStage)(nil),              // 22: archway.admin.v1.ApiStage
-	(*UsagePlan)(nil),             // 23: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),          // 24: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),              // 25: archway.admin.v1.KeyUsage
-	(*DailyUsage)(nil),            // 26: archway.admin.v1.DailyUsage
-	nil,                           // 27: archway.admin.v1.Api.TagsEntry
-	nil,                           // 28: archway.admin.v1.Route.TagsEntry
-	nil,                           // 29: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 30: archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	nil,                           // 31: archway.admin.v1.HttpIntegration.RequestTemplatesEntry
-	nil,                           // 32: archway.admin.v1.HttpIntegration.RequestParametersEntry
-	nil,                           // 33: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	nil,                           // 34: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                           // 35: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 36: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 37: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 38: archway.admin.v1.Stage.TagsEntry
-	nil,                           // 39: archway.admin.v1.Stage.RouteThrottlesEntry
-	nil,                           // 40: archway.admin.v1.ApiKey.TagsEntry
-	nil,                           // 41: archway.admin.v1.ApiStage.RouteThrottlesEntry
-	nil,                           // 42: archway.admin.v1.UsagePlan.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 43: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 44: google.protobuf.Duration
+	(*RequestValidation)(nil),     // 13: archway.admin.v1.RequestValidation
+	(*HttpProxyIntegration)(nil),  // 14: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),       // 15: archway.admin.v1.MockIntegration
+	(*FunctionIntegration)(nil),   // 16: archway.admin.v1.FunctionIntegration
+	(*HttpIntegration)(nil),       // 17: archway.admin.v1.HttpIntegration
+	(*IntegrationResponse)(nil),   // 18: archway.admin.v1.IntegrationResponse
+	(*Integration)(nil),           // 19: archway.admin.v1.Integration
+	(*Deployment)(nil),            // 20: archway.admin.v1.Deployment
+	(*Stage)(nil),                 // 21: archway.admin.v1.Stage
+	(*ApiKey)(nil),                // 22: archway.admin.v1.ApiKey
+	(*ApiStage)(nil),              // 23: archway.admin.v1.ApiStage
+	(*UsagePlan)(nil),             // 24: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),          // 25: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),              // 26: archway.admin.v1.KeyUsage
+	(*DailyUsage)(nil),            // 27: archway.admin.v1.DailyUsage
+	nil,                           // 28: archway.admin.v1.Api.TagsEntry
+	nil,                           // 29: archway.admin.v1.Route.TagsEntry
+	nil,                           // 30: archway.admin.v1.RequestValidation.BodyModelsEntry
+	nil,                           // 31: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 32: archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	nil,                           // 33: archway.admin.v1.HttpIntegration.RequestTemplatesEntry
+	nil,                           // 34: archway.admin.v1.HttpIntegration.RequestParametersEntry
+	nil,                           // 35: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	nil,                           // 36: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                           // 37: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 38: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 39: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 40: archway.admin.v1.Stage.TagsEntry
+	nil,                           // 41: archway.admin.v1.Stage.RouteThrottlesEntry
+	nil,                           // 42: archway.admin.v1.ApiKey.TagsEntry
+	nil,                           // 43: archway.admin.v1.ApiStage.RouteThrottlesEntry
+	nil,                           // 44: archway.admin.v1.UsagePlan.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 46: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	27, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	43, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	43, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	28, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	45, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	45, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
 	9,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
 	1,  // 5: archway.admin.v1.Api.api_key_source:type_name -> archway.admin.v1.ApiKeySource
 	4,  // 6: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
 	5,  // 7: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
-	43, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
-	43, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
-	43, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	45, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	45, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	45, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
 	11, // 11: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
-	43, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
-	28, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	43, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	43, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	44, // 16: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	29, // 17: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	30, // 18: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	17, // 19: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
-	2,  // 20: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
-	44, // 21: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
-	44, // 22: archway.admin.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
-	31, // 23: archway.admin.v1.HttpIntegration.request_templates:type_name -> archway.admin.v1.HttpIntegration.RequestTemplatesEntry
-	2,  // 24: archway.admin.v1.HttpIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
-	32, // 25: archway.admin.v1.HttpIntegration.request_parameters:type_name -> archway.admin.v1.HttpIntegration.RequestParametersEntry
-	17, // 26: archway.admin.v1.HttpIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
-	33, // 27: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	34, // 28: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	35, // 29: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
-	13, // 30: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	14, // 31: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	15, // 32: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
-	16, // 33: archway.admin.v1.Integration.http:type_name -> archway.admin.v1.HttpIntegration
-	43, // 34: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	43, // 35: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	36, // 36: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
-	12, // 37: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
-	18, // 38: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	43, // 39: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	43, // 40: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	37, // 41: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	38, // 42: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	43, // 43: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	43, // 44: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 45: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	39, // 46: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
-	40, // 47: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
-	43, // 48: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	43, // 49: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
-	41, // 50: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
-	7,  // 51: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	8,  // 52: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
-	22, // 53: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
-	3,  // 54: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
-	42, // 55: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
-	43, // 56: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
-	43, // 57: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
-	43, // 58: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
-	43, // 59: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
-	26, // 60: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
-	7,  // 61: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	7,  // 62: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	63, // [63:63] is the sub-list for method output_type
-	63, // [63:63] is the sub-list for method input_type
-	63, // [63:63] is the sub-list for extension type_name
-	63, // [63:63] is the sub-list for extension extendee
-	0,  // [0:63] is the sub-list for field type_name
+	45, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	29, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	45, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	45, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	13, // 16: archway.admin.v1.Route.request_validation:type_name -> archway.admin.v1.RequestValidation
+	30, // 17: archway.admin.v1.RequestValidation.body_models:type_name -> archway.admin.v1.RequestValidation.BodyModelsEntry
+	46, // 18: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	31, // 19: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	32, // 20: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	18, // 21: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	2,  // 22: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
+	46, // 23: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
+	46, // 24: archway.admin.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
+	33, // 25: archway.admin.v1.HttpIntegration.request_templates:type_name -> archway.admin.v1.HttpIntegration.RequestTemplatesEntry
+	2,  // 26: archway.admin.v1.HttpIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
+	34, // 27: archway.admin.v1.HttpIntegration.request_parameters:type_name -> archway.admin.v1.HttpIntegration.RequestParametersEntry
+	18, // 28: archway.admin.v1.HttpIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	35, // 29: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	36, // 30: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	37, // 31: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	14, // 32: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	15, // 33: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
+	16, // 34: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
+	17, // 35: archway.admin.v1.Integration.http:type_name -> archway.admin.v1.HttpIntegration
+	45, // 36: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	45, // 37: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	38, // 38: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	12, // 39: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
+	19, // 40: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
+	45, // 41: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	45, // 42: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	39, // 43: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	40, // 44: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	45, // 45: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	45, // 46: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	7,  // 47: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	41, // 48: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
+	42, // 49: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
+	45, // 50: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	45, // 51: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	43, // 52: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
+	7,  // 53: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	8,  // 54: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
+	23, // 55: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
+	3,  // 56: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
+	44, // 57: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
+	45, // 58: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
+	45, // 59: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
+	45, // 60: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
+	45, // 61: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
+	27, // 62: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
+	7,  // 63: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	7,  // 64: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	65, // [65:65] is the sub-list for method output_type
+	65, // [65:65] is the sub-list for method input_type
+	65, // [65:65] is the sub-list for extension type_name
+	65, // [65:65] is the sub-list for extension extendee
+	0,  // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -2812,7 +2919,7 @@ func file_archway_admin_v1_resources_proto_init() {
 	if File_archway_admin_v1_resources_proto != nil {
 		return
 	}
-	file_archway_admin_v1_resources_proto_msgTypes[12].OneofWrappers = []any{
+	file_archway_admin_v1_resources_proto_msgTypes[13].OneofWrappers = []any{
 		(*Integration_HttpProxy)(nil),
 		(*Integration_Mock)(nil),
 		(*Integration_Function)(nil),
@@ -2824,7 +2931,7 @@ func file_archway_admin_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   37,
+			NumMessages:   39,
 			NumExtensions: 0,
 			NumServices:   0,
 		},

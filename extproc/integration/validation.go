@@ -1,0 +1,158 @@
+package integration
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/extproc/gatewayresponse"
+	"github.com/archway-gateway/archway/extproc/mapping"
+	"github.com/archway-gateway/archway/extproc/validate"
+	"github.com/archway-gateway/archway/internal/model"
+)
+
+// compiledValidation is a route's request validator with its body models
+// compiled, built once per configuration change and shared by every
+// request of the route. It is never modified after compileValidation.
+type compiledValidation struct {
+	validator    validate.Validator
+	requirements validate.Requirements
+	// schemas are the body models by content type (or
+	// validate.DefaultModelKey), as validate.Check selects them.
+	schemas   map[string]*validate.Schema
+	needsBody bool
+	// err is why the models did not compile; the route's requests then
+	// get 500 rather than skipping a check.
+	err error
+}
+
+// compileValidation compiles v's body models. Like compileMock, it never
+// fails: a model that does not compile is kept as the route's error, so
+// that one bad route does not take the rest of the configuration down.
+//
+// Each model is compiled on its own, under a name of its own: the model
+// maps content types to self-contained documents (references stay within
+// one model, "#/definitions/..."), and a content type such as
+// application/json is not a model name validate can resolve.
+func compileValidation(v *model.Validation) *compiledValidation {
+	cv := &compiledValidation{
+		validator:    validate.Validator{Params: v.Parameters, Body: v.Body},
+		requirements: validate.Requirements{Query: v.Query, Header: v.Header, Path: v.Path},
+		needsBody:    v.NeedsBody(),
+	}
+	if !v.NeedsBody() {
+		return cv
+	}
+	cv.schemas = make(map[string]*validate.Schema, len(v.Models))
+	var errs []error
+	for i, ct := range slices.Sorted(maps.Keys(v.Models)) {
+		name := "model" + strconv.Itoa(i)
+		models, err := validate.Compile(map[string]string{name: v.Models[ct]})
+		if err != nil {
+			errs = append(errs, fmt.Errorf("body model %q: %w", ct, err))
+			continue
+		}
+		cv.schemas[ct], _ = models.Schema(name)
+	}
+	cv.err = errors.Join(errs...)
+	return cv
+}
+
+// validatingProcessor runs a route's request validator before its
+// integration, as API Gateway does: a request that fails gets the
+// BAD_REQUEST_PARAMETERS or BAD_REQUEST_BODY gateway response, and one
+// that passes goes on to next, the integration's processor, or, for a
+// route whose integration Envoy carries out itself (an HTTP proxy, a
+// simple mock), on to Envoy unchanged. One is made per stream.
+type validatingProcessor struct {
+	l    *lookup
+	v    *compiledValidation
+	rr   routeRequest
+	next extproc.Processor
+}
+
+// Mode is the integration's, which reads the request body already, or,
+// without one, the request alone: its body only when a model checks it.
+func (p *validatingProcessor) Mode() extproc.Mode {
+	if p.next == nil {
+		return extproc.Mode{RequestBody: p.v.needsBody}
+	}
+	m := p.next.Mode()
+	m.RequestBody = m.RequestBody || p.v.needsBody
+	return m
+}
+
+// Request validates the request and, if it passes, hands it to the
+// integration.
+func (p *validatingProcessor) Request(ctx context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
+	if p.v.err != nil {
+		return nil, p.v.err
+	}
+	if f := validate.Check(p.v.validator, p.v.requirements, p.v.schemas, p.validationRequest(x)); f != nil {
+		return p.refuse(x, f)
+	}
+	if p.next == nil {
+		return nil, nil
+	}
+	return p.next.Request(ctx, x)
+}
+
+// Response is the integration's; a route without one processes no
+// response.
+func (p *validatingProcessor) Response(ctx context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
+	if p.next == nil {
+		return nil, nil
+	}
+	return p.next.Response(ctx, x)
+}
+
+// validationRequest is what the validator looks at in x: the decoded
+// query string, the headers, the path parameters of the route's template
+// (decoded, as API Gateway passes them on) and the body.
+func (p *validatingProcessor) validationRequest(x *extproc.Exchange) *validate.Request {
+	path, rawQuery, _ := strings.Cut(x.Path, "?")
+	r := &validate.Request{
+		Query:       url.Values{},
+		Header:      make(http.Header, len(x.Headers)),
+		ContentType: x.Headers.Get(headerContentType),
+		Body:        x.Body,
+	}
+	for _, q := range queryParams(rawQuery) {
+		r.Query[q.Name] = append(r.Query[q.Name], q.Value)
+	}
+	for _, h := range x.Headers {
+		r.Header.Add(h.Name, h.Value)
+	}
+	if params := pathParams(path, p.rr); len(params) > 0 {
+		r.Path = make(map[string]string, len(params))
+		for _, pp := range params {
+			r.Path[pp.Name] = pp.Value
+		}
+	}
+	return r
+}
+
+// refuse answers a request that failed validation with the gateway
+// response of the failure's kind: 400 with the validator's message
+// ($context.error.message) and detail
+// ($context.error.validationErrorString).
+func (p *validatingProcessor) refuse(x *extproc.Exchange, f *validate.Failure) (*extproc.Decision, error) {
+	t := gatewayresponse.BadRequestBody
+	if f.Kind == validate.BadRequestParameters {
+		t = gatewayresponse.BadRequestParameters
+	}
+	req := newRequest(x, p.rr, p.l.opts.Now(), p.l.opts.XFFTrustedHops)
+	info := mapping.ErrorInfo{Message: f.Message, ValidationErrorString: f.ValidationErrorString}
+	resp, err := p.l.defaults.Render(t, req, info, x.Headers.Get(headerAccept))
+	if err != nil {
+		return nil, fmt.Errorf("rendering the %s gateway response: %w", t, err)
+	}
+	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
+}
