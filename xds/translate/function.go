@@ -3,11 +3,8 @@ package translate
 import (
 	"errors"
 
-	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
-	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/model"
 )
 
@@ -48,24 +45,13 @@ func (b *targetBuilder) function(t *routeTarget, r *model.Route, ids map[string]
 	if !isPathText(f.InvokePath) {
 		return errors.New("function invoke path must be an absolute path of RFC 3986 path characters, without a query string")
 	}
-	if err := b.addCluster(u); err != nil {
-		return err
-	}
-	a, err := extProcPerRoute(exchangeMode(), ids)
+	action, err := b.exchangeRoute(t, r, ids, u, f.Timeout)
 	if err != nil {
 		return err
 	}
-	t.setPerFilter(envoy.FilterExtProc, a)
-	t.proxy = &routev3.RouteAction{
-		ClusterSpecifier:     &routev3.RouteAction_Cluster{Cluster: u.clusterName()},
-		HostRewriteSpecifier: &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: u.hostHeader()},
-		Timeout:              durationpb.New(f.Timeout),
-		RateLimits:           routeRateLimits(b.api, b.stage, r),
-		RegexRewrite: &matcherv3.RegexMatchAndSubstitute{
-			Pattern:      &matcherv3.RegexMatcher{Regex: wholePath},
-			Substitution: f.InvokePath,
-		},
+	action.RegexRewrite = &matcherv3.RegexMatchAndSubstitute{
+		Pattern:      &matcherv3.RegexMatcher{Regex: wholePath},
+		Substitution: f.InvokePath,
 	}
-	t.bodyLimit = maxRequestBody
 	return nil
 }

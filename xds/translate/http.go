@@ -1,6 +1,8 @@
 package translate
 
 import (
+	"time"
+
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 
@@ -38,20 +40,31 @@ func (b *targetBuilder) httpIntegration(t *routeTarget, r *model.Route, ids map[
 	if err != nil {
 		return err
 	}
+	_, err = b.exchangeRoute(t, r, ids, u, h.Timeout)
+	return err
+}
+
+// exchangeRoute makes t a route whose exchange the ext_proc service
+// transforms in both directions (function and non-proxy HTTP routes): to
+// u's cluster with u's Host, the integration's timeout, the stage's
+// throttle, ext_proc on all four phases and the request body buffered up to
+// API Gateway's 10 MB. It returns the route action for the caller to add
+// to (a function's path rewrite).
+func (b *targetBuilder) exchangeRoute(t *routeTarget, r *model.Route, ids map[string]string, u upstream, timeout time.Duration) (*routev3.RouteAction, error) {
 	if err := b.addCluster(u); err != nil {
-		return err
+		return nil, err
 	}
 	a, err := extProcPerRoute(exchangeMode(), ids)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	t.setPerFilter(envoy.FilterExtProc, a)
 	t.proxy = &routev3.RouteAction{
 		ClusterSpecifier:     &routev3.RouteAction_Cluster{Cluster: u.clusterName()},
 		HostRewriteSpecifier: &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: u.hostHeader()},
-		Timeout:              durationpb.New(h.Timeout),
+		Timeout:              durationpb.New(timeout),
 		RateLimits:           routeRateLimits(b.api, b.stage, r),
 	}
 	t.bodyLimit = maxRequestBody
-	return nil
+	return t.proxy, nil
 }
