@@ -90,19 +90,15 @@ func meter(ctx context.Context, lim *ratelimit.Limiter, now time.Time, apiID, st
 // shared by all the stages the plan covers, as in API Gateway; a route's
 // override has a bucket per key and route.
 func throttleOf(apiID, stage string, d decision) (*model.Throttle, string) {
-	if len(d.planStage.RouteThrottles) > 0 {
-		rk := d.route.Key()
-		if t, ok := d.planStage.RouteThrottles[rk]; ok {
-			if t == nil {
-				return nil, ""
-			}
-			return t, "k:" + d.plan.ID + ":" + d.key.ID + ":" + model.StageKey(apiID, stage) + ":" + rk
-		}
-	}
-	if d.plan.Throttle == nil {
+	rk := d.route.Key()
+	t, override := d.plan.RouteThrottle(d.planStage, rk)
+	switch {
+	case t == nil:
 		return nil, ""
+	case override:
+		return t, "k:" + d.plan.ID + ":" + d.key.ID + ":" + model.StageKey(apiID, stage) + ":" + rk
 	}
-	return d.plan.Throttle, "k:" + d.plan.ID + ":" + d.key.ID
+	return t, "k:" + d.plan.ID + ":" + d.key.ID
 }
 
 // quotaOf converts a plan's quota for the limiter. A plan without a quota

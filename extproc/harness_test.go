@@ -185,3 +185,10 @@ func (l *logRecorder) Lines() []string {
 	defer l.mu.Unlock()
 	return append([]string(nil), l.lines...)
 }
+
+// headerOption is one header option built on its own.
+func headerOption(name, value string, appendValue bool) *corev3.HeaderValueOption {
+	b := newHeaderBuilder(1, len(value))
+	b.add(name, value, appendValue)
+	return b.ptrs[0]
+}

@@ -252,13 +252,6 @@ func (b *headerBuilder) push(name string, start int, appendValue bool) {
 	b.ptrs = append(b.ptrs, &b.opts[i])
 }
 
-// headerOption is one header option built on its own.
-func headerOption(name, value string, appendValue bool) *corev3.HeaderValueOption {
-	b := newHeaderBuilder(1, len(value))
-	b.add(name, value, appendValue)
-	return b.ptrs[0]
-}
-
 // encodeReply turns r into an ImmediateResponse. Envoy's local reply
 // starts with a content-type of its own, so every header of r replaces
 // what is there, except the repeats of a name, which are added.

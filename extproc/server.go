@@ -79,8 +79,12 @@ func (s *Server) Register(g *grpc.Server) { extprocv3.RegisterExternalProcessorS
 // ServerOptions are what the gRPC server needs to take the Server's
 // largest messages: a body of MaxBody with its headers. gRPC-Go refuses
 // messages over 4 MiB by default.
-func (s *Server) ServerOptions() []grpc.ServerOption {
-	return []grpc.ServerOption{grpc.MaxRecvMsgSize(s.maxBody + messageOverhead)}
+func (s *Server) ServerOptions() []grpc.ServerOption { return ServerOptions(s.maxBody) }
+
+// ServerOptions are the gRPC server options for a Server whose MaxBody is
+// maxBody, for callers that make the gRPC server before the Server.
+func ServerOptions(maxBody int) []grpc.ServerOption {
+	return []grpc.ServerOption{grpc.MaxRecvMsgSize(maxBody + messageOverhead)}
 }
 
 // Process serves one HTTP exchange: Envoy opens a stream per request and

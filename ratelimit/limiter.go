@@ -55,21 +55,6 @@ func (l *Limiter) Throttle(ctx context.Context, key string, b Bucket) (Decision,
 	return Decision{}, err
 }
 
-// Consume counts n requests against the quota named key, applying the policy
-// as Throttle does.
-func (l *Limiter) Consume(ctx context.Context, key string, q Quota, n int64) (QuotaDecision, error) {
-	now := l.clock()
-	d, err := l.store.Consume(ctx, key, q, now, n)
-	if err == nil {
-		return d, nil
-	}
-	w := q.Window(now)
-	if l.open(ctx, "quota", key, err) {
-		return QuotaDecision{Allowed: true, Limit: w.Limit, Remaining: w.Limit, Reset: w.End}, nil
-	}
-	return QuotaDecision{Limit: w.Limit, Reset: w.End}, err
-}
-
 // Meter decides on one request of a usage plan (see Store.Meter), applying
 // the policy as Throttle does: with FailOpen a store failure admits the
 // request unmetered.

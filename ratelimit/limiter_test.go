@@ -17,6 +17,7 @@ func TestLimiterFailurePolicy(t *testing.T) {
 	clock := func() time.Time { return now }
 	q := Quota{Limit: 5, Period: Day}
 	b := Bucket{Rate: 1, Burst: 1}
+	m := Metering{BucketKey: "k", Bucket: &b, QuotaKey: "k", Quota: q}
 	tests := map[string]struct {
 		policy      FailurePolicy
 		wantAllowed bool
@@ -31,14 +32,14 @@ func TestLimiterFailurePolicy(t *testing.T) {
 			srv := testredis.Start(t)
 			var logs bytes.Buffer
 			l := NewLimiter(NewRedisStore(srv.Client()), tc.policy, clock, slog.New(slog.NewTextHandler(&logs, nil)))
-			if d, err := l.Consume(t.Context(), "k", q, 1); err != nil || !d.Allowed {
-				t.Fatalf("consume with Redis up: got %+v, %v", d, err)
+			if _, d, err := l.Meter(t.Context(), m); err != nil || !d.Allowed {
+				t.Fatalf("meter with Redis up: got %+v, %v", d, err)
 			}
 			srv.Stop()
-			qd, qerr := l.Consume(t.Context(), "k", q, 1)
+			mtd, qd, qerr := l.Meter(t.Context(), m)
 			td, terr := l.Throttle(t.Context(), "k", b)
-			if qd.Allowed != tc.wantAllowed || td.Allowed != tc.wantAllowed {
-				t.Errorf("allowed: quota %v, throttle %v; want %v", qd.Allowed, td.Allowed, tc.wantAllowed)
+			if qd.Allowed != tc.wantAllowed || mtd.Allowed != tc.wantAllowed || td.Allowed != tc.wantAllowed {
+				t.Errorf("allowed: meter token %v quota %v, throttle %v; want %v", mtd.Allowed, qd.Allowed, td.Allowed, tc.wantAllowed)
 			}
 			if (qerr != nil) != tc.wantErr || (terr != nil) != tc.wantErr {
 				t.Errorf("errors: quota %v, throttle %v; want error %v", qerr, terr, tc.wantErr)
@@ -78,8 +79,9 @@ func TestLimiterCancelledCall(t *testing.T) {
 	if d, err := l.Throttle(ctx, "k", Bucket{Rate: 1, Burst: 1}); d.Allowed || !errors.Is(err, context.Canceled) {
 		t.Errorf("cancelled throttle = %+v, %v; want denied with context.Canceled", d, err)
 	}
-	if d, err := l.Consume(ctx, "k", Quota{Limit: 5, Period: Day}, 1); d.Allowed || !errors.Is(err, context.Canceled) {
-		t.Errorf("cancelled consume = %+v, %v; want denied with context.Canceled", d, err)
+	m := Metering{BucketKey: "k", Bucket: &Bucket{Rate: 1, Burst: 1}, QuotaKey: "k", Quota: Quota{Limit: 5, Period: Day}}
+	if td, qd, err := l.Meter(ctx, m); td.Allowed || qd.Allowed || !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled meter = %+v, %+v, %v; want denied with context.Canceled", td, qd, err)
 	}
 	if l.FailedOpen() != 0 || logs.Len() != 0 {
 		t.Errorf("a cancelled call counted as a store failure: %d, %q", l.FailedOpen(), logs.String())

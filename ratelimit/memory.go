@@ -162,8 +162,8 @@ func (s *MemoryStore) Meter(ctx context.Context, m Metering, now time.Time) (Dec
 }
 
 // Usage implements Store: it is Adjust by zero.
-func (s *MemoryStore) Usage(_ context.Context, key string, q Quota, now time.Time) (QuotaDecision, error) {
-	return s.Adjust(context.Background(), key, q, now, 0)
+func (s *MemoryStore) Usage(ctx context.Context, key string, q Quota, now time.Time) (QuotaDecision, error) {
+	return s.Adjust(ctx, key, q, now, 0)
 }
 
 // Reset implements Store.

@@ -125,8 +125,8 @@ func (s *RLS) failure(ctx context.Context, value string, err error) error {
 
 // routeThrottle returns the descriptor's route value and the throttle in
 // force for it, or a nil throttle when the descriptor is not Archway's or
-// names nothing that is throttled in cfg. It allocates nothing unless the
-// stage has route throttles.
+// names nothing that is throttled in cfg. It allocates nothing: routes
+// carry their keys (model.Route.Key).
 func routeThrottle(cfg *model.Config, d *commonrlv3.RateLimitDescriptor) (string, *model.Throttle) {
 	entries := d.GetEntries()
 	if len(entries) != 1 || entries[0].GetKey() != envoy.RateLimitRouteKey {
@@ -148,11 +148,6 @@ func routeThrottle(cfg *model.Config, d *commonrlv3.RateLimitDescriptor) (string
 	route := stage.Deployment.Route(routeID)
 	if route == nil {
 		return "", nil
-	}
-	if len(stage.RouteThrottles) == 0 {
-		// No route overrides the stage default: skip building the route key,
-		// which RouteThrottle needs and which allocates.
-		return value, stage.Throttle
 	}
 	return value, stage.RouteThrottle(route)
 }

@@ -80,9 +80,9 @@ func (o *redisOptions) check() []error {
 // checkHeaderName returns an error naming the setting unless v is a
 // lower-case HTTP header name, as Envoy holds them.
 func checkHeaderName(setting, v string) error {
-	if v == "" || strings.ToLower(v) != v || strings.ContainsFunc(v, func(r rune) bool {
+	if v == "" || strings.ContainsFunc(v, func(r rune) bool {
 		return (r < 'a' || r > 'z') && (r < '0' || r > '9') && r != '-' && r != '_'
-	}) || strings.HasPrefix(v, ":") {
+	}) {
 		return fmt.Errorf("%s: %q is not a lower-case HTTP header name", setting, v)
 	}
 	return nil

@@ -238,23 +238,11 @@ func (c *cli) withKey(ctx context.Context, ref string) (adminv1.AdminServiceClie
 	return cl, k, err
 }
 
-// resolveKey finds an API key by id or name. The admin API has no lookup
-// by name, so a name is looked for in the list of every key.
+// resolveKey finds an API key by id or name.
 func resolveKey(ctx context.Context, cl adminv1.AdminServiceClient, ref string) (*adminv1.ApiKey, error) {
-	k, err := cl.GetApiKey(ctx, &adminv1.GetApiKeyRequest{Id: ref})
-	if !missing(err) {
-		return k, err
-	}
-	all, err := listKeys(ctx, cl)
-	if err != nil {
-		return nil, err
-	}
-	for _, k := range all {
-		if k.GetName() == ref {
-			return k, nil
-		}
-	}
-	return nil, notFoundError("api key", ref, "")
+	return byIDOrName("api key", ref, "",
+		func() (*adminv1.ApiKey, error) { return cl.GetApiKey(ctx, &adminv1.GetApiKeyRequest{Id: ref}) },
+		func() ([]*adminv1.ApiKey, error) { return listKeys(ctx, cl) })
 }
 
 func listKeys(ctx context.Context, cl adminv1.AdminServiceClient) ([]*adminv1.ApiKey, error) {

@@ -409,23 +409,11 @@ func (c *cli) withPlan(ctx context.Context, ref string) (adminv1.AdminServiceCli
 	return cl, p, err
 }
 
-// resolvePlan finds a usage plan by id or name. The admin API has no
-// lookup by name, so a name is looked for in the list of every plan.
+// resolvePlan finds a usage plan by id or name.
 func resolvePlan(ctx context.Context, cl adminv1.AdminServiceClient, ref string) (*adminv1.UsagePlan, error) {
-	p, err := cl.GetUsagePlan(ctx, &adminv1.GetUsagePlanRequest{Id: ref})
-	if !missing(err) {
-		return p, err
-	}
-	all, err := listPlans(ctx, cl)
-	if err != nil {
-		return nil, err
-	}
-	for _, p := range all {
-		if p.GetName() == ref {
-			return p, nil
-		}
-	}
-	return nil, notFoundError("usage plan", ref, "")
+	return byIDOrName("usage plan", ref, "",
+		func() (*adminv1.UsagePlan, error) { return cl.GetUsagePlan(ctx, &adminv1.GetUsagePlanRequest{Id: ref}) },
+		func() ([]*adminv1.UsagePlan, error) { return listPlans(ctx, cl) })
 }
 
 func listPlans(ctx context.Context, cl adminv1.AdminServiceClient) ([]*adminv1.UsagePlan, error) {

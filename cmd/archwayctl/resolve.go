@@ -52,20 +52,34 @@ func resolveAPI(ctx context.Context, cl adminv1.AdminServiceClient, ref string) 
 
 // resolveIntegration finds an integration of api by id or name.
 func resolveIntegration(ctx context.Context, cl adminv1.AdminServiceClient, api *adminv1.Api, ref string) (*adminv1.Integration, error) {
-	in, err := cl.GetIntegration(ctx, &adminv1.GetIntegrationRequest{ApiId: api.GetId(), Id: ref})
+	return byIDOrName("integration", ref, api.GetName(),
+		func() (*adminv1.Integration, error) {
+			return cl.GetIntegration(ctx, &adminv1.GetIntegrationRequest{ApiId: api.GetId(), Id: ref})
+		},
+		func() ([]*adminv1.Integration, error) { return listIntegrations(ctx, cl, api.GetId()) })
+}
+
+// byIDOrName returns what get finds by the id ref or, if nothing, the
+// item of list named ref, for resources the admin API cannot look up by
+// name. kind and apiName word the error when neither finds one.
+func byIDOrName[T interface{ GetName() string }](kind, ref, apiName string,
+	get func() (T, error), list func() ([]T, error),
+) (T, error) {
+	item, err := get()
 	if !missing(err) {
-		return in, err
+		return item, err
 	}
-	all, err := listIntegrations(ctx, cl, api.GetId())
+	var zero T
+	all, err := list()
 	if err != nil {
-		return nil, err
+		return zero, err
 	}
-	for _, in := range all {
-		if in.GetName() == ref {
-			return in, nil
+	for _, item := range all {
+		if item.GetName() == ref {
+			return item, nil
 		}
 	}
-	return nil, notFoundError("integration", ref, api.GetName())
+	return zero, notFoundError(kind, ref, apiName)
 }
 
 // resolveRoute finds a route of api by id, or by method and path given as

@@ -59,7 +59,7 @@ func (c *cli) usageCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			return c.printUsage(ctx, cl, out, p.GetId(), resp, resp.GetItems())
+			return c.printUsage(ctx, cl, out, p.GetId(), resp)
 		}),
 	}
 	cmd.Flags().StringVar(&keyRef, "key", "", "only this API key, by id or name")
@@ -99,9 +99,9 @@ func parseDate(flag, s string) (time.Time, error) {
 	return t, nil
 }
 
-// printUsage prints resp, or in a table the days of items, one row per
-// key and day with the key by name.
-func (c *cli) printUsage(ctx context.Context, cl adminv1.AdminServiceClient, out outputFormat, planID string, resp proto.Message, items []*adminv1.KeyUsage) error {
+// printUsage prints resp, or in a table its days, one row per key and day
+// with the key by name.
+func (c *cli) printUsage(ctx context.Context, cl adminv1.AdminServiceClient, out outputFormat, planID string, resp *adminv1.GetUsageResponse) error {
 	if out != formatTable {
 		return printMessages(c.out, out, []proto.Message{resp}, false)
 	}
@@ -113,7 +113,7 @@ func (c *cli) printUsage(ctx context.Context, cl adminv1.AdminServiceClient, out
 	for _, k := range keys {
 		names[k.GetKeyId()] = k.GetName()
 	}
-	return writeUsage(c.out, items, names)
+	return writeUsage(c.out, resp.GetItems(), names)
 }
 
 // writeUsage writes the KEY DATE USED REMAINING table of items. A key

@@ -148,12 +148,20 @@ func parseTemplate(name, contentType, src string) *template {
 func staticHeaders(h map[string]string) []header {
 	out := make([]header, 0, len(h))
 	for _, name := range sortedKeys(h) {
-		v := h[name]
-		if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
-			out = append(out, header{name: strings.ToLower(name), value: v[1 : len(v)-1]})
+		if v, ok := staticValue(h[name]); ok {
+			out = append(out, header{name: strings.ToLower(name), value: v})
 		}
 	}
 	return out
+}
+
+// staticValue returns the value of a static mapping, 'value' in single
+// quotes, without its quotes.
+func staticValue(v string) (string, bool) {
+	if len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'' {
+		return v[1 : len(v)-1], true
+	}
+	return "", false
 }
 
 // mediaType returns the media type of a Content-Type value in lower case,

@@ -41,11 +41,14 @@ const (
 // functionProcessor runs one request of a route whose integration is a
 // function (API Gateway's Lambda proxy integration): it turns the request
 // into the proxy event Envoy POSTs to the function, and the function's
-// result into the client's response. One is made per stream.
+// result into the client's response. One is made per route when the
+// configuration changes.
 type functionProcessor struct {
 	l  *lookup
 	fn *model.Function
-	rr routeRequest
+	// version is the function's payload format on the route's API.
+	version string
+	rr      routeRequest
 }
 
 // Mode asks for everything: the event holds the request body, and the
@@ -63,10 +66,10 @@ func (p *functionProcessor) Mode() extproc.Mode {
 // dropped: the body is now the event, and the result must come back
 // uncompressed for the gateway to read it.
 func (p *functionProcessor) Request(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
-	req := p.lambdaRequest(x)
+	req := p.l.lambdaRequest(x, p.rr)
 	var event []byte
 	var err error
-	switch v := p.fn.Version(p.rr.api.Protocol); v {
+	switch v := p.version; v {
 	case payloadV1:
 		event, err = lambda.EventV1(req, lambda.Options{})
 	case payloadV2:
@@ -87,34 +90,6 @@ func (p *functionProcessor) Request(_ context.Context, x *extproc.Exchange) (*ex
 		ReplaceBody: true,
 		Body:        event,
 	}, nil
-}
-
-// lambdaRequest is what the proxy event says about x: the client's
-// request, the route it matched, its stage and its caller.
-func (p *functionProcessor) lambdaRequest(x *extproc.Exchange) *lambda.Request {
-	rawPath, rawQuery, _ := strings.Cut(x.Path, "?")
-	inner, params := apiPath(rawPath, p.rr)
-	route := p.rr.route
-	return &lambda.Request{
-		Method:         x.Method,
-		Path:           inner,
-		RawPath:        rawPath,
-		RawQuery:       rawQuery,
-		Header:         eventHeaders(x.Headers),
-		Body:           x.Body,
-		RouteKey:       route.Key(),
-		ResourcePath:   route.Path.String(),
-		ResourceID:     route.ID,
-		PathParameters: paramMap(params),
-		Stage:          p.rr.stage.Name,
-		StageVariables: p.rr.stage.Variables,
-		RequestID:      x.Headers.Get(headerRequestID),
-		Time:           p.l.opts.Now(),
-		SourceIP:       sourceIP(x.Headers, p.l.opts.XFFTrustedHops),
-		DomainName:     hostOnly(x.Authority),
-		APIID:          p.rr.api.ID,
-		APIKeyID:       x.Headers.Get(p.l.opts.APIKeyIDHeader),
-	}
 }
 
 // eventHeaders are the client's headers as the event carries them:
@@ -163,7 +138,7 @@ func (p *functionProcessor) Response(ctx context.Context, x *extproc.Exchange) (
 	}
 	var resp *lambda.Response
 	var err error
-	if p.fn.Version(p.rr.api.Protocol) == payloadV1 {
+	if p.version == payloadV1 {
 		resp, err = lambda.DecodeV1(x.ResponseBody, x.Headers.Get(headerAccept), lambda.Options{})
 	} else {
 		resp, err = lambda.DecodeV2(x.ResponseBody)
@@ -196,11 +171,7 @@ func replaceResponse(function extproc.Headers, resp *lambda.Response) *extproc.D
 		d.Set = append(d.Set, extproc.HeaderOp{Name: headerSetCookie, Value: c, Append: set[headerSetCookie]})
 		set[headerSetCookie] = true
 	}
-	for _, f := range function {
-		if !set[f.Name] && !keptHeader(f.Name) && !slices.Contains(d.Remove, f.Name) {
-			d.Remove = append(d.Remove, f.Name)
-		}
-	}
+	d.Remove = dropHeaders(function, func(name string) bool { return set[name] || keptHeader(name) })
 	return d
 }
 

@@ -18,7 +18,8 @@ import (
 // integration request (template, parameter mappings, the URI's path), and
 // the backend's answer into the method response (integration response
 // chosen by status, its template and header mappings). One is made per
-// stream; the compiled integration is shared.
+// route when the configuration changes; the compiled integration is shared
+// between the routes that use it.
 type httpProcessor struct {
 	l  *lookup
 	h  *compiledHTTP
@@ -46,16 +47,23 @@ type integrationRequest struct {
 // string do not pass, except the Content-Type of a body passed through,
 // and the headers Envoy needs or adds itself.
 func (p *httpProcessor) Request(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
-	req := newRequest(x, p.rr, p.l.opts.Now(), p.l.opts.XFFTrustedHops)
+	req := p.l.mappingRequest(x, p.rr)
 	x.State = req
 	t, pass := p.h.requestTemplate(x.Headers.Get(headerContentType))
 	if t == nil && !pass {
 		return p.l.unsupportedMediaType(req, x.Headers.Get(headerAccept))
 	}
-	ir := p.mapParams(req)
+	// The mappings read $context before the template renders with the
+	// same variables.
+	var vars map[string]any
+	if t != nil || p.h.readsContext {
+		vars = mapping.Vars(req)
+	}
+	ctx, _ := vars["context"].(*vtl.Map)
+	ir := p.mapParams(req, ctx)
 	d := &extproc.Decision{}
 	if t != nil {
-		vars, out, err := p.l.render(t, req)
+		out, err := p.l.render(t, vars)
 		if err != nil {
 			return nil, err
 		}
@@ -76,18 +84,15 @@ func (p *httpProcessor) Request(_ context.Context, x *extproc.Exchange) (*extpro
 	return d, nil
 }
 
-// mapParams evaluates the request parameter mappings for req. A mapping
-// whose source has no value sets nothing, as on API Gateway.
-func (p *httpProcessor) mapParams(req *mapping.Request) integrationRequest {
+// mapParams evaluates the request parameter mappings for req, whose
+// $context is ctx (needed only when a mapping reads it). A mapping whose
+// source has no value sets nothing, as on API Gateway.
+func (p *httpProcessor) mapParams(req *mapping.Request, ctx *vtl.Map) integrationRequest {
 	var ir integrationRequest
-	var ctx *vtl.Map
 	for _, pm := range p.h.params {
 		var v string
 		var ok bool
 		if pm.from.kind == sourceContext {
-			if ctx == nil {
-				ctx, _ = mapping.Vars(req)["context"].(*vtl.Map)
-			}
 			v, ok = contextValue(ctx, pm.from.name)
 		} else {
 			v, ok = p.sourceValue(req, pm.from)
@@ -245,15 +250,9 @@ func escapePath(v string, greedy bool) string {
 // not let ext_proc remove, and which it uses for tracing and forwarding)
 // and Content-Type.
 func unmappedHeaders(h extproc.Headers, set []extproc.HeaderOp) []string {
-	var out []string
-	for _, f := range h {
-		if keptRequestHeader(f.Name) || slices.Contains(out, f.Name) ||
-			slices.ContainsFunc(set, func(op extproc.HeaderOp) bool { return op.Name == f.Name }) {
-			continue
-		}
-		out = append(out, f.Name)
-	}
-	return out
+	return dropHeaders(h, func(name string) bool {
+		return keptRequestHeader(name) || slices.ContainsFunc(set, func(op extproc.HeaderOp) bool { return op.Name == name })
+	})
 }
 
 // keptRequestHeader reports whether a client's header reaches a non-proxy
@@ -283,55 +282,14 @@ func (p *httpProcessor) Response(_ context.Context, x *extproc.Exchange) (*extpr
 	if err != nil {
 		return nil, err
 	}
-	d := &extproc.Decision{Status: r.statusCode}
-	set := make(extproc.Headers, 0, len(r.headers)+1)
-	for _, h := range r.headers {
-		v := h.value
-		if h.from != "" {
-			if !x.ResponseHeaders.Has(h.from) {
-				continue
-			}
-			v = x.ResponseHeaders.Get(h.from)
-		}
-		set = setHeader(set, h.name, v)
+	m, err := p.l.methodResponse(r, req, x.ResponseHeaders, x.ResponseBody, x.Headers.Get(headerAccept))
+	if err != nil {
+		return nil, err
 	}
-	contentType := defaultContentType
-	if t := r.responseTemplate(x.Headers.Get(headerAccept)); t != nil {
-		out, ct, o, err := p.renderResponse(t, req, x.ResponseBody)
-		if err != nil {
-			return nil, err
-		}
-		d.ReplaceBody, d.Body, contentType = true, out, ct
-		if o.Status != 0 {
-			d.Status = o.Status
-		}
-		for _, h := range o.ResponseHeader {
-			set = setHeader(set, strings.ToLower(h.Name), h.Value)
-		}
-	}
-	if !set.Has(headerContentType) {
-		set = append(set, extproc.Header{Name: headerContentType, Value: contentType})
-	}
-	for _, h := range set {
+	d := &extproc.Decision{Status: m.status, ReplaceBody: m.rendered, Body: m.body}
+	for _, h := range m.headers {
 		d.Set = append(d.Set, extproc.HeaderOp{Name: h.Name, Value: h.Value})
 	}
-	for _, f := range x.ResponseHeaders {
-		if !set.Has(f.Name) && !keptHeader(f.Name) && !slices.Contains(d.Remove, f.Name) {
-			d.Remove = append(d.Remove, f.Name)
-		}
-	}
+	d.Remove = dropHeaders(x.ResponseHeaders, func(name string) bool { return m.headers.Has(name) || keptHeader(name) })
 	return d, nil
-}
-
-// renderResponse renders a response template with $input over the
-// backend's body and the method request's parameters, returning the
-// body, its content type and the overrides the template set.
-func (p *httpProcessor) renderResponse(t *template, req *mapping.Request, body []byte) ([]byte, string, mapping.Overrides, error) {
-	resp := *req
-	resp.Body = body
-	vars, out, err := p.l.render(t, &resp)
-	if err != nil {
-		return nil, "", mapping.Overrides{}, err
-	}
-	return []byte(out), t.contentType, mapping.ReadOverrides(vars), nil
 }

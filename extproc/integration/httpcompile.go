@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/archway-gateway/archway/internal/model"
@@ -17,6 +18,8 @@ type compiledHTTP struct {
 	path []uriPart
 	// params are the request parameter mappings in order of target.
 	params []paramMapping
+	// readsContext says a mapping reads $context.
+	readsContext bool
 }
 
 // uriPart is a piece of an integration URI's path: literal text, a
@@ -110,11 +113,13 @@ func sourcePrefixes() [5]sourcePrefix {
 // with their errors, as a mock's), its URI's path and its parameter
 // mappings. A mapping the admin API would refuse is left out.
 func compileHTTP(id string, h *model.HTTP) *compiledHTTP {
+	params := parseParams(h.RequestParameters)
 	return &compiledHTTP{
 		compiledTemplates: compileTemplates(id, h.RequestTemplates, h.Passthrough, h.Responses, responseHeaders),
 		method:            h.Method,
 		path:              parseURIPath(uriPath(h.URI)),
-		params:            parseParams(h.RequestParameters),
+		params:            params,
+		readsContext:      slices.ContainsFunc(params, func(pm paramMapping) bool { return pm.from.kind == sourceContext }),
 	}
 }
 
@@ -210,8 +215,8 @@ func parseParam(key, value string) (paramMapping, bool) {
 	if pm.target == targetHeader {
 		pm.name = strings.ToLower(pm.name)
 	}
-	if len(value) >= 2 && value[0] == '\'' && value[len(value)-1] == '\'' {
-		pm.from = source{kind: sourceStatic, name: value[1 : len(value)-1]}
+	if v, ok := staticValue(value); ok {
+		pm.from = source{kind: sourceStatic, name: v}
 		return pm, true
 	}
 	for _, s := range sourcePrefixes() {
@@ -234,12 +239,10 @@ const responseHeaderPrefix = "integration.response.header."
 func responseHeaders(h map[string]string) []header {
 	out := make([]header, 0, len(h))
 	for _, name := range sortedKeys(h) {
-		v := h[name]
-		switch from, ok := strings.CutPrefix(v, responseHeaderPrefix); {
-		case ok && from != "":
+		if from, ok := strings.CutPrefix(h[name], responseHeaderPrefix); ok && from != "" {
 			out = append(out, header{name: strings.ToLower(name), from: strings.ToLower(from)})
-		case len(v) >= 2 && v[0] == '\'' && v[len(v)-1] == '\'':
-			out = append(out, header{name: strings.ToLower(name), value: v[1 : len(v)-1]})
+		} else if v, ok := staticValue(h[name]); ok {
+			out = append(out, header{name: strings.ToLower(name), value: v})
 		}
 	}
 	return out

@@ -4,11 +4,13 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/archway-gateway/archway/envoy"
+	"github.com/archway-gateway/archway/authz"
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 	"github.com/archway-gateway/archway/extproc/mapping"
@@ -36,13 +38,10 @@ type Options struct {
 	// APIKeyIDHeader is the request header in which ext_authz names the
 	// API key that admitted the request (authz.Options.KeyIDHeader), which
 	// a function's payload 1.0 event carries as
-	// requestContext.identity.apiKeyId; empty means DefaultAPIKeyIDHeader.
+	// requestContext.identity.apiKeyId and mapping templates as
+	// $context.identity.apiKeyId; empty means authz.DefaultKeyIDHeader.
 	APIKeyIDHeader string
 }
-
-// DefaultAPIKeyIDHeader is the header ext_authz names the admitting API
-// key in unless configured otherwise.
-const DefaultAPIKeyIDHeader = envoy.InternalHeaderPrefix + "api-key-id"
 
 // NewLookup returns the function the ext_proc Server calls once per stream
 // to find the route's processor in the current configuration (cfg is
@@ -57,7 +56,7 @@ func NewLookup(cfg func() *model.Config, o Options) func(extproc.RouteMetadata) 
 		o.Now = time.Now
 	}
 	if o.APIKeyIDHeader == "" {
-		o.APIKeyIDHeader = DefaultAPIKeyIDHeader
+		o.APIKeyIDHeader = authz.DefaultKeyIDHeader
 	}
 	l := &lookup{cfg: cfg, opts: o, defaults: defaultGatewayResponses(), status: newRelaxedStatus()}
 	return l.processor
@@ -93,45 +92,44 @@ type generation struct {
 	// validations are keyed by the route's validator, which the watcher
 	// shares between Configs with the route.
 	validations map[*model.Validation]*compiledValidation
+	// processors are the processors of cfg's routes, by the IDs Envoy
+	// sends; a route that needs none is absent.
+	processors map[routeKey]extproc.Processor
 }
 
-// processor returns the processor of the route md names.
+// routeKey is a route of one stage of one API.
+type routeKey struct{ api, stage, route string }
+
+// processor returns the processor of the route md names. The processors
+// are made when the configuration changes and shared by every stream of
+// the route, so a stream costs one map lookup.
 func (l *lookup) processor(md extproc.RouteMetadata) extproc.Processor {
-	cfg := l.cfg()
-	api := cfg.API(md.APIID)
-	if api == nil {
-		return nil
-	}
-	stage := api.Stage(md.Stage)
-	if stage == nil {
-		return nil
-	}
-	route := stage.Deployment.Route(md.RouteID)
-	if route == nil {
-		return nil
-	}
-	rr := routeRequest{api: api, stage: stage, route: route}
-	next := l.integrationProcessor(cfg, rr)
-	if route.Validation.Active() {
-		if v := l.generation(cfg).validations[route.Validation]; v != nil {
-			return &validatingProcessor{l: l, v: v, rr: rr, next: next}
-		}
+	return l.generation(l.cfg()).processors[routeKey{md.APIID, md.Stage, md.RouteID}]
+}
+
+// routeProcessor returns the processor of rr, or nil when it validates
+// nothing and Envoy carries out its integration alone. g holds the
+// compiled integrations and validators of rr's deployment.
+func (l *lookup) routeProcessor(g *generation, rr routeRequest) extproc.Processor {
+	next := l.integrationProcessor(g, rr)
+	if v := g.validations[rr.route.Validation]; v != nil {
+		return &validatingProcessor{l: l, v: v, rr: rr, next: next}
 	}
 	return next
 }
 
 // integrationProcessor returns the processor of rr's integration, or nil
 // when Envoy carries it out alone (an HTTP proxy, a simple mock).
-func (l *lookup) integrationProcessor(cfg *model.Config, rr routeRequest) extproc.Processor {
+func (l *lookup) integrationProcessor(g *generation, rr routeRequest) extproc.Processor {
 	switch in := rr.route.Integration; {
 	case in.Function != nil:
-		return &functionProcessor{l: l, fn: in.Function, rr: rr}
+		return &functionProcessor{l: l, fn: in.Function, version: in.Function.Version(rr.api.Protocol), rr: rr}
 	case in.Mock != nil && in.Mock.Templates != nil:
-		if m := l.generation(cfg).mocks[in]; m != nil {
-			return &mockProcessor{l: l, m: m, api: rr.api, stage: rr.stage, route: rr.route}
+		if m := g.mocks[in]; m != nil {
+			return &mockProcessor{l: l, m: m, rr: rr}
 		}
 	case in.HTTP != nil:
-		if h := l.generation(cfg).https[in]; h != nil {
+		if h := g.https[in]; h != nil {
 			return &httpProcessor{l: l, h: h, rr: rr}
 		}
 	}
@@ -158,11 +156,11 @@ func (l *lookup) generation(cfg *model.Config) *generation {
 // compile compiles every template-form mock and non-proxy HTTP
 // integration of cfg, and every route's active request validator, reusing
 // what prev compiled for the integrations and validators cfg still shares
-// with it.
+// with it, and makes the processor of every route that needs one.
 func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 	g := &generation{
 		cfg: cfg, mocks: map[*model.Integration]*compiledMock{}, https: map[*model.Integration]*compiledHTTP{},
-		validations: map[*model.Validation]*compiledValidation{},
+		validations: map[*model.Validation]*compiledValidation{}, processors: map[routeKey]extproc.Processor{},
 	}
 	if cfg == nil {
 		return g
@@ -190,6 +188,11 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 						g.https[in] = compileHTTP(in.ID, in.HTTP)
 						l.logBroken(api, in, &g.https[in].compiledTemplates)
 					}
+				}
+			}
+			for _, r := range st.Deployment.Routes {
+				if p := l.routeProcessor(g, newRouteRequest(api, st, r)); p != nil {
+					g.processors[routeKey{api.ID, st.Name, r.ID}] = p
 				}
 			}
 		}
@@ -226,19 +229,95 @@ func (l *lookup) logBroken(api *model.API, in *model.Integration, m *compiledTem
 	}
 }
 
-// render renders t for req, returning the variables it rendered with for
-// the overrides ($context.requestOverride, .responseOverride) it may have
-// set.
-func (l *lookup) render(t *template, req *mapping.Request) (map[string]any, string, error) {
+// render renders t with vars (mapping.Vars of the request it describes).
+// The template may set overrides ($context.requestOverride,
+// .responseOverride) in vars, which mapping.ReadOverrides reads.
+func (l *lookup) render(t *template, vars map[string]any) (string, error) {
 	if t.err != nil {
-		return nil, "", t.err
+		return "", t.err
 	}
-	vars := mapping.Vars(req)
 	out, err := t.t.Render(vars, l.opts.Limits)
 	if err != nil {
-		return nil, "", fmt.Errorf("rendering %s template: %w", t.contentType, err)
+		return "", fmt.Errorf("rendering %s template: %w", t.contentType, err)
 	}
-	return vars, out, nil
+	return out, nil
+}
+
+// methodResponse is the method response an integration response makes of
+// the integration's answer.
+type methodResponse struct {
+	status  int
+	headers extproc.Headers
+	// body is the response template's output; rendered says there was a
+	// template, without which the integration's body stays.
+	body     []byte
+	rendered bool
+}
+
+// methodResponse renders r as the method response to req: r's status and
+// header mappings (a mapping from the backend's header is left out when
+// backend does not have it), then the template chosen by accept, rendered
+// with $input over body (the integration's answer, none for a mock) and
+// the method request's parameters, whose $context.responseOverride
+// replaces status and headers, and a Content-Type: the template's,
+// application/json without one, unless a mapping set it.
+func (l *lookup) methodResponse(r *compiledResponse, req *mapping.Request, backend extproc.Headers, body []byte, accept string) (methodResponse, error) {
+	m := methodResponse{status: r.statusCode, headers: make(extproc.Headers, 0, len(r.headers)+1)}
+	for _, h := range r.headers {
+		v := h.value
+		if h.from != "" {
+			if !backend.Has(h.from) {
+				continue
+			}
+			v = backend.Get(h.from)
+		}
+		m.headers = setHeader(m.headers, h.name, v)
+	}
+	contentType := defaultContentType
+	if t := r.responseTemplate(accept); t != nil {
+		resp := *req
+		resp.Body = body
+		vars := mapping.Vars(&resp)
+		out, err := l.render(t, vars)
+		if err != nil {
+			return m, err
+		}
+		m.body, m.rendered, contentType = []byte(out), true, t.contentType
+		o := mapping.ReadOverrides(vars)
+		if o.Status != 0 {
+			m.status = o.Status
+		}
+		for _, h := range o.ResponseHeader {
+			m.headers = setHeader(m.headers, strings.ToLower(h.Name), h.Value)
+		}
+	}
+	if !m.headers.Has(headerContentType) {
+		m.headers = append(m.headers, extproc.Header{Name: headerContentType, Value: contentType})
+	}
+	return m, nil
+}
+
+// setHeader replaces every value of name in h with value.
+func setHeader(h extproc.Headers, name, value string) extproc.Headers {
+	out := h[:0]
+	for _, f := range h {
+		if f.Name != name {
+			out = append(out, f)
+		}
+	}
+	return append(out, extproc.Header{Name: name, Value: value})
+}
+
+// dropHeaders returns, once each, the names in h that keep refuses: the
+// headers a processor removes from the message.
+func dropHeaders(h extproc.Headers, keep func(name string) bool) []string {
+	var out []string
+	for _, f := range h {
+		if !keep(f.Name) && !slices.Contains(out, f.Name) {
+			out = append(out, f.Name)
+		}
+	}
+	return out
 }
 
 // unsupportedMediaType answers with API Gateway's UNSUPPORTED_MEDIA_TYPE

@@ -10,7 +10,6 @@ import (
 
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/extproc/mapping"
-	"github.com/archway-gateway/archway/internal/model"
 )
 
 // defaultContentType is the media type API Gateway assumes for a request
@@ -18,13 +17,12 @@ import (
 const defaultContentType = "application/json"
 
 // mockProcessor answers one route's requests from its MOCK integration's
-// templates. One is made per stream; the compiled templates are shared.
+// templates. One is made per route when the configuration changes; the
+// compiled templates are shared between the routes of the integration.
 type mockProcessor struct {
-	l     *lookup
-	m     *compiledMock
-	api   *model.API
-	stage *model.Stage
-	route *model.Route
+	l  *lookup
+	m  *compiledMock
+	rr routeRequest
 }
 
 // Mode asks for the request body: the request template reads it.
@@ -40,23 +38,30 @@ func (p *mockProcessor) Response(context.Context, *extproc.Exchange) (*extproc.D
 // answer. Configuration errors are returned, and the Server answers them
 // with API Gateway's 500.
 func (p *mockProcessor) Request(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
-	req := newRequest(x, routeRequest{api: p.api, stage: p.stage, route: p.route}, p.l.opts.Now(), p.l.opts.XFFTrustedHops)
+	req := p.l.mappingRequest(x, p.rr)
+	accept := x.Headers.Get(headerAccept)
 	integrationRequest, ok, err := p.integrationRequest(x, req)
 	if err != nil {
 		return nil, err
 	}
 	if !ok {
-		return p.unsupportedMediaType(req, x.Headers.Get(headerAccept))
+		return p.l.unsupportedMediaType(req, accept)
 	}
 	status, err := p.l.status.statusCode(integrationRequest)
 	if err != nil {
 		return nil, err
 	}
-	resp, err := p.m.selectResponse(strconv.Itoa(status))
+	r, err := p.m.selectResponse(strconv.Itoa(status))
 	if err != nil {
 		return nil, err
 	}
-	return p.respond(req, resp, x.Headers.Get(headerAccept))
+	// A mock's integration response has no body: $input reads an empty
+	// payload, with the method request's parameters.
+	m, err := p.l.methodResponse(r, req, nil, nil, accept)
+	if err != nil {
+		return nil, err
+	}
+	return extproc.Respond(m.status, m.headers, m.body), nil
 }
 
 // integrationRequest renders the request template for the request's media
@@ -67,70 +72,8 @@ func (p *mockProcessor) integrationRequest(x *extproc.Exchange, req *mapping.Req
 	if t == nil {
 		return x.Body, pass, nil
 	}
-	out, err := p.render(t, req)
+	out, err := p.l.render(t, mapping.Vars(req))
 	return []byte(out), true, err
-}
-
-// render renders t for req.
-func (p *mockProcessor) render(t *template, req *mapping.Request) (string, error) {
-	_, out, err := p.renderVars(t, req)
-	return out, err
-}
-
-// renderVars renders t for req, returning the variables it rendered with
-// for the overrides it may have set.
-func (p *mockProcessor) renderVars(t *template, req *mapping.Request) (map[string]any, string, error) {
-	return p.l.render(t, req)
-}
-
-// respond renders the integration response r as the method response.
-func (p *mockProcessor) respond(req *mapping.Request, r *compiledResponse, accept string) (*extproc.Decision, error) {
-	status := r.statusCode
-	headers := make(extproc.Headers, 0, len(r.headers)+1)
-	for _, h := range r.headers {
-		headers = append(headers, extproc.Header{Name: h.name, Value: h.value})
-	}
-	var body []byte
-	contentType := defaultContentType
-	if t := r.responseTemplate(accept); t != nil {
-		// A mock's integration response has no body: $input reads an
-		// empty payload, with the method request's parameters.
-		resp := *req
-		resp.Body = nil
-		vars, out, err := p.renderVars(t, &resp)
-		if err != nil {
-			return nil, err
-		}
-		body, contentType = []byte(out), t.contentType
-		o := mapping.ReadOverrides(vars)
-		if o.Status != 0 {
-			status = o.Status
-		}
-		for _, h := range o.ResponseHeader {
-			headers = setHeader(headers, strings.ToLower(h.Name), h.Value)
-		}
-	}
-	if !headers.Has(headerContentType) {
-		headers = append(headers, extproc.Header{Name: headerContentType, Value: contentType})
-	}
-	return extproc.Respond(status, headers, body), nil
-}
-
-// setHeader replaces every value of name in h with value.
-func setHeader(h extproc.Headers, name, value string) extproc.Headers {
-	out := h[:0]
-	for _, f := range h {
-		if f.Name != name {
-			out = append(out, f)
-		}
-	}
-	return append(out, extproc.Header{Name: name, Value: value})
-}
-
-// unsupportedMediaType answers with API Gateway's UNSUPPORTED_MEDIA_TYPE
-// gateway response.
-func (p *mockProcessor) unsupportedMediaType(req *mapping.Request, accept string) (*extproc.Decision, error) {
-	return p.l.unsupportedMediaType(req, accept)
 }
 
 // fromHTTPHeader converts h to extproc's lower-case, ordered form.

@@ -24,7 +24,7 @@ func petTemplates() *model.MockTemplates {
 				StatusCode: 200,
 				Headers:    map[string]string{"X-Pet": "'yes'", "X-From-Backend": "integration.response.header.x"},
 				Templates: map[string]string{
-					"application/json": `{"id": "$input.params('id')", "q": "$input.params('q')", "request": "$context.requestId", "stage": "$context.stage", "color": "$stageVariables.color", "ip": "$context.identity.sourceIp", "resource": "$context.resourcePath", "body": "$input.body"}`,
+					"application/json": `{"id": "$input.params('id')", "q": "$input.params('q')", "request": "$context.requestId", "stage": "$context.stage", "color": "$stageVariables.color", "ip": "$context.identity.sourceIp", "resource": "$context.resourcePath", "key": "$context.identity.apiKeyId", "body": "$input.body"}`,
 					"application/xml":  `<pet id="$input.params('id')"/>`,
 				},
 			},
@@ -87,11 +87,11 @@ func TestMock(t *testing.T) {
 		want answer
 	}{
 		"default response": {
-			request{"POST", "/test/pets/7?q=a%20b", [][2]string{{"content-type", "application/json"}, {"x-request-id", "req-1"}, {"x-forwarded-for", "203.0.113.9"}}, `{"code": 200}`},
+			request{"POST", "/test/pets/7?q=a%20b", [][2]string{{"content-type", "application/json"}, {"x-request-id", "req-1"}, {"x-forwarded-for", "203.0.113.9"}, {"x-archway-api-key-id", "key-1"}}, `{"code": 200}`},
 			answer{
 				200,
 				map[string]string{"content-type": "application/json", "x-pet": "yes"},
-				`{"id": "7", "q": "a b", "request": "req-1", "stage": "test", "color": "blue", "ip": "203.0.113.9", "resource": "/pets/{id}", "body": ""}`,
+				`{"id": "7", "q": "a b", "request": "req-1", "stage": "test", "color": "blue", "ip": "203.0.113.9", "resource": "/pets/{id}", "key": "key-1", "body": ""}`,
 			},
 		},
 		"pattern selects 4xx": {
@@ -237,8 +237,8 @@ func TestConfigSwap(t *testing.T) {
 }
 
 // TestCompiledOnce checks that templates are compiled once per
-// configuration change: every lookup of one Config shares one compiled
-// mock, a later Config that shares the integration reuses it, and a new
+// configuration change: every lookup of one Config shares one processor
+// and one compiled mock, a later Config that shares the integration reuses it, and a new
 // integration is compiled anew.
 func TestCompiledOnce(t *testing.T) {
 	in := &model.Integration{ID: "i1", Name: "pets", Mock: &model.Mock{Templates: petTemplates()}}
@@ -252,6 +252,9 @@ func TestCompiledOnce(t *testing.T) {
 			t.Fatalf("lookup(%v) is not a mock processor", route1)
 		}
 		return p.m
+	}
+	if lookup(route1) != lookup(route1) {
+		t.Error("two lookups of one route in the same Config made two processors")
 	}
 	first := compiled()
 	if again := compiled(); again != first {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/extproc/lambda"
 	"github.com/archway-gateway/archway/extproc/mapping"
 	"github.com/archway-gateway/archway/internal/model"
 )
@@ -33,16 +34,43 @@ type routeRequest struct {
 	api   *model.API
 	stage *model.Stage
 	route *model.Route
+	// resourcePath is route.Path's text, made once with the processor.
+	resourcePath string
 }
 
-// newRequest builds what mapping templates see of x: the method request
-// (its parameters and body) and the context Envoy and the route give it.
-func newRequest(x *extproc.Exchange, rr routeRequest, now time.Time, trustedHops int) *mapping.Request {
+func newRouteRequest(api *model.API, stage *model.Stage, route *model.Route) routeRequest {
+	return routeRequest{api: api, stage: stage, route: route, resourcePath: route.Path.String()}
+}
+
+// caller is what both descriptions of a request, the mapping templates'
+// and the function's event, take from its headers about who sent it, when
+// and to which host.
+type caller struct {
+	requestID, sourceIP, domainName, apiKeyID string
+	time                                      time.Time
+}
+
+// caller reads x's caller.
+func (l *lookup) caller(x *extproc.Exchange) caller {
+	return caller{
+		requestID:  x.Headers.Get(headerRequestID),
+		sourceIP:   sourceIP(x.Headers, l.opts.XFFTrustedHops),
+		domainName: hostOnly(x.Authority),
+		apiKeyID:   x.Headers.Get(l.opts.APIKeyIDHeader),
+		time:       l.opts.Now(),
+	}
+}
+
+// mappingRequest builds what mapping templates see of x: the method
+// request (its parameters and body) and the context Envoy and the route
+// give it.
+func (l *lookup) mappingRequest(x *extproc.Exchange, rr routeRequest) *mapping.Request {
 	path, rawQuery, _ := strings.Cut(x.Path, "?")
+	c := l.caller(x)
 	r := &mapping.Request{
 		Method:         x.Method,
 		Path:           path,
-		ResourcePath:   rr.route.Path.String(),
+		ResourcePath:   rr.resourcePath,
 		ResourceID:     rr.route.ID,
 		PathParams:     pathParams(path, rr),
 		Query:          queryParams(rawQuery),
@@ -50,16 +78,45 @@ func newRequest(x *extproc.Exchange, rr routeRequest, now time.Time, trustedHops
 		Body:           x.Body,
 		Stage:          rr.stage.Name,
 		StageVariables: rr.stage.Variables,
-		RequestID:      x.Headers.Get(headerRequestID),
-		Time:           now,
-		SourceIP:       sourceIP(x.Headers, trustedHops),
-		DomainName:     hostOnly(x.Authority),
+		RequestID:      c.requestID,
+		Time:           c.time,
+		SourceIP:       c.sourceIP,
+		DomainName:     c.domainName,
 		APIID:          rr.api.ID,
+		APIKeyID:       c.apiKeyID,
 	}
 	for _, h := range x.Headers {
 		r.Header = append(r.Header, mapping.Param{Name: h.Name, Value: h.Value})
 	}
 	return r
+}
+
+// lambdaRequest is what the proxy event says about x: the client's
+// request, the route it matched, its stage and its caller.
+func (l *lookup) lambdaRequest(x *extproc.Exchange, rr routeRequest) *lambda.Request {
+	rawPath, rawQuery, _ := strings.Cut(x.Path, "?")
+	inner, params := apiPath(rawPath, rr)
+	c := l.caller(x)
+	return &lambda.Request{
+		Method:         x.Method,
+		Path:           inner,
+		RawPath:        rawPath,
+		RawQuery:       rawQuery,
+		Header:         eventHeaders(x.Headers),
+		Body:           x.Body,
+		RouteKey:       rr.route.Key(),
+		ResourcePath:   rr.resourcePath,
+		ResourceID:     rr.route.ID,
+		PathParameters: paramMap(params),
+		Stage:          rr.stage.Name,
+		StageVariables: rr.stage.Variables,
+		RequestID:      c.requestID,
+		Time:           c.time,
+		SourceIP:       c.sourceIP,
+		DomainName:     c.domainName,
+		APIID:          rr.api.ID,
+		APIKeyID:       c.apiKeyID,
+	}
 }
 
 // queryParams decodes a query string in order, keeping repeats; a

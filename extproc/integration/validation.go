@@ -70,7 +70,8 @@ func compileValidation(v *model.Validation) *compiledValidation {
 // BAD_REQUEST_PARAMETERS or BAD_REQUEST_BODY gateway response, and one
 // that passes goes on to next, the integration's processor, or, for a
 // route whose integration Envoy carries out itself (an HTTP proxy, a
-// simple mock), on to Envoy unchanged. One is made per stream.
+// simple mock), on to Envoy unchanged. One is made per route when the
+// configuration changes.
 type validatingProcessor struct {
 	l    *lookup
 	v    *compiledValidation
@@ -130,12 +131,7 @@ func (p *validatingProcessor) validationRequest(x *extproc.Exchange) *validate.R
 	for _, h := range x.Headers {
 		r.Header.Add(h.Name, h.Value)
 	}
-	if params := pathParams(path, p.rr); len(params) > 0 {
-		r.Path = make(map[string]string, len(params))
-		for _, pp := range params {
-			r.Path[pp.Name] = pp.Value
-		}
-	}
+	r.Path = paramMap(pathParams(path, p.rr))
 	return r
 }
 
@@ -148,7 +144,7 @@ func (p *validatingProcessor) refuse(x *extproc.Exchange, f *validate.Failure) (
 	if f.Kind == validate.BadRequestParameters {
 		t = gatewayresponse.BadRequestParameters
 	}
-	req := newRequest(x, p.rr, p.l.opts.Now(), p.l.opts.XFFTrustedHops)
+	req := p.l.mappingRequest(x, p.rr)
 	info := mapping.ErrorInfo{Message: f.Message, ValidationErrorString: f.ValidationErrorString}
 	resp, err := p.l.defaults.Render(t, req, info, x.Headers.Get(headerAccept))
 	if err != nil {

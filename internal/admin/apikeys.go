@@ -129,7 +129,7 @@ func (s *Server) CreateApiKey(ctx context.Context, req *adminv1.CreateApiKeyRequ
 func (s *Server) createAPIKeys(ctx context.Context, keys []*adminv1.ApiKey, subject func(i int) string,
 	links []*adminv1.UsagePlanKey, plans []*adminv1.UsagePlan,
 ) (int64, error) {
-	rev, err := s.store.CreateAPIKeysOnPlans(ctx, keys, links, plans)
+	rev, err := s.store.CreateAPIKeys(ctx, keys, links, plans)
 	var taken *store.TakenError
 	switch {
 	case errors.As(err, &taken) && taken.Field == "name":
@@ -239,11 +239,10 @@ func (s *Server) UpdateApiKey(ctx context.Context, req *adminv1.UpdateApiKeyRequ
 // returned as is, for retry.
 func (s *Server) updateAPIKey(ctx context.Context, old, changed *adminv1.ApiKey) error {
 	rev, err := s.store.UpdateAPIKey(ctx, old, changed)
-	var taken *store.TakenError
 	switch {
 	case errors.Is(err, store.ErrConflict):
 		return err
-	case errors.As(err, &taken):
+	case errors.Is(err, store.ErrAlreadyExists):
 		return alreadyExists("api key name %q is taken", changed.GetName())
 	case err != nil:
 		return s.storeError(ctx, err)

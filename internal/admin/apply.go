@@ -307,11 +307,7 @@ func validateRouteDefinitions(v *violations, field string, defs []*adminv1.Route
 		}
 		v.description(f+".description", in.GetDescription())
 		v.tags(f+".tags", in.GetTags())
-		var tp *model.PathTemplate
-		if ok {
-			tp = &t
-		}
-		v.requestValidation(f+".request_validation", in.GetRequestValidation(), tp)
+		v.requestValidation(f+".request_validation", in.GetRequestValidation(), t, ok)
 		if !ok || !model.ValidMethod(in.GetMethod()) {
 			continue
 		}

@@ -10,6 +10,7 @@ import (
 
 	"golang.org/x/net/http/httpguts"
 	"google.golang.org/protobuf/proto"
+	"google.golang.org/protobuf/types/known/durationpb"
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/archway-gateway/archway/internal/model"
@@ -70,11 +71,16 @@ func (v *violations) function(field string, fn *adminv1.FunctionIntegration) {
 	default:
 		v.add(field+".payload_format_version", "must be 1.0 or 2.0, got %q", fn.GetPayloadFormatVersion())
 	}
-	if t := fn.GetTimeout(); t != nil {
-		d := t.AsDuration()
-		if t.CheckValid() != nil || d < model.MinTimeout || d > model.MaxTimeout {
-			v.add(field+".timeout", "must be between %v and %v", model.MinTimeout, model.MaxTimeout)
-		}
+	v.timeout(field+".timeout", fn.GetTimeout())
+}
+
+// timeout checks an integration's timeout; nil is the default.
+func (v *violations) timeout(field string, t *durationpb.Duration) {
+	if t == nil {
+		return
+	}
+	if d := t.AsDuration(); t.CheckValid() != nil || d < model.MinTimeout || d > model.MaxTimeout {
+		v.add(field, "must be between %v and %v", model.MinTimeout, model.MaxTimeout)
 	}
 }
 
@@ -105,12 +111,7 @@ func (v *violations) httpProxy(field string, hp *adminv1.HttpProxyIntegration) {
 		v.add(field+".method", "must be empty (the client's method) or one of %s, got %q",
 			strings.Join(proxyMethods(), ", "), m)
 	}
-	if t := hp.GetTimeout(); t != nil {
-		d := t.AsDuration()
-		if t.CheckValid() != nil || d < model.MinTimeout || d > model.MaxTimeout {
-			v.add(field+".timeout", "must be between %v and %v", model.MinTimeout, model.MaxTimeout)
-		}
-	}
+	v.timeout(field+".timeout", hp.GetTimeout())
 }
 
 // proxyMethods returns the methods an integration may send upstream: every

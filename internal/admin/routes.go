@@ -19,11 +19,7 @@ func routeMutable() []string {
 func validateRoute(v *violations, field string, r *adminv1.Route) {
 	v.method(field+".method", r.GetMethod())
 	t, ok := v.path(field+".path", r.GetPath())
-	var tp *model.PathTemplate
-	if ok {
-		tp = &t
-	}
-	v.requestValidation(field+".request_validation", r.GetRequestValidation(), tp)
+	v.requestValidation(field+".request_validation", r.GetRequestValidation(), t, ok)
 	if r.GetIntegrationId() == "" {
 		v.add(field+".integration_id", "required: the id of an integration of the API")
 	}

@@ -36,9 +36,7 @@ func (v *violations) mockTemplates(field string, m *adminv1.MockIntegration) {
 		v.add(field+".request_templates", "at least one template is required with integration responses (AWS's {\"statusCode\": 200})")
 	}
 	v.templates(field+".request_templates", m.GetRequestTemplates())
-	if pb := m.GetPassthroughBehavior(); adminv1.PassthroughBehavior_name[int32(pb)] == "" {
-		v.add(field+".passthrough_behavior", "unknown value %d", pb)
-	}
+	v.passthrough(field+".passthrough_behavior", m.GetPassthroughBehavior())
 	if len(m.GetIntegrationResponses()) == 0 {
 		v.add(field+".integration_responses", "at least one integration response is required")
 	}
@@ -51,9 +49,7 @@ func (v *violations) mockTemplates(field string, m *adminv1.MockIntegration) {
 func (v *violations) httpIntegration(field string, h *adminv1.HttpIntegration) {
 	v.httpProxy(field, &adminv1.HttpProxyIntegration{Uri: h.GetUri(), Method: h.GetMethod(), Timeout: h.GetTimeout()})
 	v.templates(field+".request_templates", h.GetRequestTemplates())
-	if pb := h.GetPassthroughBehavior(); adminv1.PassthroughBehavior_name[int32(pb)] == "" {
-		v.add(field+".passthrough_behavior", "unknown value %d", pb)
-	}
+	v.passthrough(field+".passthrough_behavior", h.GetPassthroughBehavior())
 	v.requestParameters(field+".request_parameters", h.GetRequestParameters())
 	for _, p := range uriPathParams(h.GetUri()) {
 		if _, ok := h.GetRequestParameters()["integration.request.path."+p]; !ok {
@@ -61,6 +57,14 @@ func (v *violations) httpIntegration(field string, h *adminv1.HttpIntegration) {
 		}
 	}
 	v.integrationResponses(field+".integration_responses", h.GetIntegrationResponses(), true)
+}
+
+// passthrough checks what a templated integration does with a request
+// whose content type has no template.
+func (v *violations) passthrough(field string, pb adminv1.PassthroughBehavior) {
+	if _, known := adminv1.PassthroughBehavior_name[int32(pb)]; !known {
+		v.add(field, "unknown value %d", pb)
+	}
 }
 
 // uriPathParams returns the {name} parameters of an integration URI's path,
@@ -108,24 +112,28 @@ func (v *violations) requestParameters(field string, ps map[string]string) {
 }
 
 func validMappingTarget(k string) bool {
-	for _, p := range []string{"integration.request.header.", "integration.request.querystring.", "integration.request.path."} {
-		if name, ok := strings.CutPrefix(k, p); ok {
-			return name != "" && httpguts.ValidHeaderFieldName(name)
-		}
-	}
-	return false
+	_, valid := prefixedName(k, "integration.request.header.", "integration.request.querystring.", "integration.request.path.")
+	return valid
 }
 
 func validMappingSource(s string) bool {
 	if len(s) >= 2 && s[0] == '\'' && s[len(s)-1] == '\'' {
 		return httpguts.ValidHeaderFieldValue(s[1 : len(s)-1])
 	}
-	for _, p := range []string{"method.request.header.", "method.request.querystring.", "method.request.path.", "context.", "stageVariables."} {
+	_, valid := prefixedName(s, "method.request.header.", "method.request.querystring.", "method.request.path.", "context.", "stageVariables.")
+	return valid
+}
+
+// prefixedName returns the one of prefixes s starts with, or "", and
+// whether a parameter name follows it: one a header could have, which
+// covers query string and path parameter names too.
+func prefixedName(s string, prefixes ...string) (prefix string, valid bool) {
+	for _, p := range prefixes {
 		if name, ok := strings.CutPrefix(s, p); ok {
-			return name != "" && httpguts.ValidHeaderFieldName(name)
+			return p, name != "" && httpguts.ValidHeaderFieldName(name)
 		}
 	}
-	return false
+	return "", false
 }
 
 // integrationResponses checks a list of integration responses. Headers may

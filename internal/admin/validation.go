@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"golang.org/x/net/http/httpguts"
-
 	"github.com/archway-gateway/archway/extproc/validate"
 	"github.com/archway-gateway/archway/internal/model"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
@@ -22,11 +20,11 @@ const (
 )
 
 // requestValidation checks a route's request validation against its path
-// template t (nil if the path is invalid, which another violation names):
-// parameters well formed and, for path parameters, the route's own; body
-// models that compile as JSON Schema draft 4, so that no model reaches the
-// data plane that it would have to refuse.
-func (v *violations) requestValidation(field string, rv *adminv1.RequestValidation, t *model.PathTemplate) {
+// template t (pathOK false if the path is invalid, which another violation
+// names): parameters well formed and, for path parameters, the route's
+// own; body models that compile as JSON Schema draft 4, so that no model
+// reaches the data plane that it would have to refuse.
+func (v *violations) requestValidation(field string, rv *adminv1.RequestValidation, t model.PathTemplate, pathOK bool) {
 	if rv == nil {
 		return
 	}
@@ -34,24 +32,23 @@ func (v *violations) requestValidation(field string, rv *adminv1.RequestValidati
 		v.add(field+".required_parameters", "at most %d are allowed, got %d", maxRequiredParameters, n)
 	}
 	for i, p := range rv.GetRequiredParameters() {
-		if err := checkRequiredParameter(p, t); err != "" {
+		if err := checkRequiredParameter(p, t, pathOK); err != "" {
 			v.add(listField(field+".required_parameters", i), "%s", err)
 		}
 	}
 	v.bodyModels(field+".body_models", rv.GetBodyModels())
 }
 
-func checkRequiredParameter(p string, t *model.PathTemplate) string {
-	for _, prefix := range []string{"method.request.querystring.", "method.request.header."} {
-		if name, ok := strings.CutPrefix(p, prefix); ok {
-			if name == "" || !httpguts.ValidHeaderFieldName(name) {
-				return "must name a parameter after " + prefix
-			}
-			return ""
+func checkRequiredParameter(p string, t model.PathTemplate, pathOK bool) string {
+	const query, header, path = "method.request.querystring.", "method.request.header.", "method.request.path."
+	if prefix, valid := prefixedName(p, query, header); prefix != "" {
+		if !valid {
+			return "must name a parameter after " + prefix
 		}
+		return ""
 	}
-	if name, ok := strings.CutPrefix(p, "method.request.path."); ok {
-		if t != nil && !slices.Contains(t.Params(), name) {
+	if name, ok := strings.CutPrefix(p, path); ok {
+		if pathOK && !slices.Contains(t.Params(), name) {
 			return "the route's path has no parameter {" + name + "}"
 		}
 		return ""

@@ -72,12 +72,14 @@ type PlanStage struct {
 func StageKey(apiID, stage string) string { return apiID + "/" + stage }
 
 // RouteThrottle returns the throttle the plan applies to a route of a stage it
-// covers: the route's override, else the plan's own.
-func (p *UsagePlan) RouteThrottle(ps *PlanStage, routeKey string) *Throttle {
+// covers: the route's override, else the plan's own. override tells which,
+// since a plan's own throttle is one bucket per key shared by every stage
+// the plan covers, and an override a bucket per key and route.
+func (p *UsagePlan) RouteThrottle(ps *PlanStage, routeKey string) (t *Throttle, override bool) {
 	if t, ok := ps.RouteThrottles[routeKey]; ok {
-		return t
+		return t, true
 	}
-	return p.Throttle
+	return p.Throttle, false
 }
 
 // APIKey is an API key as the data plane sees it: never its value, only the

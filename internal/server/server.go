@@ -231,14 +231,15 @@ func (s *Server) registerServices(cfg Config) {
 		PlanIDHeader: cfg.Authz.PlanIDHeader,
 	})
 	s.authz.Register(s.xds.srv)
+	procLog := cfg.Logger.With("component", "extproc")
 	extproc.New(extproc.Options{
 		Lookup: integration.NewLookup(s.watcher.Current, integration.Options{
-			Logger:         cfg.Logger.With("component", "extproc"),
+			Logger:         procLog,
 			Now:            cfg.Now,
 			XFFTrustedHops: int(cfg.Translate.XFFTrustedHops),
 			APIKeyIDHeader: cfg.Authz.KeyIDHeader,
 		}),
-		Logger: cfg.Logger.With("component", "extproc"),
+		Logger: procLog,
 	}).Register(s.xds.srv)
 }
 

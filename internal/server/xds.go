@@ -59,11 +59,10 @@ const xdsStreamWorkersPerCPU = 8
 
 // xdsServerOptions are the gRPC server options of the Envoy-facing server,
 // including the message size ext_proc needs to take a whole buffered body
-// of API Gateway's 10 MB limit (gRPC-Go refuses messages over 4 MiB). The
-// size depends only on the ext_proc server's body limit, which serve
-// leaves at its default, so a server made here gives the right options.
+// of API Gateway's 10 MB limit (gRPC-Go refuses messages over 4 MiB); serve
+// leaves the ext_proc server's body limit at that default.
 func xdsServerOptions() []grpc.ServerOption {
-	return append(extproc.New(extproc.Options{}).ServerOptions(),
+	return append(extproc.ServerOptions(extproc.DefaultMaxBody),
 		grpc.NumStreamWorkers(uint32(xdsStreamWorkersPerCPU*runtime.GOMAXPROCS(0))),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: xdsPingMinTime, PermitWithoutStream: true}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{

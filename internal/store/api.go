@@ -167,13 +167,13 @@ func (s *Store) commit(ctx context.Context, cmps []clientv3.Cmp, b *Batch, extra
 
 // whyFailed tells a taken name from any other concurrent change.
 func (s *Store) whyFailed(ctx context.Context, b *Batch) error {
-	for name, id := range b.names {
-		resp, err := s.cli.Get(ctx, APINameKey(name))
+	for key, id := range b.names {
+		resp, err := s.cli.Get(ctx, key)
 		if err != nil {
 			return fmt.Errorf("commit: %w", err)
 		}
 		if len(resp.Kvs) > 0 && string(resp.Kvs[0].Value) != id {
-			return fmt.Errorf("api name %q: %w", name, ErrAlreadyExists)
+			return fmt.Errorf("%s: %w", key, ErrAlreadyExists)
 		}
 	}
 	return ErrConflict

@@ -5,7 +5,6 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
-	"strconv"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 
@@ -50,14 +49,28 @@ func (e *TakenError) Unwrap() error { return ErrAlreadyExists }
 func newAPIKey() *adminv1.ApiKey { return &adminv1.ApiKey{} }
 
 // CreateAPIKeys writes new API keys, their name reservations and their hash
-// index entries in one transaction, all or none. Each key must carry its
-// value_hash and no value. It returns the revision of the write (every
-// key's etag), a *TakenError if a name or value is taken, or ErrConflict if
-// an id is.
-func (s *Store) CreateAPIKeys(ctx context.Context, keys []*adminv1.ApiKey) (int64, error) {
+// index entries in one transaction, all or none, together with their
+// associations with usage plans (links, none for nil), as an import that
+// names plans makes them. Each key must carry its value_hash and no value.
+// plans are the plans of links as read, with their etags. It returns the
+// revision of the write (every key's etag), a *TakenError if a name or
+// value is taken, or ErrConflict if an id is or one of the plans changed.
+func (s *Store) CreateAPIKeys(ctx context.Context, keys []*adminv1.ApiKey,
+	links []*adminv1.UsagePlanKey, plans []*adminv1.UsagePlan,
+) (int64, error) {
 	b, err := apiKeysBatch(keys)
 	if err != nil {
 		return 0, err
+	}
+	for _, p := range plans {
+		cmp, err := unchangedSince("usage plan "+p.GetId(), UsagePlanRecord(p.GetId()), p.GetEtag())
+		if err != nil {
+			return 0, err
+		}
+		b.cmps = append(b.cmps, cmp)
+	}
+	for _, pk := range links {
+		b.link(pk)
 	}
 	rev, err := s.commit(ctx, b.cmps, b)
 	if errors.Is(err, ErrConflict) {
@@ -106,31 +119,19 @@ func (s *Store) whichTaken(ctx context.Context, keys []*adminv1.ApiKey) error {
 // UpdateAPIKey replaces the API key old (as read, with its etag) by
 // changed, moving the name reservation if the name changed. It returns the
 // revision of the write, ErrConflict if the key changed since it was read,
-// or a *TakenError if the new name is taken.
+// or ErrAlreadyExists if the new name is taken.
 func (s *Store) UpdateAPIKey(ctx context.Context, old, changed *adminv1.ApiKey) (int64, error) {
-	rev, err := strconv.ParseInt(old.GetEtag(), 10, 64)
+	cmp, err := unchangedSince("update api key "+old.GetId(), APIKeyRecord(old.GetId()), old.GetEtag())
 	if err != nil {
-		return 0, fmt.Errorf("update api key %s: bad etag: %w", old.GetId(), err)
+		return 0, err
 	}
-	var b Batch
-	b.cmps = append(b.cmps, clientv3.Compare(clientv3.ModRevision(APIKeyRecord(old.GetId())), "=", rev))
+	b := Batch{cmps: []clientv3.Cmp{cmp}}
 	if changed.GetName() != old.GetName() {
-		b.cmps = append(b.cmps, clientv3.Compare(clientv3.CreateRevision(APIKeyNameKey(changed.GetName())), "=", 0))
 		b.Delete(APIKeyNameKey(old.GetName()))
-		b.ops = append(b.ops, clientv3.OpPut(APIKeyNameKey(changed.GetName()), old.GetId()))
+		b.reserve(APIKeyNameKey(changed.GetName()), old.GetId())
 	}
 	b.Put(APIKeyRecord(old.GetId()), changed)
-	wrote, err := s.commit(ctx, b.cmps, &b)
-	if errors.Is(err, ErrConflict) && changed.GetName() != old.GetName() {
-		resp, gerr := s.cli.Get(ctx, APIKeyNameKey(changed.GetName()))
-		if gerr != nil {
-			return 0, fmt.Errorf("update api key %s: %w", old.GetId(), gerr)
-		}
-		if len(resp.Kvs) > 0 && string(resp.Kvs[0].Value) != old.GetId() {
-			return 0, &TakenError{Field: "name"}
-		}
-	}
-	return wrote, err
+	return s.commit(ctx, b.cmps, &b)
 }
 
 // DeleteAPIKey deletes the API key k (as read, with its etag), its name
@@ -138,9 +139,9 @@ func (s *Store) UpdateAPIKey(ctx context.Context, old, changed *adminv1.ApiKey) 
 // both indexes), or returns ErrConflict if the key or its set of plans
 // changed since it was read.
 func (s *Store) DeleteAPIKey(ctx context.Context, k *adminv1.ApiKey) error {
-	rev, err := strconv.ParseInt(k.GetEtag(), 10, 64)
+	cmp, err := unchangedSince("delete api key "+k.GetId(), APIKeyRecord(k.GetId()), k.GetEtag())
 	if err != nil {
-		return fmt.Errorf("delete api key %s: bad etag: %w", k.GetId(), err)
+		return err
 	}
 	plans, err := s.cli.Get(ctx, APIKeyPlansPrefix(k.GetId()), clientv3.WithPrefix(), clientv3.WithKeysOnly())
 	if err != nil {
@@ -155,8 +156,7 @@ func (s *Store) DeleteAPIKey(ctx context.Context, k *adminv1.ApiKey) error {
 		b.Delete(UsagePlanKeyKey(planID, k.GetId()))
 	}
 	g := PlanGuard{Revision: plans.Header.Revision, KeyPlans: []string{k.GetId()}}
-	cmps := append(g.cmps(), clientv3.Compare(clientv3.ModRevision(APIKeyRecord(k.GetId())), "=", rev))
-	_, err = s.commit(ctx, cmps, &b)
+	_, err = s.commit(ctx, append(g.cmps(), cmp), &b)
 	return err
 }
 
@@ -166,19 +166,6 @@ func (s *Store) GetAPIKey(ctx context.Context, id string) (*adminv1.ApiKey, erro
 	return m, s.get(ctx, APIKeyRecord(id), m)
 }
 
-// APIKeyIDByHash returns the id of the API key whose value has the given
-// SHA-256.
-func (s *Store) APIKeyIDByHash(ctx context.Context, hash []byte) (string, error) {
-	resp, err := s.cli.Get(ctx, APIKeyHashKey(hash))
-	if err != nil {
-		return "", fmt.Errorf("get api key by hash: %w", err)
-	}
-	if len(resp.Kvs) == 0 {
-		return "", ErrNotFound
-	}
-	return string(resp.Kvs[0].Value), nil
-}
-
 // ListAPIKeys reads one page of API key records in id order.
 func (s *Store) ListAPIKeys(ctx context.Context, p Page) ([]*adminv1.ApiKey, string, error) {
 	return list(ctx, s, apiKeysPrefix, p, newAPIKey)
@@ -186,9 +173,5 @@ func (s *Store) ListAPIKeys(ctx context.Context, p Page) ([]*adminv1.ApiKey, str
 
 // CountAPIKeys returns how many API keys exist.
 func (s *Store) CountAPIKeys(ctx context.Context) (int64, error) {
-	resp, err := s.cli.Get(ctx, apiKeysPrefix, clientv3.WithPrefix(), clientv3.WithCountOnly())
-	if err != nil {
-		return 0, fmt.Errorf("count api keys: %w", err)
-	}
-	return resp.Count, nil
+	return s.count(ctx, apiKeysPrefix)
 }

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strconv"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -217,7 +218,7 @@ func list[T proto.Message](ctx context.Context, s *Store, prefix string, p Page,
 type Batch struct {
 	ops   []clientv3.Op
 	cmps  []clientv3.Cmp
-	names map[string]string // reserved API name -> API id
+	names map[string]string // name reservation key -> id of its holder
 	err   error
 }
 
@@ -241,14 +242,28 @@ func (b *Batch) Len() int { return len(b.ops) }
 
 // ReserveName claims an API name for apiID: the commit fails with
 // ErrAlreadyExists if another API holds it.
-func (b *Batch) ReserveName(name, apiID string) {
-	key := APINameKey(name)
+func (b *Batch) ReserveName(name, apiID string) { b.reserve(APINameKey(name), apiID) }
+
+// reserve claims the name reservation key (of an API, API key or usage
+// plan) for id: the commit fails with ErrAlreadyExists if another
+// resource holds it.
+func (b *Batch) reserve(key, id string) {
 	b.cmps = append(b.cmps, clientv3.Compare(clientv3.CreateRevision(key), "=", 0))
-	b.ops = append(b.ops, clientv3.OpPut(key, apiID))
+	b.ops = append(b.ops, clientv3.OpPut(key, id))
 	if b.names == nil {
 		b.names = make(map[string]string)
 	}
-	b.names[name] = apiID
+	b.names[key] = id
+}
+
+// unchangedSince returns the comparison that holds while the record at key
+// is as it was read with etag, its ModRevision then.
+func unchangedSince(what, key, etag string) (clientv3.Cmp, error) {
+	rev, err := strconv.ParseInt(etag, 10, 64)
+	if err != nil {
+		return clientv3.Cmp{}, fmt.Errorf("%s: bad etag: %w", what, err)
+	}
+	return clientv3.Compare(clientv3.ModRevision(key), "=", rev), nil
 }
 
 // ReleaseName gives up an API name, as a rename does with the old one.

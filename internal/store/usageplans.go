@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
@@ -80,15 +79,6 @@ func (g PlanGuard) cmps() []clientv3.Cmp {
 func newUsagePlan() *adminv1.UsagePlan       { return &adminv1.UsagePlan{} }
 func newUsagePlanKey() *adminv1.UsagePlanKey { return &adminv1.UsagePlanKey{} }
 
-// modRevision parses the etag of a resource read from the store.
-func modRevision(what, etag string) (int64, error) {
-	rev, err := strconv.ParseInt(etag, 10, 64)
-	if err != nil {
-		return 0, fmt.Errorf("%s: bad etag: %w", what, err)
-	}
-	return rev, nil
-}
-
 // ReadUsagePlans reads every usage plan at one revision.
 func (s *Store) ReadUsagePlans(ctx context.Context) (*UsagePlans, error) {
 	resp, err := s.cli.Get(ctx, usagePlansPrefix, clientv3.WithPrefix())
@@ -106,31 +96,10 @@ func (s *Store) ReadUsagePlans(ctx context.Context) (*UsagePlans, error) {
 // transaction. It returns the revision of the write, ErrAlreadyExists if
 // the name is taken, or ErrConflict if the id is.
 func (s *Store) CreateUsagePlan(ctx context.Context, p *adminv1.UsagePlan) (int64, error) {
-	var b Batch
+	b := Batch{cmps: []clientv3.Cmp{clientv3.Compare(clientv3.CreateRevision(UsagePlanRecord(p.GetId())), "=", 0)}}
 	b.Put(UsagePlanRecord(p.GetId()), p)
-	b.ops = append(b.ops, clientv3.OpPut(UsagePlanNameKey(p.GetName()), p.GetId()))
-	cmps := []clientv3.Cmp{
-		clientv3.Compare(clientv3.CreateRevision(UsagePlanRecord(p.GetId())), "=", 0),
-		clientv3.Compare(clientv3.CreateRevision(UsagePlanNameKey(p.GetName())), "=", 0),
-	}
-	rev, err := s.commit(ctx, cmps, &b)
-	if errors.Is(err, ErrConflict) {
-		return 0, s.planNameTaken(ctx, p)
-	}
-	return rev, err
-}
-
-// planNameTaken tells a taken name from any other reason a write of p
-// failed.
-func (s *Store) planNameTaken(ctx context.Context, p *adminv1.UsagePlan) error {
-	resp, err := s.cli.Get(ctx, UsagePlanNameKey(p.GetName()))
-	if err != nil {
-		return fmt.Errorf("usage plan %s: %w", p.GetId(), err)
-	}
-	if len(resp.Kvs) > 0 && string(resp.Kvs[0].Value) != p.GetId() {
-		return fmt.Errorf("usage plan name %q: %w", p.GetName(), ErrAlreadyExists)
-	}
-	return ErrConflict
+	b.reserve(UsagePlanNameKey(p.GetName()), p.GetId())
+	return s.commit(ctx, b.cmps, &b)
 }
 
 // GetUsagePlan reads one usage plan.
@@ -168,24 +137,17 @@ func (s *Store) count(ctx context.Context, prefix string) (int64, error) {
 // ErrConflict if the plan or anything g guards changed, or
 // ErrAlreadyExists if the new name is taken.
 func (s *Store) UpdateUsagePlan(ctx context.Context, old, changed *adminv1.UsagePlan, g PlanGuard) (int64, error) {
-	rev, err := modRevision("update usage plan "+old.GetId(), old.GetEtag())
+	cmp, err := unchangedSince("update usage plan "+old.GetId(), UsagePlanRecord(old.GetId()), old.GetEtag())
 	if err != nil {
 		return 0, err
 	}
-	var b Batch
-	b.cmps = append(g.cmps(), clientv3.Compare(clientv3.ModRevision(UsagePlanRecord(old.GetId())), "=", rev))
-	renamed := changed.GetName() != old.GetName()
-	if renamed {
-		b.cmps = append(b.cmps, clientv3.Compare(clientv3.CreateRevision(UsagePlanNameKey(changed.GetName())), "=", 0))
+	b := Batch{cmps: append(g.cmps(), cmp)}
+	if changed.GetName() != old.GetName() {
 		b.Delete(UsagePlanNameKey(old.GetName()))
-		b.ops = append(b.ops, clientv3.OpPut(UsagePlanNameKey(changed.GetName()), old.GetId()))
+		b.reserve(UsagePlanNameKey(changed.GetName()), old.GetId())
 	}
 	b.Put(UsagePlanRecord(old.GetId()), changed)
-	wrote, err := s.commit(ctx, b.cmps, &b)
-	if errors.Is(err, ErrConflict) && renamed {
-		return 0, s.planNameTaken(ctx, changed)
-	}
-	return wrote, err
+	return s.commit(ctx, b.cmps, &b)
 }
 
 // DeleteUsagePlan deletes the plan p (as read, with its etag), its name
@@ -193,7 +155,7 @@ func (s *Store) UpdateUsagePlan(ctx context.Context, old, changed *adminv1.Usage
 // transaction. It returns ErrConflict if the plan or its set of keys
 // changed since p was read.
 func (s *Store) DeleteUsagePlan(ctx context.Context, p *adminv1.UsagePlan) error {
-	rev, err := modRevision("delete usage plan "+p.GetId(), p.GetEtag())
+	cmp, err := unchangedSince("delete usage plan "+p.GetId(), UsagePlanRecord(p.GetId()), p.GetEtag())
 	if err != nil {
 		return err
 	}
@@ -209,8 +171,7 @@ func (s *Store) DeleteUsagePlan(ctx context.Context, p *adminv1.UsagePlan) error
 		b.Delete(APIKeyPlanKey(keyID, p.GetId()))
 	}
 	g := PlanGuard{Revision: resp.Header.Revision, PlanKeys: []string{p.GetId()}}
-	cmps := append(g.cmps(), clientv3.Compare(clientv3.ModRevision(UsagePlanRecord(p.GetId())), "=", rev))
-	_, err = s.commit(ctx, cmps, &b)
+	_, err = s.commit(ctx, append(g.cmps(), cmp), &b)
 	return err
 }
 
@@ -287,17 +248,15 @@ func (s *Store) CreateUsagePlanKey(ctx context.Context, plan *adminv1.UsagePlan,
 // linkRecords makes the batch require that the plan and the key are still
 // as read.
 func (b *Batch) linkRecords(plan *adminv1.UsagePlan, key *adminv1.ApiKey) error {
-	planRev, err := modRevision("usage plan "+plan.GetId(), plan.GetEtag())
+	planCmp, err := unchangedSince("usage plan "+plan.GetId(), UsagePlanRecord(plan.GetId()), plan.GetEtag())
 	if err != nil {
 		return err
 	}
-	keyRev, err := modRevision("api key "+key.GetId(), key.GetEtag())
+	keyCmp, err := unchangedSince("api key "+key.GetId(), APIKeyRecord(key.GetId()), key.GetEtag())
 	if err != nil {
 		return err
 	}
-	b.cmps = append(b.cmps,
-		clientv3.Compare(clientv3.ModRevision(UsagePlanRecord(plan.GetId())), "=", planRev),
-		clientv3.Compare(clientv3.ModRevision(APIKeyRecord(key.GetId())), "=", keyRev))
+	b.cmps = append(b.cmps, planCmp, keyCmp)
 	return nil
 }
 
@@ -325,36 +284,6 @@ func (s *Store) DeleteUsagePlanKey(ctx context.Context, planID, keyID string) er
 		return ErrNotFound
 	}
 	return nil
-}
-
-// CreateAPIKeysOnPlans creates API keys as CreateAPIKeys does and, in the
-// same transaction, associates them with usage plans, as an import that
-// names plans does. plans are the plans of links as read, with their etags:
-// the write fails with ErrConflict if any of them changed since.
-func (s *Store) CreateAPIKeysOnPlans(ctx context.Context, keys []*adminv1.ApiKey,
-	links []*adminv1.UsagePlanKey, plans []*adminv1.UsagePlan,
-) (int64, error) {
-	b, err := apiKeysBatch(keys)
-	if err != nil {
-		return 0, err
-	}
-	for _, p := range plans {
-		rev, err := modRevision("usage plan "+p.GetId(), p.GetEtag())
-		if err != nil {
-			return 0, err
-		}
-		b.cmps = append(b.cmps, clientv3.Compare(clientv3.ModRevision(UsagePlanRecord(p.GetId())), "=", rev))
-	}
-	for _, pk := range links {
-		b.link(pk)
-	}
-	rev, err := s.commit(ctx, b.cmps, b)
-	if errors.Is(err, ErrConflict) {
-		if taken := s.whichTaken(ctx, keys); !errors.Is(taken, ErrConflict) {
-			return 0, taken
-		}
-	}
-	return rev, err
 }
 
 // GetAPIKeys reads the API keys with the given ids in one transaction, in

@@ -30,7 +30,7 @@ func createdPlan(t *testing.T, s *store.Store, id, name string) *adminv1.UsagePl
 func createdKey(t *testing.T, s *store.Store, id string) *adminv1.ApiKey {
 	t.Helper()
 	k := testKey(id, "name-"+id, "value-"+id)
-	rev, err := s.CreateAPIKeys(t.Context(), []*adminv1.ApiKey{k})
+	rev, err := s.CreateAPIKeys(t.Context(), []*adminv1.ApiKey{k}, nil, nil)
 	if err != nil {
 		t.Fatalf("CreateAPIKeys(%s): %v", id, err)
 	}
@@ -207,15 +207,15 @@ func TestCreateAPIKeysOnPlans(t *testing.T) {
 	keys := []*adminv1.ApiKey{testKey("k1", "a", "value-1"), testKey("k2", "b", "value-2")}
 	links := []*adminv1.UsagePlanKey{{UsagePlanId: "p1", KeyId: "k1"}, {UsagePlanId: "p1", KeyId: "k2"}}
 	stale := &adminv1.UsagePlan{Id: "p1", Name: "one", Etag: "1"}
-	if _, err := s.CreateAPIKeysOnPlans(ctx, keys, links, []*adminv1.UsagePlan{stale}); !errors.Is(err, store.ErrConflict) {
+	if _, err := s.CreateAPIKeys(ctx, keys, links, []*adminv1.UsagePlan{stale}); !errors.Is(err, store.ErrConflict) {
 		t.Fatalf("import onto a changed plan: %v", err)
 	}
-	if _, err := s.CreateAPIKeysOnPlans(ctx, keys, links, []*adminv1.UsagePlan{p}); err != nil {
+	if _, err := s.CreateAPIKeys(ctx, keys, links, []*adminv1.UsagePlan{p}); err != nil {
 		t.Fatal(err)
 	}
 	wantLinks(t, etcd.Client, [2]string{"p1", "k1"}, [2]string{"p1", "k2"})
 	var taken *store.TakenError
-	_, err := s.CreateAPIKeysOnPlans(ctx, []*adminv1.ApiKey{testKey("k3", "a", "value-3")}, nil, nil)
+	_, err := s.CreateAPIKeys(ctx, []*adminv1.ApiKey{testKey("k3", "a", "value-3")}, nil, nil)
 	if !errors.As(err, &taken) || taken.Field != "name" {
 		t.Fatalf("import of a taken name: %v", err)
 	}

@@ -5,12 +5,12 @@ import (
 	"crypto/sha256"
 	"fmt"
 	"log/slog"
-	"math"
 	"slices"
 
 	"github.com/archway-gateway/archway/internal/model"
 	"github.com/archway-gateway/archway/internal/store"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+	"github.com/archway-gateway/archway/ratelimit"
 )
 
 // usageRecords are the gateway-level records ext_authz meters requests by:
@@ -143,16 +143,17 @@ func convertPlan(p *adminv1.UsagePlan) (*model.UsagePlan, error) {
 	return mp, nil
 }
 
-// convertThrottle converts a throttle; nil stays nil (no throttle).
+// convertThrottle converts a throttle; nil stays nil (no throttle). A
+// throttle the limiter cannot enforce is an error.
 func convertThrottle(t *adminv1.ThrottleSettings) (*model.Throttle, error) {
 	if t == nil {
 		return nil, nil
 	}
-	rate := t.GetRateLimit()
-	if math.IsNaN(rate) || math.IsInf(rate, 0) || rate < 0 || t.GetBurstLimit() < 0 {
-		return nil, fmt.Errorf("throttle rate %v burst %d is invalid", rate, t.GetBurstLimit())
+	mt := &model.Throttle{Rate: t.GetRateLimit(), Burst: int64(t.GetBurstLimit())}
+	if err := (ratelimit.Bucket{Rate: mt.Rate, Burst: mt.Burst}).Validate(); err != nil {
+		return nil, fmt.Errorf("throttle: %w", err)
 	}
-	return &model.Throttle{Rate: rate, Burst: int64(t.GetBurstLimit())}, nil
+	return mt, nil
 }
 
 func convertRouteThrottles(m map[string]*adminv1.ThrottleSettings) (map[string]*model.Throttle, error) {

@@ -49,11 +49,11 @@ func TestKeysAndPlans(t *testing.T) {
 	if got := *plan.Quota; got.Limit != 100 || got.Period != model.QuotaWeek || got.Offset != 10 || !got.Start.Equal(start.AsTime()) {
 		t.Errorf("quota = %+v", got)
 	}
-	if got := plan.RouteThrottle(ps, "GET /pets"); *got != (model.Throttle{Rate: 5, Burst: 10}) {
-		t.Errorf("route throttle = %+v, want the override", got)
+	if got, override := plan.RouteThrottle(ps, "GET /pets"); *got != (model.Throttle{Rate: 5, Burst: 10}) || !override {
+		t.Errorf("route throttle = %+v (override %v), want the override", got, override)
 	}
-	if got := plan.RouteThrottle(ps, "POST /pets"); *got != (model.Throttle{Rate: 0.5, Burst: 2}) {
-		t.Errorf("throttle of another route = %+v, want the plan's", got)
+	if got, override := plan.RouteThrottle(ps, "POST /pets"); *got != (model.Throttle{Rate: 0.5, Burst: 2}) || override {
+		t.Errorf("throttle of another route = %+v (override %v), want the plan's", got, override)
 	}
 	if p, _ := k.PlanFor(model.StageKey("api0000001", "beta")); p != nil {
 		t.Errorf("PlanFor(beta) = %s, want none", p.ID)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"io"
-	"maps"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -76,12 +75,10 @@ func standInResponse(n int) string { return fmt.Sprintf(`{"converted":true,"byte
 // every request a POST of a JSON event, dropping the query string (which
 // the route's path rewrite keeps), and turns every function result into
 // one response that tells its size. It records the routes it is asked
-// about.
-func functionProcessor(mu *sync.Mutex, routes *[]extproc.RouteMetadata) func(extproc.RouteMetadata) extproc.Processor {
+// about in log.
+func functionProcessor(log *routeLog) func(extproc.RouteMetadata) extproc.Processor {
 	return func(r extproc.RouteMetadata) extproc.Processor {
-		mu.Lock()
-		*routes = append(*routes, r)
-		mu.Unlock()
+		log.record(r)
 		return extproc.Funcs{
 			Modes: extproc.Mode{RequestBody: true, ResponseBody: true},
 			OnRequest: func(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
@@ -123,18 +120,10 @@ func TestEnvoyInvokesFunction(t *testing.T) {
 	fn := &functionStandIn{}
 	backend := httptest.NewServer(fn)
 	t.Cleanup(backend.Close)
-	var mu sync.Mutex
-	var routes []extproc.RouteMetadata
-	_, servicesAddr := serveProcStandIn(t, functionProcessor(&mu, &routes))
+	routes := &routeLog{}
+	_, servicesAddr := serveProcStandIn(t, functionProcessor(routes))
 	fnHost := strings.TrimPrefix(backend.URL, "http://")
 	gateway := startLiveGateway(t, bin, "function.yaml", fnHost, servicesAddr)
-	taken := func() []extproc.RouteMetadata {
-		mu.Lock()
-		defer mu.Unlock()
-		asked := routes
-		routes = nil
-		return asked
-	}
 
 	tests := map[string]struct {
 		method, path, body string
@@ -156,7 +145,7 @@ func TestEnvoyInvokesFunction(t *testing.T) {
 		t.Run(name, func(t *testing.T) {
 			h := http.Header{"X-Result-Bytes": {strconv.Itoa(tc.resultBytes)}}
 			resp, data := send(t, gateway, tc.method, "livefn0001.execute-api.localhost", tc.path, tc.body, h)
-			seen, asked := fn.take(), taken()
+			seen, asked := fn.take(), routes.take()
 			if len(seen) != 1 {
 				t.Fatalf("the function got %d requests, want 1 (client got %d %.200q)", len(seen), resp.StatusCode, data)
 			}
@@ -225,33 +214,4 @@ func checkNoClientPath(t *testing.T, got invocation, clientPath string) {
 			}
 		}
 	}
-}
-
-// send sends one request with body (none if empty) and headers h through
-// the gateway and reads the whole answer.
-func send(t *testing.T, gateway, method, host, path, body string, h http.Header) (*http.Response, []byte) {
-	t.Helper()
-	var r io.Reader
-	if body != "" {
-		r = strings.NewReader(body)
-	}
-	req, err := http.NewRequest(method, "http://"+gateway+path, r)
-	if err != nil {
-		t.Fatal(err)
-	}
-	req.Host = host
-	maps.Copy(req.Header, h)
-	if body != "" {
-		req.Header.Set("Content-Type", "text/plain")
-	}
-	resp, err := client().Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer func() { _ = resp.Body.Close() }()
-	data, err := io.ReadAll(resp.Body)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return resp, data
 }

@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strings"
-	"sync"
 	"testing"
 
 	"github.com/archway-gateway/archway/extproc"
@@ -32,12 +31,10 @@ func standInSelected(status, n int) string {
 // whole request target to standInTarget, the method to PUT on the route
 // whose integration has that method, and the body to standInMapped; and
 // it turns every backend answer into 201 with standInSelected. It records
-// the routes it is asked about.
-func httpProcessor(mu *sync.Mutex, routes *[]extproc.RouteMetadata) func(extproc.RouteMetadata) extproc.Processor {
+// the routes it is asked about in log.
+func httpProcessor(log *routeLog) func(extproc.RouteMetadata) extproc.Processor {
 	return func(r extproc.RouteMetadata) extproc.Processor {
-		mu.Lock()
-		*routes = append(*routes, r)
-		mu.Unlock()
+		log.record(r)
 		return extproc.Funcs{
 			Modes: extproc.Mode{RequestBody: true, ResponseBody: true},
 			OnRequest: func(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
@@ -76,18 +73,10 @@ func TestEnvoyTransformsHTTPIntegration(t *testing.T) {
 	rec := &functionStandIn{} // records what the backend got; answers 200 JSON
 	backend := httptest.NewServer(rec)
 	t.Cleanup(backend.Close)
-	var mu sync.Mutex
-	var routes []extproc.RouteMetadata
-	_, servicesAddr := serveProcStandIn(t, httpProcessor(&mu, &routes))
+	routes := &routeLog{}
+	_, servicesAddr := serveProcStandIn(t, httpProcessor(routes))
 	backendHost := strings.TrimPrefix(backend.URL, "http://")
 	gateway := startLiveGateway(t, bin, "http.yaml", backendHost, servicesAddr)
-	taken := func() []extproc.RouteMetadata {
-		mu.Lock()
-		defer mu.Unlock()
-		asked := routes
-		routes = nil
-		return asked
-	}
 
 	tests := map[string]struct {
 		method, path, body string
@@ -106,7 +95,7 @@ func TestEnvoyTransformsHTTPIntegration(t *testing.T) {
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			resp, data := send(t, gateway, tc.method, "livehttp01.execute-api.localhost", tc.path, tc.body, nil)
-			seen, asked := rec.take(), taken()
+			seen, asked := rec.take(), routes.take()
 			if len(seen) != 1 {
 				t.Fatalf("the backend got %d requests, want 1 (client got %d %.200q)", len(seen), resp.StatusCode, data)
 			}

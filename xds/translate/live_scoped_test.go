@@ -2,7 +2,6 @@ package translate
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -10,7 +9,6 @@ import (
 	"strconv"
 	"strings"
 	"testing"
-	"time"
 
 	discoveryv3 "github.com/envoyproxy/go-control-plane/envoy/service/discovery/v3"
 	cachev3 "github.com/envoyproxy/go-control-plane/pkg/cache/v3"
@@ -61,7 +59,7 @@ func TestEnvoyServesScopedRoutes(t *testing.T) {
 			g := startScopedGateway(t, bin, string(fixture), delta)
 			for name, tc := range tests {
 				t.Run(name, func(t *testing.T) {
-					resp, data := do(t, g.addr, tc.method, tc.host, tc.path, nil)
+					resp, data := send(t, g.addr, tc.method, tc.host, tc.path, "", nil)
 					if resp.StatusCode != tc.status {
 						t.Fatalf("status = %d, want %d (body %q)", resp.StatusCode, tc.status, data)
 					}
@@ -78,10 +76,10 @@ func TestEnvoyServesScopedRoutes(t *testing.T) {
 			}
 			g.serve(t, "a2")
 			waitUntil(t, "API a's new route configuration", func() bool {
-				resp, _ := do(t, g.addr, "GET", "scopeda01.execute-api.localhost", "/prod/x", nil)
+				resp, _ := send(t, g.addr, "GET", "scopeda01.execute-api.localhost", "/prod/x", "", nil)
 				return resp.Header.Get("X-Upstream") == "GET /a2/x"
 			})
-			resp, _ := do(t, g.addr, "GET", "scopedb01.execute-api.localhost", "/v1/items/8", nil)
+			resp, _ := send(t, g.addr, "GET", "scopedb01.execute-api.localhost", "/v1/items/8", "", nil)
 			if got := resp.Header.Get("X-Upstream"); got != "GET /b/items/8" {
 				t.Errorf("after API a changed, API b's backend saw %q", got)
 			}
@@ -110,30 +108,17 @@ func startScopedGateway(t *testing.T, bin, fixture string, delta bool) *scopedGa
 	}
 	g.cache = cachev3.NewSnapshotCache(true, cachev3.IDHash{}, nil)
 	g.serve(t, "a")
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
 	srv := grpc.NewServer()
-	discoveryv3.RegisterAggregatedDiscoveryServiceServer(srv, serverv3.NewServer(ctx, g.cache, nil))
-	go func() { _ = srv.Serve(lis) }()
-	t.Cleanup(func() {
-		cancel()
-		srv.Stop()
-	})
-	bs, err := envoy.Bootstrap(envoy.BootstrapOptions{NodeID: g.node, XDSAddr: lis.Addr().String(), AdminAddr: "127.0.0.1:0", Delta: delta})
+	discoveryv3.RegisterAggregatedDiscoveryServiceServer(srv, serverv3.NewServer(t.Context(), g.cache, nil))
+	xdsAddr := serveGRPC(t, srv)
+	bs, err := envoy.Bootstrap(envoy.BootstrapOptions{NodeID: g.node, XDSAddr: xdsAddr, AdminAddr: "127.0.0.1:0", Delta: delta})
 	if err != nil {
 		t.Fatal(err)
 	}
 	runEnvoy(t, bin, bs)
+	waitForGateway(t, g.addr)
 	waitUntil(t, "Envoy to serve API a", func() bool {
-		resp, err := client().Get("http://" + g.addr + "/")
-		if err != nil {
-			return false
-		}
-		_ = resp.Body.Close()
-		r, _ := do(t, g.addr, "GET", "scopeda01.execute-api.localhost", "/prod/ready", nil)
+		r, _ := send(t, g.addr, "GET", "scopeda01.execute-api.localhost", "/prod/ready", "", nil)
 		return r.StatusCode == http.StatusOK
 	})
 	return g
@@ -161,18 +146,5 @@ func (g *scopedGateway) serve(t *testing.T, prefixA string) {
 	}
 	if err := g.cache.SetSnapshot(context.Background(), g.node, snap); err != nil {
 		t.Fatal(err)
-	}
-}
-
-// waitUntil polls cond for at most a minute: Envoy takes a moment to start
-// and to apply an update, longer on a loaded machine.
-func waitUntil(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("gave up waiting for %s", what)
-		}
-		time.Sleep(50 * time.Millisecond)
 	}
 }

@@ -1,22 +1,24 @@
 package translate
 
 import (
-	"context"
 	"encoding/json"
 	"io"
+	"maps"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
 	bootstrapv3 "github.com/envoyproxy/go-control-plane/envoy/config/bootstrap/v3"
+	"google.golang.org/grpc"
 	"google.golang.org/protobuf/encoding/protojson"
 
+	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
 )
 
@@ -37,8 +39,8 @@ func TestEnvoyServesTranslation(t *testing.T) {
 	bin := testenvoy.Binary(t)
 	backend := httptest.NewServer(http.HandlerFunc(echoHandler))
 	t.Cleanup(backend.Close)
-	gateway := startGateway(t, bin, strings.TrimPrefix(backend.URL, "http://"))
 	backendHost := strings.TrimPrefix(backend.URL, "http://")
+	gateway := startLiveGateway(t, bin, "gateway.yaml", backendHost, freeLoopbackAddr(t)) // no route calls Archway
 
 	tests := map[string]struct {
 		method, host, path string
@@ -71,7 +73,7 @@ func TestEnvoyServesTranslation(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			resp, data := do(t, gateway, tc.method, tc.host, tc.path, tc.header)
+			resp, data := send(t, gateway, tc.method, tc.host, tc.path, "", tc.header)
 			if resp.StatusCode != tc.status {
 				t.Fatalf("status = %d, want %d (body %q)", resp.StatusCode, tc.status, data)
 			}
@@ -104,7 +106,7 @@ func checkHeaderHygiene(t *testing.T, gateway string) {
 		"X-ARCHWAY-Stage":  {"forged"},
 		"X-Request-Id":     {"client-chosen"},
 	}
-	resp, data := do(t, gateway, "GET", "livehttp01.execute-api.localhost", "/prod/pets/1", h)
+	resp, data := send(t, gateway, "GET", "livehttp01.execute-api.localhost", "/prod/pets/1", "", h)
 	var e echo
 	if err := json.Unmarshal(data, &e); err != nil {
 		t.Fatalf("backend answer %q: %v", data, err)
@@ -141,11 +143,12 @@ func echoHandler(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(echo{Method: r.Method, URI: r.RequestURI, Host: r.Host, Headers: r.Header})
 }
 
-// startGateway translates the live fixture, runs Envoy on it until the
-// test ends and returns the gateway's address once it answers.
-func startGateway(t *testing.T, bin, backend string) string {
+// startLiveGateway translates testdata/live/<fixture> with BACKEND
+// replaced, runs Envoy on it with its services at servicesAddr until the
+// test ends, and returns the gateway's address once it answers.
+func startLiveGateway(t *testing.T, bin, fixture, backend, servicesAddr string) string {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "live", "gateway.yaml"))
+	data, err := os.ReadFile(filepath.Join("testdata", "live", fixture))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,7 +161,7 @@ func startGateway(t *testing.T, bin, backend string) string {
 	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("Translate: %v %v", err, res.Problems)
 	}
-	b, err := staticBootstrap(&res, freeLoopbackAddr(t)) // no route calls Archway
+	b, err := staticBootstrap(&res, servicesAddr)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -178,17 +181,27 @@ func runEnvoy(t *testing.T, bin string, b *bootstrapv3.Bootstrap) {
 	if err := os.WriteFile(path, j, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	cmd := exec.CommandContext(ctx, bin, "-c", path, "--disable-hot-restart", "--concurrency", "1", "--log-level", "warn")
-	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
-	if err := cmd.Start(); err != nil {
-		cancel()
+	testenvoy.Run(t, bin, path)
+}
+
+// serveGRPC serves g on a loopback port until the test ends or g is
+// stopped, and returns the address.
+func serveGRPC(t *testing.T, g *grpc.Server) string {
+	t.Helper()
+	lis, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
 		t.Fatal(err)
 	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		_ = g.Serve(lis)
+	}()
 	t.Cleanup(func() {
-		cancel()
-		_ = cmd.Wait()
+		g.Stop()
+		<-done
 	})
+	return lis.Addr().String()
 }
 
 // freeLoopbackAddr returns a loopback address no one listens on now.
@@ -205,34 +218,52 @@ func freeLoopbackAddr(t *testing.T) string {
 	return addr
 }
 
-// waitForGateway polls until Envoy's listener answers, for at most a
-// minute: Envoy takes a moment to start, longer on a loaded machine.
+// waitForGateway waits until Envoy's listener on addr answers.
 func waitForGateway(t *testing.T, addr string) {
 	t.Helper()
-	deadline := time.Now().Add(time.Minute)
-	for {
+	waitUntil(t, "Envoy to answer on "+addr, func() bool {
 		resp, err := client().Get("http://" + addr + "/")
-		if err == nil {
-			_ = resp.Body.Close()
-			return
+		if err != nil {
+			return false
 		}
+		_ = resp.Body.Close()
+		return true
+	})
+}
+
+// waitUntil polls cond for at most a minute: Envoy takes a moment to start
+// and to apply an update, longer on a loaded machine.
+func waitUntil(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(time.Minute)
+	for !cond() {
 		if time.Now().After(deadline) {
-			t.Fatalf("Envoy does not answer on %s: %v", addr, err)
+			t.Fatalf("gave up waiting for %s", what)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
 }
 
-// do sends one request through the gateway and reads the whole answer.
-func do(t *testing.T, gateway, method, host, path string, h http.Header) (*http.Response, []byte) {
+// jsonBody is the header of a request whose body is JSON.
+var jsonBody = http.Header{"Content-Type": {"application/json"}}
+
+// send sends one request with body (none if empty) and headers h through
+// the gateway and reads the whole answer. A body is text/plain unless h
+// says otherwise.
+func send(t *testing.T, gateway, method, host, path, body string, h http.Header) (*http.Response, []byte) {
 	t.Helper()
-	req, err := http.NewRequest(method, "http://"+gateway+path, nil)
+	var r io.Reader
+	if body != "" {
+		r = strings.NewReader(body)
+	}
+	req, err := http.NewRequest(method, "http://"+gateway+path, r)
 	if err != nil {
 		t.Fatal(err)
 	}
 	req.Host = host
-	for k, vs := range h {
-		req.Header[k] = vs
+	maps.Copy(req.Header, h)
+	if body != "" && req.Header.Get("Content-Type") == "" {
+		req.Header.Set("Content-Type", "text/plain")
 	}
 	resp, err := client().Do(req)
 	if err != nil {
@@ -250,4 +281,36 @@ func do(t *testing.T, gateway, method, host, path string, h http.Header) (*http.
 // names.
 func client() *http.Client {
 	return &http.Client{Transport: &http.Transport{Proxy: nil, DisableKeepAlives: true}, Timeout: 30 * time.Second}
+}
+
+// routeLog records the routes a stand-in ext_proc service is asked about.
+type routeLog struct {
+	mu     sync.Mutex
+	routes []extproc.RouteMetadata
+}
+
+// record notes that the service was asked about r.
+func (l *routeLog) record(r extproc.RouteMetadata) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	l.routes = append(l.routes, r)
+}
+
+// take returns and forgets the routes asked about since the last take.
+func (l *routeLog) take() []extproc.RouteMetadata {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	routes := l.routes
+	l.routes = nil
+	return routes
+}
+
+// serveProcStandIn serves an extproc.Server with lookup on a loopback port
+// until the test ends or the returned server is stopped.
+func serveProcStandIn(t *testing.T, lookup func(extproc.RouteMetadata) extproc.Processor) (*grpc.Server, string) {
+	t.Helper()
+	s := extproc.New(extproc.Options{Lookup: lookup})
+	g := grpc.NewServer(s.ServerOptions()...)
+	s.Register(g)
+	return g, serveGRPC(t, g)
 }

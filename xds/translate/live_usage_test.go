@@ -4,11 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"maps"
-	"net"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -113,8 +110,10 @@ func TestEnvoyEnforcesKeysAndThrottles(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(echoHandler))
 	t.Cleanup(backend.Close)
 	svc := &usageServices{used: make(map[string]uint32)}
-	srv, servicesAddr := serveUsageServices(t, svc)
-	gateway := startUsageGateway(t, bin, strings.TrimPrefix(backend.URL, "http://"), servicesAddr)
+	srv := grpc.NewServer()
+	authv3.RegisterAuthorizationServer(srv, svc)
+	rlsv3.RegisterRateLimitServiceServer(srv, svc)
+	gateway := startLiveGateway(t, bin, "usage.yaml", strings.TrimPrefix(backend.URL, "http://"), serveGRPC(t, srv))
 	const host = "liveusage1.execute-api.localhost"
 	// Clients cannot pose as what ext_authz tells the backend.
 	forged := http.Header{"X-Archway-Api-Key-Id": {"forged"}}
@@ -136,7 +135,7 @@ func TestEnvoyEnforcesKeysAndThrottles(t *testing.T) {
 		{name: "throttled stage, mock", path: "/prod/mock", header: key, status: 200, body: `{"mock":true}`, checked: "mock"},
 	}
 	for _, step := range steps {
-		resp, data := do(t, gateway, "GET", host, step.path, step.header)
+		resp, data := send(t, gateway, "GET", host, step.path, "", step.header)
 		checks, limits := svc.take()
 		if resp.StatusCode != step.status || step.body != "" && string(data) != step.body {
 			t.Errorf("%s: %d %q, want %d %q", step.name, resp.StatusCode, data, step.status, step.body)
@@ -148,7 +147,7 @@ func TestEnvoyEnforcesKeysAndThrottles(t *testing.T) {
 
 	srv.Stop()
 	for path, want := range map[string]int{"/prod/keyed": http.StatusServiceUnavailable, "/prod/open": http.StatusOK} {
-		if resp, data := do(t, gateway, "GET", host, path, key); resp.StatusCode != want {
+		if resp, data := send(t, gateway, "GET", host, path, "", key); resp.StatusCode != want {
 			t.Errorf("Archway down: %s answers %d %q, want %d", path, resp.StatusCode, data, want)
 		}
 	}
@@ -244,54 +243,4 @@ func checkUsageHeaders(t *testing.T, step usageStep, resp *http.Response, data [
 	if got := e.Headers.Get("X-Archway-Api-Key-Id"); got != want {
 		t.Errorf("%s: backend saw x-archway-api-key-id %q, want %q", step.name, got, want)
 	}
-}
-
-// serveUsageServices serves svc on a loopback port until the test ends or
-// the returned server is stopped.
-func serveUsageServices(t *testing.T, svc *usageServices) (*grpc.Server, string) {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	srv := grpc.NewServer()
-	authv3.RegisterAuthorizationServer(srv, svc)
-	rlsv3.RegisterRateLimitServiceServer(srv, svc)
-	done := make(chan struct{})
-	go func() {
-		defer close(done)
-		_ = srv.Serve(lis)
-	}()
-	t.Cleanup(func() {
-		srv.Stop()
-		<-done
-	})
-	return srv, lis.Addr().String()
-}
-
-// startUsageGateway translates the usage fixture, runs Envoy on it with
-// its services at servicesAddr until the test ends, and returns the
-// gateway's address once it answers.
-func startUsageGateway(t *testing.T, bin, backend, servicesAddr string) string {
-	t.Helper()
-	data, err := os.ReadFile(filepath.Join("testdata", "live", "usage.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, opts, err := parseFixture([]byte(strings.ReplaceAll(string(data), "BACKEND", backend)))
-	if err != nil {
-		t.Fatal(err)
-	}
-	opts.GatewayAddr = freeLoopbackAddr(t)
-	res, err := Translate(cfg, opts)
-	if err != nil || len(res.Problems) > 0 {
-		t.Fatalf("Translate: %v %v", err, res.Problems)
-	}
-	b, err := staticBootstrap(&res, servicesAddr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	runEnvoy(t, bin, b)
-	waitForGateway(t, opts.GatewayAddr)
-	return opts.GatewayAddr
 }

@@ -1,10 +1,12 @@
-// Package testenvoy finds the real Envoy the tests run and routes its
-// output into the test log.
+// Package testenvoy finds the real Envoy the tests run, runs it, and
+// routes its output into the test log.
 package testenvoy
 
 import (
 	"bytes"
+	"context"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"sync"
 	"testing"
@@ -26,6 +28,25 @@ func Binary(t testing.TB) string {
 		t.Fatalf("no Envoy binary at %s (%v): run `make envoy` to install it, or set ARCHWAY_ENVOY_BIN", path, err)
 	}
 	return path
+}
+
+// Run runs Envoy bin on the bootstrap at configPath until the test ends,
+// with its output in the test log. It runs one worker thread and no hot
+// restart, so that Envoys of tests running at once share nothing.
+func Run(t testing.TB, bin, configPath string) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cmd := exec.CommandContext(ctx, bin, "-c", configPath, "--disable-hot-restart", "--concurrency", "1", "--log-level", "warn")
+	logs := LogWriter(t, "envoy: ")
+	cmd.Stdout, cmd.Stderr = logs, logs
+	if err := cmd.Start(); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		cancel()
+		_ = cmd.Wait() // waits for the output too, so nothing logs after the test
+	})
 }
 
 // RepoRoot walks up from the test's directory to the go.mod.
