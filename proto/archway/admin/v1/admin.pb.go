@@ -72,7 +72,603 @@ func (x Change_Action) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use Change_Action.Descriptor instead.
 func (Change_Action) EnumDescriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{38, 0}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{47, 0}
+}
+
+type PutGatewayResponseRequest struct {
+	state           protoimpl.MessageState `protogen:"open.v1"`
+	ApiId           string                 `protobuf:"bytes,1,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	GatewayResponse *GatewayResponse       `protobuf:"bytes,2,opt,name=gateway_response,json=gatewayResponse,proto3" json:"gateway_response,omitempty"`
+	// The API's etag, to fail with FAILED_PRECONDITION if it changed.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *PutGatewayResponseRequest) Reset() {
+	*x = PutGatewayResponseRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[0]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *PutGatewayResponseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*PutGatewayResponseRequest) ProtoMessage() {}
+
+func (x *PutGatewayResponseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[0]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use PutGatewayResponseRequest.ProtoReflect.Descriptor instead.
+func (*PutGatewayResponseRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+}
+
+func (x *PutGatewayResponseRequest) GetApiId() string {
+	if x != nil {
+		return x.ApiId
+	}
+	return ""
+}
+
+func (x *PutGatewayResponseRequest) GetGatewayResponse() *GatewayResponse {
+	if x != nil {
+		return x.GatewayResponse
+	}
+	return nil
+}
+
+func (x *PutGatewayResponseRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+type GetGatewayResponseRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiId         string                 `protobuf:"bytes,1,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	ResponseType  string                 `protobuf:"bytes,2,opt,name=response_type,json=responseType,proto3" json:"response_type,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *GetGatewayResponseRequest) Reset() {
+	*x = GetGatewayResponseRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GetGatewayResponseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GetGatewayResponseRequest) ProtoMessage() {}
+
+func (x *GetGatewayResponseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GetGatewayResponseRequest.ProtoReflect.Descriptor instead.
+func (*GetGatewayResponseRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GetGatewayResponseRequest) GetApiId() string {
+	if x != nil {
+		return x.ApiId
+	}
+	return ""
+}
+
+func (x *GetGatewayResponseRequest) GetResponseType() string {
+	if x != nil {
+		return x.ResponseType
+	}
+	return ""
+}
+
+type ListGatewayResponsesRequest struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	ApiId         string                 `protobuf:"bytes,1,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *ListGatewayResponsesRequest) Reset() {
+	*x = ListGatewayResponsesRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[2]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGatewayResponsesRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGatewayResponsesRequest) ProtoMessage() {}
+
+func (x *ListGatewayResponsesRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[2]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGatewayResponsesRequest.ProtoReflect.Descriptor instead.
+func (*ListGatewayResponsesRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+}
+
+func (x *ListGatewayResponsesRequest) GetApiId() string {
+	if x != nil {
+		return x.ApiId
+	}
+	return ""
+}
+
+type ListGatewayResponsesResponse struct {
+	state            protoimpl.MessageState `protogen:"open.v1"`
+	GatewayResponses []*GatewayResponse     `protobuf:"bytes,1,rep,name=gateway_responses,json=gatewayResponses,proto3" json:"gateway_responses,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
+}
+
+func (x *ListGatewayResponsesResponse) Reset() {
+	*x = ListGatewayResponsesResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[3]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *ListGatewayResponsesResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*ListGatewayResponsesResponse) ProtoMessage() {}
+
+func (x *ListGatewayResponsesResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[3]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use ListGatewayResponsesResponse.ProtoReflect.Descriptor instead.
+func (*ListGatewayResponsesResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+}
+
+func (x *ListGatewayResponsesResponse) GetGatewayResponses() []*GatewayResponse {
+	if x != nil {
+		return x.GatewayResponses
+	}
+	return nil
+}
+
+type DeleteGatewayResponseRequest struct {
+	state        protoimpl.MessageState `protogen:"open.v1"`
+	ApiId        string                 `protobuf:"bytes,1,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	ResponseType string                 `protobuf:"bytes,2,opt,name=response_type,json=responseType,proto3" json:"response_type,omitempty"`
+	// The API's etag, to fail with FAILED_PRECONDITION if it changed.
+	Etag          string `protobuf:"bytes,3,opt,name=etag,proto3" json:"etag,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *DeleteGatewayResponseRequest) Reset() {
+	*x = DeleteGatewayResponseRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[4]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *DeleteGatewayResponseRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*DeleteGatewayResponseRequest) ProtoMessage() {}
+
+func (x *DeleteGatewayResponseRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[4]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use DeleteGatewayResponseRequest.ProtoReflect.Descriptor instead.
+func (*DeleteGatewayResponseRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+}
+
+func (x *DeleteGatewayResponseRequest) GetApiId() string {
+	if x != nil {
+		return x.ApiId
+	}
+	return ""
+}
+
+func (x *DeleteGatewayResponseRequest) GetResponseType() string {
+	if x != nil {
+		return x.ResponseType
+	}
+	return ""
+}
+
+func (x *DeleteGatewayResponseRequest) GetEtag() string {
+	if x != nil {
+		return x.Etag
+	}
+	return ""
+}
+
+// HeaderValue is one header field; a name may appear several times.
+type HeaderValue struct {
+	state         protoimpl.MessageState `protogen:"open.v1"`
+	Name          string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Value         string                 `protobuf:"bytes,2,opt,name=value,proto3" json:"value,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *HeaderValue) Reset() {
+	*x = HeaderValue{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[5]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *HeaderValue) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*HeaderValue) ProtoMessage() {}
+
+func (x *HeaderValue) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[5]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use HeaderValue.ProtoReflect.Descriptor instead.
+func (*HeaderValue) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+}
+
+func (x *HeaderValue) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *HeaderValue) GetValue() string {
+	if x != nil {
+		return x.Value
+	}
+	return ""
+}
+
+type TestInvokeRouteRequest struct {
+	state   protoimpl.MessageState `protogen:"open.v1"`
+	ApiId   string                 `protobuf:"bytes,1,opt,name=api_id,json=apiId,proto3" json:"api_id,omitempty"`
+	RouteId string                 `protobuf:"bytes,2,opt,name=route_id,json=routeId,proto3" json:"route_id,omitempty"`
+	// The request's path as the client sends it after the stage, with its
+	// query string: "/pets/7?limit=2". It must match the route's path.
+	PathWithQueryString string `protobuf:"bytes,3,opt,name=path_with_query_string,json=pathWithQueryString,proto3" json:"path_with_query_string,omitempty"`
+	// The request's method; empty means the route's (GET for ANY).
+	Method  string         `protobuf:"bytes,4,opt,name=method,proto3" json:"method,omitempty"`
+	Headers []*HeaderValue `protobuf:"bytes,5,rep,name=headers,proto3" json:"headers,omitempty"`
+	Body    []byte         `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`
+	// The stage whose variables and name the request sees; empty means none.
+	Stage string `protobuf:"bytes,7,opt,name=stage,proto3" json:"stage,omitempty"`
+	// Stage variables, replacing the stage's.
+	StageVariables map[string]string `protobuf:"bytes,8,rep,name=stage_variables,json=stageVariables,proto3" json:"stage_variables,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	unknownFields  protoimpl.UnknownFields
+	sizeCache      protoimpl.SizeCache
+}
+
+func (x *TestInvokeRouteRequest) Reset() {
+	*x = TestInvokeRouteRequest{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[6]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestInvokeRouteRequest) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestInvokeRouteRequest) ProtoMessage() {}
+
+func (x *TestInvokeRouteRequest) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[6]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestInvokeRouteRequest.ProtoReflect.Descriptor instead.
+func (*TestInvokeRouteRequest) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+}
+
+func (x *TestInvokeRouteRequest) GetApiId() string {
+	if x != nil {
+		return x.ApiId
+	}
+	return ""
+}
+
+func (x *TestInvokeRouteRequest) GetRouteId() string {
+	if x != nil {
+		return x.RouteId
+	}
+	return ""
+}
+
+func (x *TestInvokeRouteRequest) GetPathWithQueryString() string {
+	if x != nil {
+		return x.PathWithQueryString
+	}
+	return ""
+}
+
+func (x *TestInvokeRouteRequest) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *TestInvokeRouteRequest) GetHeaders() []*HeaderValue {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *TestInvokeRouteRequest) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *TestInvokeRouteRequest) GetStage() string {
+	if x != nil {
+		return x.Stage
+	}
+	return ""
+}
+
+func (x *TestInvokeRouteRequest) GetStageVariables() map[string]string {
+	if x != nil {
+		return x.StageVariables
+	}
+	return nil
+}
+
+// TestInvokeStep is what one stage of the request's way through the route
+// produced, in order: "method request", "request validation",
+// "endpoint request", "endpoint response", "method response".
+type TestInvokeStep struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	Name  string                 `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// Set for the request and response stages.
+	Status  int32          `protobuf:"varint,2,opt,name=status,proto3" json:"status,omitempty"`
+	Method  string         `protobuf:"bytes,3,opt,name=method,proto3" json:"method,omitempty"`
+	Url     string         `protobuf:"bytes,4,opt,name=url,proto3" json:"url,omitempty"`
+	Headers []*HeaderValue `protobuf:"bytes,5,rep,name=headers,proto3" json:"headers,omitempty"`
+	Body    []byte         `protobuf:"bytes,6,opt,name=body,proto3" json:"body,omitempty"`
+	// What the stage did or found, in words: the template chosen, the
+	// validator's finding, the integration response selected.
+	Detail        string `protobuf:"bytes,7,opt,name=detail,proto3" json:"detail,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestInvokeStep) Reset() {
+	*x = TestInvokeStep{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[7]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestInvokeStep) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestInvokeStep) ProtoMessage() {}
+
+func (x *TestInvokeStep) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[7]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestInvokeStep.ProtoReflect.Descriptor instead.
+func (*TestInvokeStep) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+}
+
+func (x *TestInvokeStep) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *TestInvokeStep) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *TestInvokeStep) GetMethod() string {
+	if x != nil {
+		return x.Method
+	}
+	return ""
+}
+
+func (x *TestInvokeStep) GetUrl() string {
+	if x != nil {
+		return x.Url
+	}
+	return ""
+}
+
+func (x *TestInvokeStep) GetHeaders() []*HeaderValue {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *TestInvokeStep) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *TestInvokeStep) GetDetail() string {
+	if x != nil {
+		return x.Detail
+	}
+	return ""
+}
+
+type TestInvokeRouteResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// The method response the client would get.
+	Status  int32             `protobuf:"varint,1,opt,name=status,proto3" json:"status,omitempty"`
+	Headers []*HeaderValue    `protobuf:"bytes,2,rep,name=headers,proto3" json:"headers,omitempty"`
+	Body    []byte            `protobuf:"bytes,3,opt,name=body,proto3" json:"body,omitempty"`
+	Steps   []*TestInvokeStep `protobuf:"bytes,4,rep,name=steps,proto3" json:"steps,omitempty"`
+	// The whole invocation's time, in milliseconds, as AWS's latency.
+	LatencyMs     int64 `protobuf:"varint,5,opt,name=latency_ms,json=latencyMs,proto3" json:"latency_ms,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *TestInvokeRouteResponse) Reset() {
+	*x = TestInvokeRouteResponse{}
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[8]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *TestInvokeRouteResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*TestInvokeRouteResponse) ProtoMessage() {}
+
+func (x *TestInvokeRouteResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[8]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use TestInvokeRouteResponse.ProtoReflect.Descriptor instead.
+func (*TestInvokeRouteResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+}
+
+func (x *TestInvokeRouteResponse) GetStatus() int32 {
+	if x != nil {
+		return x.Status
+	}
+	return 0
+}
+
+func (x *TestInvokeRouteResponse) GetHeaders() []*HeaderValue {
+	if x != nil {
+		return x.Headers
+	}
+	return nil
+}
+
+func (x *TestInvokeRouteResponse) GetBody() []byte {
+	if x != nil {
+		return x.Body
+	}
+	return nil
+}
+
+func (x *TestInvokeRouteResponse) GetSteps() []*TestInvokeStep {
+	if x != nil {
+		return x.Steps
+	}
+	return nil
+}
+
+func (x *TestInvokeRouteResponse) GetLatencyMs() int64 {
+	if x != nil {
+		return x.LatencyMs
+	}
+	return 0
 }
 
 type CreateApiRequest struct {
@@ -84,7 +680,7 @@ type CreateApiRequest struct {
 
 func (x *CreateApiRequest) Reset() {
 	*x = CreateApiRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -96,7 +692,7 @@ func (x *CreateApiRequest) String() string {
 func (*CreateApiRequest) ProtoMessage() {}
 
 func (x *CreateApiRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[0]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -109,7 +705,7 @@ func (x *CreateApiRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{0}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *CreateApiRequest) GetApi() *Api {
@@ -128,7 +724,7 @@ type GetApiRequest struct {
 
 func (x *GetApiRequest) Reset() {
 	*x = GetApiRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -140,7 +736,7 @@ func (x *GetApiRequest) String() string {
 func (*GetApiRequest) ProtoMessage() {}
 
 func (x *GetApiRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -153,7 +749,7 @@ func (x *GetApiRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApiRequest.ProtoReflect.Descriptor instead.
 func (*GetApiRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{1}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *GetApiRequest) GetId() string {
@@ -176,7 +772,7 @@ type ListApisRequest struct {
 
 func (x *ListApisRequest) Reset() {
 	*x = ListApisRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -188,7 +784,7 @@ func (x *ListApisRequest) String() string {
 func (*ListApisRequest) ProtoMessage() {}
 
 func (x *ListApisRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -201,7 +797,7 @@ func (x *ListApisRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApisRequest.ProtoReflect.Descriptor instead.
 func (*ListApisRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{2}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *ListApisRequest) GetPageSize() int32 {
@@ -236,7 +832,7 @@ type ListApisResponse struct {
 
 func (x *ListApisResponse) Reset() {
 	*x = ListApisResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -248,7 +844,7 @@ func (x *ListApisResponse) String() string {
 func (*ListApisResponse) ProtoMessage() {}
 
 func (x *ListApisResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -261,7 +857,7 @@ func (x *ListApisResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApisResponse.ProtoReflect.Descriptor instead.
 func (*ListApisResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{3}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *ListApisResponse) GetApis() []*Api {
@@ -290,7 +886,7 @@ type UpdateApiRequest struct {
 
 func (x *UpdateApiRequest) Reset() {
 	*x = UpdateApiRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -302,7 +898,7 @@ func (x *UpdateApiRequest) String() string {
 func (*UpdateApiRequest) ProtoMessage() {}
 
 func (x *UpdateApiRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -315,7 +911,7 @@ func (x *UpdateApiRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApiRequest.ProtoReflect.Descriptor instead.
 func (*UpdateApiRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{4}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *UpdateApiRequest) GetApi() *Api {
@@ -342,7 +938,7 @@ type DeleteApiRequest struct {
 
 func (x *DeleteApiRequest) Reset() {
 	*x = DeleteApiRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -354,7 +950,7 @@ func (x *DeleteApiRequest) String() string {
 func (*DeleteApiRequest) ProtoMessage() {}
 
 func (x *DeleteApiRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -367,7 +963,7 @@ func (x *DeleteApiRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteApiRequest.ProtoReflect.Descriptor instead.
 func (*DeleteApiRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{5}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *DeleteApiRequest) GetId() string {
@@ -394,7 +990,7 @@ type CreateRouteRequest struct {
 
 func (x *CreateRouteRequest) Reset() {
 	*x = CreateRouteRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -406,7 +1002,7 @@ func (x *CreateRouteRequest) String() string {
 func (*CreateRouteRequest) ProtoMessage() {}
 
 func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -419,7 +1015,7 @@ func (x *CreateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateRouteRequest.ProtoReflect.Descriptor instead.
 func (*CreateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{6}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *CreateRouteRequest) GetApiId() string {
@@ -446,7 +1042,7 @@ type GetRouteRequest struct {
 
 func (x *GetRouteRequest) Reset() {
 	*x = GetRouteRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -458,7 +1054,7 @@ func (x *GetRouteRequest) String() string {
 func (*GetRouteRequest) ProtoMessage() {}
 
 func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -471,7 +1067,7 @@ func (x *GetRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetRouteRequest.ProtoReflect.Descriptor instead.
 func (*GetRouteRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{7}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *GetRouteRequest) GetApiId() string {
@@ -499,7 +1095,7 @@ type ListRoutesRequest struct {
 
 func (x *ListRoutesRequest) Reset() {
 	*x = ListRoutesRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -511,7 +1107,7 @@ func (x *ListRoutesRequest) String() string {
 func (*ListRoutesRequest) ProtoMessage() {}
 
 func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -524,7 +1120,7 @@ func (x *ListRoutesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesRequest.ProtoReflect.Descriptor instead.
 func (*ListRoutesRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{8}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ListRoutesRequest) GetApiId() string {
@@ -558,7 +1154,7 @@ type ListRoutesResponse struct {
 
 func (x *ListRoutesResponse) Reset() {
 	*x = ListRoutesResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -570,7 +1166,7 @@ func (x *ListRoutesResponse) String() string {
 func (*ListRoutesResponse) ProtoMessage() {}
 
 func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -583,7 +1179,7 @@ func (x *ListRoutesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListRoutesResponse.ProtoReflect.Descriptor instead.
 func (*ListRoutesResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{9}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ListRoutesResponse) GetRoutes() []*Route {
@@ -610,7 +1206,7 @@ type UpdateRouteRequest struct {
 
 func (x *UpdateRouteRequest) Reset() {
 	*x = UpdateRouteRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -622,7 +1218,7 @@ func (x *UpdateRouteRequest) String() string {
 func (*UpdateRouteRequest) ProtoMessage() {}
 
 func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -635,7 +1231,7 @@ func (x *UpdateRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateRouteRequest.ProtoReflect.Descriptor instead.
 func (*UpdateRouteRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{10}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UpdateRouteRequest) GetRoute() *Route {
@@ -663,7 +1259,7 @@ type DeleteRouteRequest struct {
 
 func (x *DeleteRouteRequest) Reset() {
 	*x = DeleteRouteRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -675,7 +1271,7 @@ func (x *DeleteRouteRequest) String() string {
 func (*DeleteRouteRequest) ProtoMessage() {}
 
 func (x *DeleteRouteRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -688,7 +1284,7 @@ func (x *DeleteRouteRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteRouteRequest.ProtoReflect.Descriptor instead.
 func (*DeleteRouteRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{11}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *DeleteRouteRequest) GetApiId() string {
@@ -722,7 +1318,7 @@ type CreateIntegrationRequest struct {
 
 func (x *CreateIntegrationRequest) Reset() {
 	*x = CreateIntegrationRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -734,7 +1330,7 @@ func (x *CreateIntegrationRequest) String() string {
 func (*CreateIntegrationRequest) ProtoMessage() {}
 
 func (x *CreateIntegrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -747,7 +1343,7 @@ func (x *CreateIntegrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateIntegrationRequest.ProtoReflect.Descriptor instead.
 func (*CreateIntegrationRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{12}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *CreateIntegrationRequest) GetApiId() string {
@@ -774,7 +1370,7 @@ type GetIntegrationRequest struct {
 
 func (x *GetIntegrationRequest) Reset() {
 	*x = GetIntegrationRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -786,7 +1382,7 @@ func (x *GetIntegrationRequest) String() string {
 func (*GetIntegrationRequest) ProtoMessage() {}
 
 func (x *GetIntegrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -799,7 +1395,7 @@ func (x *GetIntegrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetIntegrationRequest.ProtoReflect.Descriptor instead.
 func (*GetIntegrationRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{13}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *GetIntegrationRequest) GetApiId() string {
@@ -827,7 +1423,7 @@ type ListIntegrationsRequest struct {
 
 func (x *ListIntegrationsRequest) Reset() {
 	*x = ListIntegrationsRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -839,7 +1435,7 @@ func (x *ListIntegrationsRequest) String() string {
 func (*ListIntegrationsRequest) ProtoMessage() {}
 
 func (x *ListIntegrationsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -852,7 +1448,7 @@ func (x *ListIntegrationsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIntegrationsRequest.ProtoReflect.Descriptor instead.
 func (*ListIntegrationsRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{14}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *ListIntegrationsRequest) GetApiId() string {
@@ -886,7 +1482,7 @@ type ListIntegrationsResponse struct {
 
 func (x *ListIntegrationsResponse) Reset() {
 	*x = ListIntegrationsResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[24]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1494,7 @@ func (x *ListIntegrationsResponse) String() string {
 func (*ListIntegrationsResponse) ProtoMessage() {}
 
 func (x *ListIntegrationsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[24]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1507,7 @@ func (x *ListIntegrationsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListIntegrationsResponse.ProtoReflect.Descriptor instead.
 func (*ListIntegrationsResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{15}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{24}
 }
 
 func (x *ListIntegrationsResponse) GetIntegrations() []*Integration {
@@ -938,7 +1534,7 @@ type UpdateIntegrationRequest struct {
 
 func (x *UpdateIntegrationRequest) Reset() {
 	*x = UpdateIntegrationRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[25]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -950,7 +1546,7 @@ func (x *UpdateIntegrationRequest) String() string {
 func (*UpdateIntegrationRequest) ProtoMessage() {}
 
 func (x *UpdateIntegrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[25]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -963,7 +1559,7 @@ func (x *UpdateIntegrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateIntegrationRequest.ProtoReflect.Descriptor instead.
 func (*UpdateIntegrationRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{16}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{25}
 }
 
 func (x *UpdateIntegrationRequest) GetIntegration() *Integration {
@@ -991,7 +1587,7 @@ type DeleteIntegrationRequest struct {
 
 func (x *DeleteIntegrationRequest) Reset() {
 	*x = DeleteIntegrationRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[26]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1003,7 +1599,7 @@ func (x *DeleteIntegrationRequest) String() string {
 func (*DeleteIntegrationRequest) ProtoMessage() {}
 
 func (x *DeleteIntegrationRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[26]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1016,7 +1612,7 @@ func (x *DeleteIntegrationRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteIntegrationRequest.ProtoReflect.Descriptor instead.
 func (*DeleteIntegrationRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{17}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{26}
 }
 
 func (x *DeleteIntegrationRequest) GetApiId() string {
@@ -1053,7 +1649,7 @@ type CreateDeploymentRequest struct {
 
 func (x *CreateDeploymentRequest) Reset() {
 	*x = CreateDeploymentRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[27]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1065,7 +1661,7 @@ func (x *CreateDeploymentRequest) String() string {
 func (*CreateDeploymentRequest) ProtoMessage() {}
 
 func (x *CreateDeploymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[27]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1078,7 +1674,7 @@ func (x *CreateDeploymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateDeploymentRequest.ProtoReflect.Descriptor instead.
 func (*CreateDeploymentRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{18}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{27}
 }
 
 func (x *CreateDeploymentRequest) GetApiId() string {
@@ -1119,7 +1715,7 @@ type GetDeploymentRequest struct {
 
 func (x *GetDeploymentRequest) Reset() {
 	*x = GetDeploymentRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[28]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1131,7 +1727,7 @@ func (x *GetDeploymentRequest) String() string {
 func (*GetDeploymentRequest) ProtoMessage() {}
 
 func (x *GetDeploymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[28]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1144,7 +1740,7 @@ func (x *GetDeploymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetDeploymentRequest.ProtoReflect.Descriptor instead.
 func (*GetDeploymentRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{19}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{28}
 }
 
 func (x *GetDeploymentRequest) GetApiId() string {
@@ -1172,7 +1768,7 @@ type ListDeploymentsRequest struct {
 
 func (x *ListDeploymentsRequest) Reset() {
 	*x = ListDeploymentsRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[29]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1184,7 +1780,7 @@ func (x *ListDeploymentsRequest) String() string {
 func (*ListDeploymentsRequest) ProtoMessage() {}
 
 func (x *ListDeploymentsRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[20]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[29]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1197,7 +1793,7 @@ func (x *ListDeploymentsRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeploymentsRequest.ProtoReflect.Descriptor instead.
 func (*ListDeploymentsRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{20}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{29}
 }
 
 func (x *ListDeploymentsRequest) GetApiId() string {
@@ -1231,7 +1827,7 @@ type ListDeploymentsResponse struct {
 
 func (x *ListDeploymentsResponse) Reset() {
 	*x = ListDeploymentsResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[30]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1243,7 +1839,7 @@ func (x *ListDeploymentsResponse) String() string {
 func (*ListDeploymentsResponse) ProtoMessage() {}
 
 func (x *ListDeploymentsResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[21]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[30]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1256,7 +1852,7 @@ func (x *ListDeploymentsResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListDeploymentsResponse.ProtoReflect.Descriptor instead.
 func (*ListDeploymentsResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{21}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{30}
 }
 
 func (x *ListDeploymentsResponse) GetDeployments() []*Deployment {
@@ -1283,7 +1879,7 @@ type UpdateDeploymentRequest struct {
 
 func (x *UpdateDeploymentRequest) Reset() {
 	*x = UpdateDeploymentRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[31]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1295,7 +1891,7 @@ func (x *UpdateDeploymentRequest) String() string {
 func (*UpdateDeploymentRequest) ProtoMessage() {}
 
 func (x *UpdateDeploymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[22]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[31]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1308,7 +1904,7 @@ func (x *UpdateDeploymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateDeploymentRequest.ProtoReflect.Descriptor instead.
 func (*UpdateDeploymentRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{22}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{31}
 }
 
 func (x *UpdateDeploymentRequest) GetDeployment() *Deployment {
@@ -1336,7 +1932,7 @@ type DeleteDeploymentRequest struct {
 
 func (x *DeleteDeploymentRequest) Reset() {
 	*x = DeleteDeploymentRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[32]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1348,7 +1944,7 @@ func (x *DeleteDeploymentRequest) String() string {
 func (*DeleteDeploymentRequest) ProtoMessage() {}
 
 func (x *DeleteDeploymentRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[23]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[32]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1361,7 +1957,7 @@ func (x *DeleteDeploymentRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteDeploymentRequest.ProtoReflect.Descriptor instead.
 func (*DeleteDeploymentRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{23}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{32}
 }
 
 func (x *DeleteDeploymentRequest) GetApiId() string {
@@ -1395,7 +1991,7 @@ type CreateStageRequest struct {
 
 func (x *CreateStageRequest) Reset() {
 	*x = CreateStageRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[33]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1407,7 +2003,7 @@ func (x *CreateStageRequest) String() string {
 func (*CreateStageRequest) ProtoMessage() {}
 
 func (x *CreateStageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[24]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[33]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1420,7 +2016,7 @@ func (x *CreateStageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateStageRequest.ProtoReflect.Descriptor instead.
 func (*CreateStageRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{24}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{33}
 }
 
 func (x *CreateStageRequest) GetApiId() string {
@@ -1447,7 +2043,7 @@ type GetStageRequest struct {
 
 func (x *GetStageRequest) Reset() {
 	*x = GetStageRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[34]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1459,7 +2055,7 @@ func (x *GetStageRequest) String() string {
 func (*GetStageRequest) ProtoMessage() {}
 
 func (x *GetStageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[25]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[34]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1472,7 +2068,7 @@ func (x *GetStageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetStageRequest.ProtoReflect.Descriptor instead.
 func (*GetStageRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{25}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{34}
 }
 
 func (x *GetStageRequest) GetApiId() string {
@@ -1500,7 +2096,7 @@ type ListStagesRequest struct {
 
 func (x *ListStagesRequest) Reset() {
 	*x = ListStagesRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[35]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1512,7 +2108,7 @@ func (x *ListStagesRequest) String() string {
 func (*ListStagesRequest) ProtoMessage() {}
 
 func (x *ListStagesRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[26]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[35]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1525,7 +2121,7 @@ func (x *ListStagesRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStagesRequest.ProtoReflect.Descriptor instead.
 func (*ListStagesRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{26}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{35}
 }
 
 func (x *ListStagesRequest) GetApiId() string {
@@ -1559,7 +2155,7 @@ type ListStagesResponse struct {
 
 func (x *ListStagesResponse) Reset() {
 	*x = ListStagesResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[36]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1571,7 +2167,7 @@ func (x *ListStagesResponse) String() string {
 func (*ListStagesResponse) ProtoMessage() {}
 
 func (x *ListStagesResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[27]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[36]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1584,7 +2180,7 @@ func (x *ListStagesResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListStagesResponse.ProtoReflect.Descriptor instead.
 func (*ListStagesResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{27}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{36}
 }
 
 func (x *ListStagesResponse) GetStages() []*Stage {
@@ -1611,7 +2207,7 @@ type UpdateStageRequest struct {
 
 func (x *UpdateStageRequest) Reset() {
 	*x = UpdateStageRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[37]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1623,7 +2219,7 @@ func (x *UpdateStageRequest) String() string {
 func (*UpdateStageRequest) ProtoMessage() {}
 
 func (x *UpdateStageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[28]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[37]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1636,7 +2232,7 @@ func (x *UpdateStageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateStageRequest.ProtoReflect.Descriptor instead.
 func (*UpdateStageRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{28}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{37}
 }
 
 func (x *UpdateStageRequest) GetStage() *Stage {
@@ -1664,7 +2260,7 @@ type DeleteStageRequest struct {
 
 func (x *DeleteStageRequest) Reset() {
 	*x = DeleteStageRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[38]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1676,7 +2272,7 @@ func (x *DeleteStageRequest) String() string {
 func (*DeleteStageRequest) ProtoMessage() {}
 
 func (x *DeleteStageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[29]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[38]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1689,7 +2285,7 @@ func (x *DeleteStageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteStageRequest.ProtoReflect.Descriptor instead.
 func (*DeleteStageRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{29}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{38}
 }
 
 func (x *DeleteStageRequest) GetApiId() string {
@@ -1724,7 +2320,7 @@ type DeployRequest struct {
 
 func (x *DeployRequest) Reset() {
 	*x = DeployRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[39]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1736,7 +2332,7 @@ func (x *DeployRequest) String() string {
 func (*DeployRequest) ProtoMessage() {}
 
 func (x *DeployRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[30]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[39]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1749,7 +2345,7 @@ func (x *DeployRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployRequest.ProtoReflect.Descriptor instead.
 func (*DeployRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{30}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{39}
 }
 
 func (x *DeployRequest) GetApiId() string {
@@ -1783,7 +2379,7 @@ type DeployResponse struct {
 
 func (x *DeployResponse) Reset() {
 	*x = DeployResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[40]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1795,7 +2391,7 @@ func (x *DeployResponse) String() string {
 func (*DeployResponse) ProtoMessage() {}
 
 func (x *DeployResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[31]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[40]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1808,7 +2404,7 @@ func (x *DeployResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeployResponse.ProtoReflect.Descriptor instead.
 func (*DeployResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{31}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{40}
 }
 
 func (x *DeployResponse) GetDeployment() *Deployment {
@@ -1839,7 +2435,7 @@ type RollbackRequest struct {
 
 func (x *RollbackRequest) Reset() {
 	*x = RollbackRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[41]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1851,7 +2447,7 @@ func (x *RollbackRequest) String() string {
 func (*RollbackRequest) ProtoMessage() {}
 
 func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[32]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[41]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1864,7 +2460,7 @@ func (x *RollbackRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RollbackRequest.ProtoReflect.Descriptor instead.
 func (*RollbackRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{32}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{41}
 }
 
 func (x *RollbackRequest) GetApiId() string {
@@ -1913,7 +2509,7 @@ type ApiDefinition struct {
 
 func (x *ApiDefinition) Reset() {
 	*x = ApiDefinition{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[42]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1925,7 +2521,7 @@ func (x *ApiDefinition) String() string {
 func (*ApiDefinition) ProtoMessage() {}
 
 func (x *ApiDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[33]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[42]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1938,7 +2534,7 @@ func (x *ApiDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiDefinition.ProtoReflect.Descriptor instead.
 func (*ApiDefinition) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{33}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{42}
 }
 
 func (x *ApiDefinition) GetName() string {
@@ -2015,7 +2611,7 @@ type IntegrationDefinition struct {
 
 func (x *IntegrationDefinition) Reset() {
 	*x = IntegrationDefinition{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[43]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2027,7 +2623,7 @@ func (x *IntegrationDefinition) String() string {
 func (*IntegrationDefinition) ProtoMessage() {}
 
 func (x *IntegrationDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[34]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[43]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2040,7 +2636,7 @@ func (x *IntegrationDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationDefinition.ProtoReflect.Descriptor instead.
 func (*IntegrationDefinition) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{34}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{43}
 }
 
 func (x *IntegrationDefinition) GetName() string {
@@ -2151,7 +2747,7 @@ type RouteDefinition struct {
 
 func (x *RouteDefinition) Reset() {
 	*x = RouteDefinition{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[44]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2163,7 +2759,7 @@ func (x *RouteDefinition) String() string {
 func (*RouteDefinition) ProtoMessage() {}
 
 func (x *RouteDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[35]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[44]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2176,7 +2772,7 @@ func (x *RouteDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RouteDefinition.ProtoReflect.Descriptor instead.
 func (*RouteDefinition) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{35}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{44}
 }
 
 func (x *RouteDefinition) GetMethod() string {
@@ -2243,7 +2839,7 @@ type StageDefinition struct {
 
 func (x *StageDefinition) Reset() {
 	*x = StageDefinition{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[45]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2851,7 @@ func (x *StageDefinition) String() string {
 func (*StageDefinition) ProtoMessage() {}
 
 func (x *StageDefinition) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[36]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[45]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2864,7 @@ func (x *StageDefinition) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use StageDefinition.ProtoReflect.Descriptor instead.
 func (*StageDefinition) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{36}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{45}
 }
 
 func (x *StageDefinition) GetName() string {
@@ -2335,7 +2931,7 @@ type ApplyApiRequest struct {
 
 func (x *ApplyApiRequest) Reset() {
 	*x = ApplyApiRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[46]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2347,7 +2943,7 @@ func (x *ApplyApiRequest) String() string {
 func (*ApplyApiRequest) ProtoMessage() {}
 
 func (x *ApplyApiRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[37]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[46]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2360,7 +2956,7 @@ func (x *ApplyApiRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyApiRequest.ProtoReflect.Descriptor instead.
 func (*ApplyApiRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{37}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{46}
 }
 
 func (x *ApplyApiRequest) GetDefinition() *ApiDefinition {
@@ -2400,7 +2996,7 @@ type Change struct {
 
 func (x *Change) Reset() {
 	*x = Change{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[47]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2412,7 +3008,7 @@ func (x *Change) String() string {
 func (*Change) ProtoMessage() {}
 
 func (x *Change) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[38]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[47]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2425,7 +3021,7 @@ func (x *Change) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Change.ProtoReflect.Descriptor instead.
 func (*Change) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{38}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{47}
 }
 
 func (x *Change) GetKind() string {
@@ -2467,7 +3063,7 @@ type ApplyApiResponse struct {
 
 func (x *ApplyApiResponse) Reset() {
 	*x = ApplyApiResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[48]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2479,7 +3075,7 @@ func (x *ApplyApiResponse) String() string {
 func (*ApplyApiResponse) ProtoMessage() {}
 
 func (x *ApplyApiResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[39]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[48]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2492,7 +3088,7 @@ func (x *ApplyApiResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApplyApiResponse.ProtoReflect.Descriptor instead.
 func (*ApplyApiResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{39}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{48}
 }
 
 func (x *ApplyApiResponse) GetApi() *Api {
@@ -2519,7 +3115,7 @@ type ListFleetRequest struct {
 
 func (x *ListFleetRequest) Reset() {
 	*x = ListFleetRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[49]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2531,7 +3127,7 @@ func (x *ListFleetRequest) String() string {
 func (*ListFleetRequest) ProtoMessage() {}
 
 func (x *ListFleetRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[40]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[49]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2544,7 +3140,7 @@ func (x *ListFleetRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFleetRequest.ProtoReflect.Descriptor instead.
 func (*ListFleetRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{40}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{49}
 }
 
 func (x *ListFleetRequest) GetPageSize() int32 {
@@ -2571,7 +3167,7 @@ type ListFleetResponse struct {
 
 func (x *ListFleetResponse) Reset() {
 	*x = ListFleetResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[41]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[50]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2583,7 +3179,7 @@ func (x *ListFleetResponse) String() string {
 func (*ListFleetResponse) ProtoMessage() {}
 
 func (x *ListFleetResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[41]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[50]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2596,7 +3192,7 @@ func (x *ListFleetResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListFleetResponse.ProtoReflect.Descriptor instead.
 func (*ListFleetResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{41}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{50}
 }
 
 func (x *ListFleetResponse) GetNodes() []*EnvoyNode {
@@ -2622,7 +3218,7 @@ type CreateApiKeyRequest struct {
 
 func (x *CreateApiKeyRequest) Reset() {
 	*x = CreateApiKeyRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[42]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[51]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2634,7 +3230,7 @@ func (x *CreateApiKeyRequest) String() string {
 func (*CreateApiKeyRequest) ProtoMessage() {}
 
 func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[42]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[51]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2647,7 +3243,7 @@ func (x *CreateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{42}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{51}
 }
 
 func (x *CreateApiKeyRequest) GetApiKey() *ApiKey {
@@ -2666,7 +3262,7 @@ type GetApiKeyRequest struct {
 
 func (x *GetApiKeyRequest) Reset() {
 	*x = GetApiKeyRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[43]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[52]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2678,7 +3274,7 @@ func (x *GetApiKeyRequest) String() string {
 func (*GetApiKeyRequest) ProtoMessage() {}
 
 func (x *GetApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[43]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[52]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2691,7 +3287,7 @@ func (x *GetApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*GetApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{43}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{52}
 }
 
 func (x *GetApiKeyRequest) GetId() string {
@@ -2712,7 +3308,7 @@ type ListApiKeysRequest struct {
 
 func (x *ListApiKeysRequest) Reset() {
 	*x = ListApiKeysRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[44]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[53]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2724,7 +3320,7 @@ func (x *ListApiKeysRequest) String() string {
 func (*ListApiKeysRequest) ProtoMessage() {}
 
 func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[44]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[53]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2737,7 +3333,7 @@ func (x *ListApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{44}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{53}
 }
 
 func (x *ListApiKeysRequest) GetPageSize() int32 {
@@ -2766,7 +3362,7 @@ type ListApiKeysResponse struct {
 
 func (x *ListApiKeysResponse) Reset() {
 	*x = ListApiKeysResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[45]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[54]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2778,7 +3374,7 @@ func (x *ListApiKeysResponse) String() string {
 func (*ListApiKeysResponse) ProtoMessage() {}
 
 func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[45]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[54]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2791,7 +3387,7 @@ func (x *ListApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{45}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{54}
 }
 
 func (x *ListApiKeysResponse) GetApiKeys() []*ApiKey {
@@ -2818,7 +3414,7 @@ type UpdateApiKeyRequest struct {
 
 func (x *UpdateApiKeyRequest) Reset() {
 	*x = UpdateApiKeyRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[46]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[55]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2830,7 +3426,7 @@ func (x *UpdateApiKeyRequest) String() string {
 func (*UpdateApiKeyRequest) ProtoMessage() {}
 
 func (x *UpdateApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[46]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[55]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2843,7 +3439,7 @@ func (x *UpdateApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*UpdateApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{46}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{55}
 }
 
 func (x *UpdateApiKeyRequest) GetApiKey() *ApiKey {
@@ -2870,7 +3466,7 @@ type DeleteApiKeyRequest struct {
 
 func (x *DeleteApiKeyRequest) Reset() {
 	*x = DeleteApiKeyRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[47]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[56]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2882,7 +3478,7 @@ func (x *DeleteApiKeyRequest) String() string {
 func (*DeleteApiKeyRequest) ProtoMessage() {}
 
 func (x *DeleteApiKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[47]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[56]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2895,7 +3491,7 @@ func (x *DeleteApiKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteApiKeyRequest.ProtoReflect.Descriptor instead.
 func (*DeleteApiKeyRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{47}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{56}
 }
 
 func (x *DeleteApiKeyRequest) GetId() string {
@@ -2926,7 +3522,7 @@ type ImportApiKeysRequest struct {
 
 func (x *ImportApiKeysRequest) Reset() {
 	*x = ImportApiKeysRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[48]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[57]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2938,7 +3534,7 @@ func (x *ImportApiKeysRequest) String() string {
 func (*ImportApiKeysRequest) ProtoMessage() {}
 
 func (x *ImportApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[48]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[57]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2951,7 +3547,7 @@ func (x *ImportApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ImportApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{48}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{57}
 }
 
 func (x *ImportApiKeysRequest) GetCsv() string {
@@ -2979,7 +3575,7 @@ type ImportApiKeysResponse struct {
 
 func (x *ImportApiKeysResponse) Reset() {
 	*x = ImportApiKeysResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[49]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[58]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2991,7 +3587,7 @@ func (x *ImportApiKeysResponse) String() string {
 func (*ImportApiKeysResponse) ProtoMessage() {}
 
 func (x *ImportApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[49]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[58]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3004,7 +3600,7 @@ func (x *ImportApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ImportApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ImportApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{49}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{58}
 }
 
 func (x *ImportApiKeysResponse) GetApiKeys() []*ApiKey {
@@ -3029,7 +3625,7 @@ type ExportApiKeysRequest struct {
 
 func (x *ExportApiKeysRequest) Reset() {
 	*x = ExportApiKeysRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[50]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[59]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3041,7 +3637,7 @@ func (x *ExportApiKeysRequest) String() string {
 func (*ExportApiKeysRequest) ProtoMessage() {}
 
 func (x *ExportApiKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[50]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[59]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3054,7 +3650,7 @@ func (x *ExportApiKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportApiKeysRequest.ProtoReflect.Descriptor instead.
 func (*ExportApiKeysRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{50}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{59}
 }
 
 type ExportApiKeysResponse struct {
@@ -3067,7 +3663,7 @@ type ExportApiKeysResponse struct {
 
 func (x *ExportApiKeysResponse) Reset() {
 	*x = ExportApiKeysResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[51]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[60]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3079,7 +3675,7 @@ func (x *ExportApiKeysResponse) String() string {
 func (*ExportApiKeysResponse) ProtoMessage() {}
 
 func (x *ExportApiKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[51]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[60]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3092,7 +3688,7 @@ func (x *ExportApiKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ExportApiKeysResponse.ProtoReflect.Descriptor instead.
 func (*ExportApiKeysResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{51}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{60}
 }
 
 func (x *ExportApiKeysResponse) GetCsv() string {
@@ -3111,7 +3707,7 @@ type CreateUsagePlanRequest struct {
 
 func (x *CreateUsagePlanRequest) Reset() {
 	*x = CreateUsagePlanRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[52]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[61]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3123,7 +3719,7 @@ func (x *CreateUsagePlanRequest) String() string {
 func (*CreateUsagePlanRequest) ProtoMessage() {}
 
 func (x *CreateUsagePlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[52]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[61]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3136,7 +3732,7 @@ func (x *CreateUsagePlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUsagePlanRequest.ProtoReflect.Descriptor instead.
 func (*CreateUsagePlanRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{52}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{61}
 }
 
 func (x *CreateUsagePlanRequest) GetUsagePlan() *UsagePlan {
@@ -3155,7 +3751,7 @@ type GetUsagePlanRequest struct {
 
 func (x *GetUsagePlanRequest) Reset() {
 	*x = GetUsagePlanRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[53]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[62]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3167,7 +3763,7 @@ func (x *GetUsagePlanRequest) String() string {
 func (*GetUsagePlanRequest) ProtoMessage() {}
 
 func (x *GetUsagePlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[53]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[62]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3180,7 +3776,7 @@ func (x *GetUsagePlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsagePlanRequest.ProtoReflect.Descriptor instead.
 func (*GetUsagePlanRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{53}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{62}
 }
 
 func (x *GetUsagePlanRequest) GetId() string {
@@ -3203,7 +3799,7 @@ type ListUsagePlansRequest struct {
 
 func (x *ListUsagePlansRequest) Reset() {
 	*x = ListUsagePlansRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[54]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[63]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3215,7 +3811,7 @@ func (x *ListUsagePlansRequest) String() string {
 func (*ListUsagePlansRequest) ProtoMessage() {}
 
 func (x *ListUsagePlansRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[54]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[63]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3228,7 +3824,7 @@ func (x *ListUsagePlansRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsagePlansRequest.ProtoReflect.Descriptor instead.
 func (*ListUsagePlansRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{54}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{63}
 }
 
 func (x *ListUsagePlansRequest) GetPageSize() int32 {
@@ -3262,7 +3858,7 @@ type ListUsagePlansResponse struct {
 
 func (x *ListUsagePlansResponse) Reset() {
 	*x = ListUsagePlansResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[55]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[64]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3274,7 +3870,7 @@ func (x *ListUsagePlansResponse) String() string {
 func (*ListUsagePlansResponse) ProtoMessage() {}
 
 func (x *ListUsagePlansResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[55]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[64]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3287,7 +3883,7 @@ func (x *ListUsagePlansResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsagePlansResponse.ProtoReflect.Descriptor instead.
 func (*ListUsagePlansResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{55}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{64}
 }
 
 func (x *ListUsagePlansResponse) GetUsagePlans() []*UsagePlan {
@@ -3314,7 +3910,7 @@ type UpdateUsagePlanRequest struct {
 
 func (x *UpdateUsagePlanRequest) Reset() {
 	*x = UpdateUsagePlanRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[56]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[65]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3326,7 +3922,7 @@ func (x *UpdateUsagePlanRequest) String() string {
 func (*UpdateUsagePlanRequest) ProtoMessage() {}
 
 func (x *UpdateUsagePlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[56]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[65]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3339,7 +3935,7 @@ func (x *UpdateUsagePlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUsagePlanRequest.ProtoReflect.Descriptor instead.
 func (*UpdateUsagePlanRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{56}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{65}
 }
 
 func (x *UpdateUsagePlanRequest) GetUsagePlan() *UsagePlan {
@@ -3366,7 +3962,7 @@ type DeleteUsagePlanRequest struct {
 
 func (x *DeleteUsagePlanRequest) Reset() {
 	*x = DeleteUsagePlanRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[57]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[66]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3378,7 +3974,7 @@ func (x *DeleteUsagePlanRequest) String() string {
 func (*DeleteUsagePlanRequest) ProtoMessage() {}
 
 func (x *DeleteUsagePlanRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[57]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[66]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3391,7 +3987,7 @@ func (x *DeleteUsagePlanRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUsagePlanRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUsagePlanRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{57}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{66}
 }
 
 func (x *DeleteUsagePlanRequest) GetId() string {
@@ -3418,7 +4014,7 @@ type CreateUsagePlanKeyRequest struct {
 
 func (x *CreateUsagePlanKeyRequest) Reset() {
 	*x = CreateUsagePlanKeyRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[58]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[67]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3430,7 +4026,7 @@ func (x *CreateUsagePlanKeyRequest) String() string {
 func (*CreateUsagePlanKeyRequest) ProtoMessage() {}
 
 func (x *CreateUsagePlanKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[58]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[67]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3443,7 +4039,7 @@ func (x *CreateUsagePlanKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use CreateUsagePlanKeyRequest.ProtoReflect.Descriptor instead.
 func (*CreateUsagePlanKeyRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{58}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{67}
 }
 
 func (x *CreateUsagePlanKeyRequest) GetUsagePlanId() string {
@@ -3470,7 +4066,7 @@ type DeleteUsagePlanKeyRequest struct {
 
 func (x *DeleteUsagePlanKeyRequest) Reset() {
 	*x = DeleteUsagePlanKeyRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[59]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[68]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3482,7 +4078,7 @@ func (x *DeleteUsagePlanKeyRequest) String() string {
 func (*DeleteUsagePlanKeyRequest) ProtoMessage() {}
 
 func (x *DeleteUsagePlanKeyRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[59]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[68]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3495,7 +4091,7 @@ func (x *DeleteUsagePlanKeyRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DeleteUsagePlanKeyRequest.ProtoReflect.Descriptor instead.
 func (*DeleteUsagePlanKeyRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{59}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{68}
 }
 
 func (x *DeleteUsagePlanKeyRequest) GetUsagePlanId() string {
@@ -3523,7 +4119,7 @@ type ListUsagePlanKeysRequest struct {
 
 func (x *ListUsagePlanKeysRequest) Reset() {
 	*x = ListUsagePlanKeysRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[60]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[69]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3535,7 +4131,7 @@ func (x *ListUsagePlanKeysRequest) String() string {
 func (*ListUsagePlanKeysRequest) ProtoMessage() {}
 
 func (x *ListUsagePlanKeysRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[60]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[69]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3548,7 +4144,7 @@ func (x *ListUsagePlanKeysRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsagePlanKeysRequest.ProtoReflect.Descriptor instead.
 func (*ListUsagePlanKeysRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{60}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{69}
 }
 
 func (x *ListUsagePlanKeysRequest) GetUsagePlanId() string {
@@ -3582,7 +4178,7 @@ type ListUsagePlanKeysResponse struct {
 
 func (x *ListUsagePlanKeysResponse) Reset() {
 	*x = ListUsagePlanKeysResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[61]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[70]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3594,7 +4190,7 @@ func (x *ListUsagePlanKeysResponse) String() string {
 func (*ListUsagePlanKeysResponse) ProtoMessage() {}
 
 func (x *ListUsagePlanKeysResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[61]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[70]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3607,7 +4203,7 @@ func (x *ListUsagePlanKeysResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ListUsagePlanKeysResponse.ProtoReflect.Descriptor instead.
 func (*ListUsagePlanKeysResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{61}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{70}
 }
 
 func (x *ListUsagePlanKeysResponse) GetKeys() []*UsagePlanKey {
@@ -3638,7 +4234,7 @@ type GetUsageRequest struct {
 
 func (x *GetUsageRequest) Reset() {
 	*x = GetUsageRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[62]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[71]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3650,7 +4246,7 @@ func (x *GetUsageRequest) String() string {
 func (*GetUsageRequest) ProtoMessage() {}
 
 func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[62]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[71]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3663,7 +4259,7 @@ func (x *GetUsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageRequest.ProtoReflect.Descriptor instead.
 func (*GetUsageRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{62}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{71}
 }
 
 func (x *GetUsageRequest) GetUsagePlanId() string {
@@ -3706,7 +4302,7 @@ type GetUsageResponse struct {
 
 func (x *GetUsageResponse) Reset() {
 	*x = GetUsageResponse{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[63]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[72]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3718,7 +4314,7 @@ func (x *GetUsageResponse) String() string {
 func (*GetUsageResponse) ProtoMessage() {}
 
 func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[63]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[72]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3731,7 +4327,7 @@ func (x *GetUsageResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GetUsageResponse.ProtoReflect.Descriptor instead.
 func (*GetUsageResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{63}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{72}
 }
 
 func (x *GetUsageResponse) GetUsagePlanId() string {
@@ -3778,7 +4374,7 @@ type UpdateUsageRequest struct {
 
 func (x *UpdateUsageRequest) Reset() {
 	*x = UpdateUsageRequest{}
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[64]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[73]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -3790,7 +4386,7 @@ func (x *UpdateUsageRequest) String() string {
 func (*UpdateUsageRequest) ProtoMessage() {}
 
 func (x *UpdateUsageRequest) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_admin_proto_msgTypes[64]
+	mi := &file_archway_admin_v1_admin_proto_msgTypes[73]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -3803,7 +4399,7 @@ func (x *UpdateUsageRequest) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UpdateUsageRequest.ProtoReflect.Descriptor instead.
 func (*UpdateUsageRequest) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{64}
+	return file_archway_admin_v1_admin_proto_rawDescGZIP(), []int{73}
 }
 
 func (x *UpdateUsageRequest) GetUsagePlanId() string {
@@ -3885,7 +4481,52 @@ var File_archway_admin_v1_admin_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
-	"\x1carchway/admin/v1/admin.proto\x12\x10archway.admin.v1\x1a archway/admin/v1/resources.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\";\n" +
+	"\x1carchway/admin/v1/admin.proto\x12\x10archway.admin.v1\x1a archway/admin/v1/resources.proto\x1a\x1bgoogle/protobuf/empty.proto\x1a google/protobuf/field_mask.proto\"\x94\x01\n" +
+	"\x19PutGatewayResponseRequest\x12\x15\n" +
+	"\x06api_id\x18\x01 \x01(\tR\x05apiId\x12L\n" +
+	"\x10gateway_response\x18\x02 \x01(\v2!.archway.admin.v1.GatewayResponseR\x0fgatewayResponse\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"W\n" +
+	"\x19GetGatewayResponseRequest\x12\x15\n" +
+	"\x06api_id\x18\x01 \x01(\tR\x05apiId\x12#\n" +
+	"\rresponse_type\x18\x02 \x01(\tR\fresponseType\"4\n" +
+	"\x1bListGatewayResponsesRequest\x12\x15\n" +
+	"\x06api_id\x18\x01 \x01(\tR\x05apiId\"n\n" +
+	"\x1cListGatewayResponsesResponse\x12N\n" +
+	"\x11gateway_responses\x18\x01 \x03(\v2!.archway.admin.v1.GatewayResponseR\x10gatewayResponses\"n\n" +
+	"\x1cDeleteGatewayResponseRequest\x12\x15\n" +
+	"\x06api_id\x18\x01 \x01(\tR\x05apiId\x12#\n" +
+	"\rresponse_type\x18\x02 \x01(\tR\fresponseType\x12\x12\n" +
+	"\x04etag\x18\x03 \x01(\tR\x04etag\"7\n" +
+	"\vHeaderValue\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value\"\xa4\x03\n" +
+	"\x16TestInvokeRouteRequest\x12\x15\n" +
+	"\x06api_id\x18\x01 \x01(\tR\x05apiId\x12\x19\n" +
+	"\broute_id\x18\x02 \x01(\tR\arouteId\x123\n" +
+	"\x16path_with_query_string\x18\x03 \x01(\tR\x13pathWithQueryString\x12\x16\n" +
+	"\x06method\x18\x04 \x01(\tR\x06method\x127\n" +
+	"\aheaders\x18\x05 \x03(\v2\x1d.archway.admin.v1.HeaderValueR\aheaders\x12\x12\n" +
+	"\x04body\x18\x06 \x01(\fR\x04body\x12\x14\n" +
+	"\x05stage\x18\a \x01(\tR\x05stage\x12e\n" +
+	"\x0fstage_variables\x18\b \x03(\v2<.archway.admin.v1.TestInvokeRouteRequest.StageVariablesEntryR\x0estageVariables\x1aA\n" +
+	"\x13StageVariablesEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xcb\x01\n" +
+	"\x0eTestInvokeStep\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12\x16\n" +
+	"\x06status\x18\x02 \x01(\x05R\x06status\x12\x16\n" +
+	"\x06method\x18\x03 \x01(\tR\x06method\x12\x10\n" +
+	"\x03url\x18\x04 \x01(\tR\x03url\x127\n" +
+	"\aheaders\x18\x05 \x03(\v2\x1d.archway.admin.v1.HeaderValueR\aheaders\x12\x12\n" +
+	"\x04body\x18\x06 \x01(\fR\x04body\x12\x16\n" +
+	"\x06detail\x18\a \x01(\tR\x06detail\"\xd5\x01\n" +
+	"\x17TestInvokeRouteResponse\x12\x16\n" +
+	"\x06status\x18\x01 \x01(\x05R\x06status\x127\n" +
+	"\aheaders\x18\x02 \x03(\v2\x1d.archway.admin.v1.HeaderValueR\aheaders\x12\x12\n" +
+	"\x04body\x18\x03 \x01(\fR\x04body\x126\n" +
+	"\x05steps\x18\x04 \x03(\v2 .archway.admin.v1.TestInvokeStepR\x05steps\x12\x1d\n" +
+	"\n" +
+	"latency_ms\x18\x05 \x01(\x03R\tlatencyMs\";\n" +
 	"\x10CreateApiRequest\x12'\n" +
 	"\x03api\x18\x01 \x01(\v2\x15.archway.admin.v1.ApiR\x03api\"\x1f\n" +
 	"\rGetApiRequest\x12\x0e\n" +
@@ -4179,7 +4820,7 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x05reset\x18\x03 \x01(\bH\x00R\x05reset\x12\x18\n" +
 	"\x06adjust\x18\x04 \x01(\x03H\x00R\x06adjust\x12\x1e\n" +
 	"\tremaining\x18\x05 \x01(\x03H\x00R\tremainingB\b\n" +
-	"\x06change2\xea\x1e\n" +
+	"\x06change2\xf6\"\n" +
 	"\fAdminService\x12F\n" +
 	"\tCreateApi\x12\".archway.admin.v1.CreateApiRequest\x1a\x15.archway.admin.v1.Api\x12@\n" +
 	"\x06GetApi\x12\x1f.archway.admin.v1.GetApiRequest\x1a\x15.archway.admin.v1.Api\x12Q\n" +
@@ -4228,7 +4869,12 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x12DeleteUsagePlanKey\x12+.archway.admin.v1.DeleteUsagePlanKeyRequest\x1a\x16.google.protobuf.Empty\x12l\n" +
 	"\x11ListUsagePlanKeys\x12*.archway.admin.v1.ListUsagePlanKeysRequest\x1a+.archway.admin.v1.ListUsagePlanKeysResponse\x12Q\n" +
 	"\bGetUsage\x12!.archway.admin.v1.GetUsageRequest\x1a\".archway.admin.v1.GetUsageResponse\x12O\n" +
-	"\vUpdateUsage\x12$.archway.admin.v1.UpdateUsageRequest\x1a\x1a.archway.admin.v1.KeyUsageB\xc7\x01\n" +
+	"\vUpdateUsage\x12$.archway.admin.v1.UpdateUsageRequest\x1a\x1a.archway.admin.v1.KeyUsage\x12d\n" +
+	"\x12PutGatewayResponse\x12+.archway.admin.v1.PutGatewayResponseRequest\x1a!.archway.admin.v1.GatewayResponse\x12d\n" +
+	"\x12GetGatewayResponse\x12+.archway.admin.v1.GetGatewayResponseRequest\x1a!.archway.admin.v1.GatewayResponse\x12u\n" +
+	"\x14ListGatewayResponses\x12-.archway.admin.v1.ListGatewayResponsesRequest\x1a..archway.admin.v1.ListGatewayResponsesResponse\x12_\n" +
+	"\x15DeleteGatewayResponse\x12..archway.admin.v1.DeleteGatewayResponseRequest\x1a\x16.google.protobuf.Empty\x12f\n" +
+	"\x0fTestInvokeRoute\x12(.archway.admin.v1.TestInvokeRouteRequest\x1a).archway.admin.v1.TestInvokeRouteResponseB\xc7\x01\n" +
 	"\x14com.archway.admin.v1B\n" +
 	"AdminProtoP\x01ZAgithub.com/archway-gateway/archway/proto/archway/admin/v1;adminv1\xa2\x02\x03AAX\xaa\x02\x10Archway.Admin.V1\xca\x02\x10Archway\\Admin\\V1\xe2\x02\x1cArchway\\Admin\\V1\\GPBMetadata\xea\x02\x12Archway::Admin::V1b\x06proto3"
 
@@ -4245,256 +4891,284 @@ func file_archway_admin_v1_admin_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_admin_proto_enumTypes = make([]protoimpl.EnumInfo, 1)
-var file_archway_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 72)
+var file_archway_admin_v1_admin_proto_msgTypes = make([]protoimpl.MessageInfo, 82)
 var file_archway_admin_v1_admin_proto_goTypes = []any{
-	(Change_Action)(0),                // 0: archway.admin.v1.Change.Action
-	(*CreateApiRequest)(nil),          // 1: archway.admin.v1.CreateApiRequest
-	(*GetApiRequest)(nil),             // 2: archway.admin.v1.GetApiRequest
-	(*ListApisRequest)(nil),           // 3: archway.admin.v1.ListApisRequest
-	(*ListApisResponse)(nil),          // 4: archway.admin.v1.ListApisResponse
-	(*UpdateApiRequest)(nil),          // 5: archway.admin.v1.UpdateApiRequest
-	(*DeleteApiRequest)(nil),          // 6: archway.admin.v1.DeleteApiRequest
-	(*CreateRouteRequest)(nil),        // 7: archway.admin.v1.CreateRouteRequest
-	(*GetRouteRequest)(nil),           // 8: archway.admin.v1.GetRouteRequest
-	(*ListRoutesRequest)(nil),         // 9: archway.admin.v1.ListRoutesRequest
-	(*ListRoutesResponse)(nil),        // 10: archway.admin.v1.ListRoutesResponse
-	(*UpdateRouteRequest)(nil),        // 11: archway.admin.v1.UpdateRouteRequest
-	(*DeleteRouteRequest)(nil),        // 12: archway.admin.v1.DeleteRouteRequest
-	(*CreateIntegrationRequest)(nil),  // 13: archway.admin.v1.CreateIntegrationRequest
-	(*GetIntegrationRequest)(nil),     // 14: archway.admin.v1.GetIntegrationRequest
-	(*ListIntegrationsRequest)(nil),   // 15: archway.admin.v1.ListIntegrationsRequest
-	(*ListIntegrationsResponse)(nil),  // 16: archway.admin.v1.ListIntegrationsResponse
-	(*UpdateIntegrationRequest)(nil),  // 17: archway.admin.v1.UpdateIntegrationRequest
-	(*DeleteIntegrationRequest)(nil),  // 18: archway.admin.v1.DeleteIntegrationRequest
-	(*CreateDeploymentRequest)(nil),   // 19: archway.admin.v1.CreateDeploymentRequest
-	(*GetDeploymentRequest)(nil),      // 20: archway.admin.v1.GetDeploymentRequest
-	(*ListDeploymentsRequest)(nil),    // 21: archway.admin.v1.ListDeploymentsRequest
-	(*ListDeploymentsResponse)(nil),   // 22: archway.admin.v1.ListDeploymentsResponse
-	(*UpdateDeploymentRequest)(nil),   // 23: archway.admin.v1.UpdateDeploymentRequest
-	(*DeleteDeploymentRequest)(nil),   // 24: archway.admin.v1.DeleteDeploymentRequest
-	(*CreateStageRequest)(nil),        // 25: archway.admin.v1.CreateStageRequest
-	(*GetStageRequest)(nil),           // 26: archway.admin.v1.GetStageRequest
-	(*ListStagesRequest)(nil),         // 27: archway.admin.v1.ListStagesRequest
-	(*ListStagesResponse)(nil),        // 28: archway.admin.v1.ListStagesResponse
-	(*UpdateStageRequest)(nil),        // 29: archway.admin.v1.UpdateStageRequest
-	(*DeleteStageRequest)(nil),        // 30: archway.admin.v1.DeleteStageRequest
-	(*DeployRequest)(nil),             // 31: archway.admin.v1.DeployRequest
-	(*DeployResponse)(nil),            // 32: archway.admin.v1.DeployResponse
-	(*RollbackRequest)(nil),           // 33: archway.admin.v1.RollbackRequest
-	(*ApiDefinition)(nil),             // 34: archway.admin.v1.ApiDefinition
-	(*IntegrationDefinition)(nil),     // 35: archway.admin.v1.IntegrationDefinition
-	(*RouteDefinition)(nil),           // 36: archway.admin.v1.RouteDefinition
-	(*StageDefinition)(nil),           // 37: archway.admin.v1.StageDefinition
-	(*ApplyApiRequest)(nil),           // 38: archway.admin.v1.ApplyApiRequest
-	(*Change)(nil),                    // 39: archway.admin.v1.Change
-	(*ApplyApiResponse)(nil),          // 40: archway.admin.v1.ApplyApiResponse
-	(*ListFleetRequest)(nil),          // 41: archway.admin.v1.ListFleetRequest
-	(*ListFleetResponse)(nil),         // 42: archway.admin.v1.ListFleetResponse
-	(*CreateApiKeyRequest)(nil),       // 43: archway.admin.v1.CreateApiKeyRequest
-	(*GetApiKeyRequest)(nil),          // 44: archway.admin.v1.GetApiKeyRequest
-	(*ListApiKeysRequest)(nil),        // 45: archway.admin.v1.ListApiKeysRequest
-	(*ListApiKeysResponse)(nil),       // 46: archway.admin.v1.ListApiKeysResponse
-	(*UpdateApiKeyRequest)(nil),       // 47: archway.admin.v1.UpdateApiKeyRequest
-	(*DeleteApiKeyRequest)(nil),       // 48: archway.admin.v1.DeleteApiKeyRequest
-	(*ImportApiKeysRequest)(nil),      // 49: archway.admin.v1.ImportApiKeysRequest
-	(*ImportApiKeysResponse)(nil),     // 50: archway.admin.v1.ImportApiKeysResponse
-	(*ExportApiKeysRequest)(nil),      // 51: archway.admin.v1.ExportApiKeysRequest
-	(*ExportApiKeysResponse)(nil),     // 52: archway.admin.v1.ExportApiKeysResponse
-	(*CreateUsagePlanRequest)(nil),    // 53: archway.admin.v1.CreateUsagePlanRequest
-	(*GetUsagePlanRequest)(nil),       // 54: archway.admin.v1.GetUsagePlanRequest
-	(*ListUsagePlansRequest)(nil),     // 55: archway.admin.v1.ListUsagePlansRequest
-	(*ListUsagePlansResponse)(nil),    // 56: archway.admin.v1.ListUsagePlansResponse
-	(*UpdateUsagePlanRequest)(nil),    // 57: archway.admin.v1.UpdateUsagePlanRequest
-	(*DeleteUsagePlanRequest)(nil),    // 58: archway.admin.v1.DeleteUsagePlanRequest
-	(*CreateUsagePlanKeyRequest)(nil), // 59: archway.admin.v1.CreateUsagePlanKeyRequest
-	(*DeleteUsagePlanKeyRequest)(nil), // 60: archway.admin.v1.DeleteUsagePlanKeyRequest
-	(*ListUsagePlanKeysRequest)(nil),  // 61: archway.admin.v1.ListUsagePlanKeysRequest
-	(*ListUsagePlanKeysResponse)(nil), // 62: archway.admin.v1.ListUsagePlanKeysResponse
-	(*GetUsageRequest)(nil),           // 63: archway.admin.v1.GetUsageRequest
-	(*GetUsageResponse)(nil),          // 64: archway.admin.v1.GetUsageResponse
-	(*UpdateUsageRequest)(nil),        // 65: archway.admin.v1.UpdateUsageRequest
-	nil,                               // 66: archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	nil,                               // 67: archway.admin.v1.ApiDefinition.TagsEntry
-	nil,                               // 68: archway.admin.v1.IntegrationDefinition.TagsEntry
-	nil,                               // 69: archway.admin.v1.RouteDefinition.TagsEntry
-	nil,                               // 70: archway.admin.v1.StageDefinition.VariablesEntry
-	nil,                               // 71: archway.admin.v1.StageDefinition.TagsEntry
-	nil,                               // 72: archway.admin.v1.StageDefinition.RouteThrottlesEntry
-	(*Api)(nil),                       // 73: archway.admin.v1.Api
-	(*fieldmaskpb.FieldMask)(nil),     // 74: google.protobuf.FieldMask
-	(*Route)(nil),                     // 75: archway.admin.v1.Route
-	(*Integration)(nil),               // 76: archway.admin.v1.Integration
-	(*Deployment)(nil),                // 77: archway.admin.v1.Deployment
-	(*Stage)(nil),                     // 78: archway.admin.v1.Stage
-	(Protocol)(0),                     // 79: archway.admin.v1.Protocol
-	(ApiKeySource)(0),                 // 80: archway.admin.v1.ApiKeySource
-	(*HttpProxyIntegration)(nil),      // 81: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),           // 82: archway.admin.v1.MockIntegration
-	(*FunctionIntegration)(nil),       // 83: archway.admin.v1.FunctionIntegration
-	(*HttpIntegration)(nil),           // 84: archway.admin.v1.HttpIntegration
-	(*RequestValidation)(nil),         // 85: archway.admin.v1.RequestValidation
-	(*ThrottleSettings)(nil),          // 86: archway.admin.v1.ThrottleSettings
-	(*EnvoyNode)(nil),                 // 87: archway.admin.v1.EnvoyNode
-	(*ApiKey)(nil),                    // 88: archway.admin.v1.ApiKey
-	(*UsagePlan)(nil),                 // 89: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),              // 90: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),                  // 91: archway.admin.v1.KeyUsage
-	(*emptypb.Empty)(nil),             // 92: google.protobuf.Empty
+	(Change_Action)(0),                   // 0: archway.admin.v1.Change.Action
+	(*PutGatewayResponseRequest)(nil),    // 1: archway.admin.v1.PutGatewayResponseRequest
+	(*GetGatewayResponseRequest)(nil),    // 2: archway.admin.v1.GetGatewayResponseRequest
+	(*ListGatewayResponsesRequest)(nil),  // 3: archway.admin.v1.ListGatewayResponsesRequest
+	(*ListGatewayResponsesResponse)(nil), // 4: archway.admin.v1.ListGatewayResponsesResponse
+	(*DeleteGatewayResponseRequest)(nil), // 5: archway.admin.v1.DeleteGatewayResponseRequest
+	(*HeaderValue)(nil),                  // 6: archway.admin.v1.HeaderValue
+	(*TestInvokeRouteRequest)(nil),       // 7: archway.admin.v1.TestInvokeRouteRequest
+	(*TestInvokeStep)(nil),               // 8: archway.admin.v1.TestInvokeStep
+	(*TestInvokeRouteResponse)(nil),      // 9: archway.admin.v1.TestInvokeRouteResponse
+	(*CreateApiRequest)(nil),             // 10: archway.admin.v1.CreateApiRequest
+	(*GetApiRequest)(nil),                // 11: archway.admin.v1.GetApiRequest
+	(*ListApisRequest)(nil),              // 12: archway.admin.v1.ListApisRequest
+	(*ListApisResponse)(nil),             // 13: archway.admin.v1.ListApisResponse
+	(*UpdateApiRequest)(nil),             // 14: archway.admin.v1.UpdateApiRequest
+	(*DeleteApiRequest)(nil),             // 15: archway.admin.v1.DeleteApiRequest
+	(*CreateRouteRequest)(nil),           // 16: archway.admin.v1.CreateRouteRequest
+	(*GetRouteRequest)(nil),              // 17: archway.admin.v1.GetRouteRequest
+	(*ListRoutesRequest)(nil),            // 18: archway.admin.v1.ListRoutesRequest
+	(*ListRoutesResponse)(nil),           // 19: archway.admin.v1.ListRoutesResponse
+	(*UpdateRouteRequest)(nil),           // 20: archway.admin.v1.UpdateRouteRequest
+	(*DeleteRouteRequest)(nil),           // 21: archway.admin.v1.DeleteRouteRequest
+	(*CreateIntegrationRequest)(nil),     // 22: archway.admin.v1.CreateIntegrationRequest
+	(*GetIntegrationRequest)(nil),        // 23: archway.admin.v1.GetIntegrationRequest
+	(*ListIntegrationsRequest)(nil),      // 24: archway.admin.v1.ListIntegrationsRequest
+	(*ListIntegrationsResponse)(nil),     // 25: archway.admin.v1.ListIntegrationsResponse
+	(*UpdateIntegrationRequest)(nil),     // 26: archway.admin.v1.UpdateIntegrationRequest
+	(*DeleteIntegrationRequest)(nil),     // 27: archway.admin.v1.DeleteIntegrationRequest
+	(*CreateDeploymentRequest)(nil),      // 28: archway.admin.v1.CreateDeploymentRequest
+	(*GetDeploymentRequest)(nil),         // 29: archway.admin.v1.GetDeploymentRequest
+	(*ListDeploymentsRequest)(nil),       // 30: archway.admin.v1.ListDeploymentsRequest
+	(*ListDeploymentsResponse)(nil),      // 31: archway.admin.v1.ListDeploymentsResponse
+	(*UpdateDeploymentRequest)(nil),      // 32: archway.admin.v1.UpdateDeploymentRequest
+	(*DeleteDeploymentRequest)(nil),      // 33: archway.admin.v1.DeleteDeploymentRequest
+	(*CreateStageRequest)(nil),           // 34: archway.admin.v1.CreateStageRequest
+	(*GetStageRequest)(nil),              // 35: archway.admin.v1.GetStageRequest
+	(*ListStagesRequest)(nil),            // 36: archway.admin.v1.ListStagesRequest
+	(*ListStagesResponse)(nil),           // 37: archway.admin.v1.ListStagesResponse
+	(*UpdateStageRequest)(nil),           // 38: archway.admin.v1.UpdateStageRequest
+	(*DeleteStageRequest)(nil),           // 39: archway.admin.v1.DeleteStageRequest
+	(*DeployRequest)(nil),                // 40: archway.admin.v1.DeployRequest
+	(*DeployResponse)(nil),               // 41: archway.admin.v1.DeployResponse
+	(*RollbackRequest)(nil),              // 42: archway.admin.v1.RollbackRequest
+	(*ApiDefinition)(nil),                // 43: archway.admin.v1.ApiDefinition
+	(*IntegrationDefinition)(nil),        // 44: archway.admin.v1.IntegrationDefinition
+	(*RouteDefinition)(nil),              // 45: archway.admin.v1.RouteDefinition
+	(*StageDefinition)(nil),              // 46: archway.admin.v1.StageDefinition
+	(*ApplyApiRequest)(nil),              // 47: archway.admin.v1.ApplyApiRequest
+	(*Change)(nil),                       // 48: archway.admin.v1.Change
+	(*ApplyApiResponse)(nil),             // 49: archway.admin.v1.ApplyApiResponse
+	(*ListFleetRequest)(nil),             // 50: archway.admin.v1.ListFleetRequest
+	(*ListFleetResponse)(nil),            // 51: archway.admin.v1.ListFleetResponse
+	(*CreateApiKeyRequest)(nil),          // 52: archway.admin.v1.CreateApiKeyRequest
+	(*GetApiKeyRequest)(nil),             // 53: archway.admin.v1.GetApiKeyRequest
+	(*ListApiKeysRequest)(nil),           // 54: archway.admin.v1.ListApiKeysRequest
+	(*ListApiKeysResponse)(nil),          // 55: archway.admin.v1.ListApiKeysResponse
+	(*UpdateApiKeyRequest)(nil),          // 56: archway.admin.v1.UpdateApiKeyRequest
+	(*DeleteApiKeyRequest)(nil),          // 57: archway.admin.v1.DeleteApiKeyRequest
+	(*ImportApiKeysRequest)(nil),         // 58: archway.admin.v1.ImportApiKeysRequest
+	(*ImportApiKeysResponse)(nil),        // 59: archway.admin.v1.ImportApiKeysResponse
+	(*ExportApiKeysRequest)(nil),         // 60: archway.admin.v1.ExportApiKeysRequest
+	(*ExportApiKeysResponse)(nil),        // 61: archway.admin.v1.ExportApiKeysResponse
+	(*CreateUsagePlanRequest)(nil),       // 62: archway.admin.v1.CreateUsagePlanRequest
+	(*GetUsagePlanRequest)(nil),          // 63: archway.admin.v1.GetUsagePlanRequest
+	(*ListUsagePlansRequest)(nil),        // 64: archway.admin.v1.ListUsagePlansRequest
+	(*ListUsagePlansResponse)(nil),       // 65: archway.admin.v1.ListUsagePlansResponse
+	(*UpdateUsagePlanRequest)(nil),       // 66: archway.admin.v1.UpdateUsagePlanRequest
+	(*DeleteUsagePlanRequest)(nil),       // 67: archway.admin.v1.DeleteUsagePlanRequest
+	(*CreateUsagePlanKeyRequest)(nil),    // 68: archway.admin.v1.CreateUsagePlanKeyRequest
+	(*DeleteUsagePlanKeyRequest)(nil),    // 69: archway.admin.v1.DeleteUsagePlanKeyRequest
+	(*ListUsagePlanKeysRequest)(nil),     // 70: archway.admin.v1.ListUsagePlanKeysRequest
+	(*ListUsagePlanKeysResponse)(nil),    // 71: archway.admin.v1.ListUsagePlanKeysResponse
+	(*GetUsageRequest)(nil),              // 72: archway.admin.v1.GetUsageRequest
+	(*GetUsageResponse)(nil),             // 73: archway.admin.v1.GetUsageResponse
+	(*UpdateUsageRequest)(nil),           // 74: archway.admin.v1.UpdateUsageRequest
+	nil,                                  // 75: archway.admin.v1.TestInvokeRouteRequest.StageVariablesEntry
+	nil,                                  // 76: archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	nil,                                  // 77: archway.admin.v1.ApiDefinition.TagsEntry
+	nil,                                  // 78: archway.admin.v1.IntegrationDefinition.TagsEntry
+	nil,                                  // 79: archway.admin.v1.RouteDefinition.TagsEntry
+	nil,                                  // 80: archway.admin.v1.StageDefinition.VariablesEntry
+	nil,                                  // 81: archway.admin.v1.StageDefinition.TagsEntry
+	nil,                                  // 82: archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	(*GatewayResponse)(nil),              // 83: archway.admin.v1.GatewayResponse
+	(*Api)(nil),                          // 84: archway.admin.v1.Api
+	(*fieldmaskpb.FieldMask)(nil),        // 85: google.protobuf.FieldMask
+	(*Route)(nil),                        // 86: archway.admin.v1.Route
+	(*Integration)(nil),                  // 87: archway.admin.v1.Integration
+	(*Deployment)(nil),                   // 88: archway.admin.v1.Deployment
+	(*Stage)(nil),                        // 89: archway.admin.v1.Stage
+	(Protocol)(0),                        // 90: archway.admin.v1.Protocol
+	(ApiKeySource)(0),                    // 91: archway.admin.v1.ApiKeySource
+	(*HttpProxyIntegration)(nil),         // 92: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),              // 93: archway.admin.v1.MockIntegration
+	(*FunctionIntegration)(nil),          // 94: archway.admin.v1.FunctionIntegration
+	(*HttpIntegration)(nil),              // 95: archway.admin.v1.HttpIntegration
+	(*RequestValidation)(nil),            // 96: archway.admin.v1.RequestValidation
+	(*ThrottleSettings)(nil),             // 97: archway.admin.v1.ThrottleSettings
+	(*EnvoyNode)(nil),                    // 98: archway.admin.v1.EnvoyNode
+	(*ApiKey)(nil),                       // 99: archway.admin.v1.ApiKey
+	(*UsagePlan)(nil),                    // 100: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),                 // 101: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),                     // 102: archway.admin.v1.KeyUsage
+	(*emptypb.Empty)(nil),                // 103: google.protobuf.Empty
 }
 var file_archway_admin_v1_admin_proto_depIdxs = []int32{
-	73,  // 0: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
-	73,  // 1: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
-	73,  // 2: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
-	74,  // 3: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
-	75,  // 4: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
-	75,  // 5: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
-	75,  // 6: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
-	74,  // 7: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
-	76,  // 8: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	76,  // 9: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
-	76,  // 10: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
-	74,  // 11: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
-	66,  // 12: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
-	77,  // 13: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
-	77,  // 14: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
-	74,  // 15: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
-	78,  // 16: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	78,  // 17: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
-	78,  // 18: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
-	74,  // 19: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
-	77,  // 20: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
-	78,  // 21: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
-	79,  // 22: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
-	67,  // 23: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
-	35,  // 24: archway.admin.v1.ApiDefinition.integrations:type_name -> archway.admin.v1.IntegrationDefinition
-	36,  // 25: archway.admin.v1.ApiDefinition.routes:type_name -> archway.admin.v1.RouteDefinition
-	37,  // 26: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
-	80,  // 27: archway.admin.v1.ApiDefinition.api_key_source:type_name -> archway.admin.v1.ApiKeySource
-	68,  // 28: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
-	81,  // 29: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	82,  // 30: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
-	83,  // 31: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
-	84,  // 32: archway.admin.v1.IntegrationDefinition.http:type_name -> archway.admin.v1.HttpIntegration
-	69,  // 33: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	85,  // 34: archway.admin.v1.RouteDefinition.request_validation:type_name -> archway.admin.v1.RequestValidation
-	70,  // 35: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	71,  // 36: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
-	86,  // 37: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	72,  // 38: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
-	34,  // 39: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
-	0,   // 40: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	73,  // 41: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
-	39,  // 42: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	87,  // 43: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
-	88,  // 44: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	88,  // 45: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	88,  // 46: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	74,  // 47: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	88,  // 48: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	89,  // 49: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	89,  // 50: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
-	89,  // 51: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	74,  // 52: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	90,  // 53: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
-	91,  // 54: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
-	86,  // 55: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	1,   // 56: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	2,   // 57: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	3,   // 58: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	5,   // 59: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	6,   // 60: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	7,   // 61: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	8,   // 62: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	9,   // 63: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	11,  // 64: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	12,  // 65: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	13,  // 66: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	14,  // 67: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	15,  // 68: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	17,  // 69: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	18,  // 70: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	19,  // 71: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	20,  // 72: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	21,  // 73: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	23,  // 74: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	24,  // 75: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	25,  // 76: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	26,  // 77: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	27,  // 78: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	29,  // 79: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	30,  // 80: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	31,  // 81: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	33,  // 82: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	38,  // 83: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	41,  // 84: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
-	43,  // 85: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
-	44,  // 86: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
-	45,  // 87: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
-	47,  // 88: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
-	48,  // 89: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
-	49,  // 90: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
-	51,  // 91: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
-	53,  // 92: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
-	54,  // 93: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
-	55,  // 94: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
-	57,  // 95: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
-	58,  // 96: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
-	59,  // 97: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
-	60,  // 98: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
-	61,  // 99: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
-	63,  // 100: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
-	65,  // 101: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
-	73,  // 102: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	73,  // 103: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	4,   // 104: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	73,  // 105: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	92,  // 106: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	75,  // 107: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	75,  // 108: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	10,  // 109: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	75,  // 110: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	92,  // 111: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	76,  // 112: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	76,  // 113: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	16,  // 114: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	76,  // 115: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	92,  // 116: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	77,  // 117: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	77,  // 118: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	22,  // 119: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	77,  // 120: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	92,  // 121: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	78,  // 122: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	78,  // 123: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	28,  // 124: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	78,  // 125: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	92,  // 126: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	32,  // 127: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	78,  // 128: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	40,  // 129: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	42,  // 130: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
-	88,  // 131: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
-	88,  // 132: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
-	46,  // 133: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
-	88,  // 134: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
-	92,  // 135: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
-	50,  // 136: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
-	52,  // 137: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
-	89,  // 138: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	89,  // 139: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	56,  // 140: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
-	89,  // 141: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	92,  // 142: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
-	90,  // 143: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
-	92,  // 144: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
-	62,  // 145: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
-	64,  // 146: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
-	91,  // 147: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
-	102, // [102:148] is the sub-list for method output_type
-	56,  // [56:102] is the sub-list for method input_type
-	56,  // [56:56] is the sub-list for extension type_name
-	56,  // [56:56] is the sub-list for extension extendee
-	0,   // [0:56] is the sub-list for field type_name
+	83,  // 0: archway.admin.v1.PutGatewayResponseRequest.gateway_response:type_name -> archway.admin.v1.GatewayResponse
+	83,  // 1: archway.admin.v1.ListGatewayResponsesResponse.gateway_responses:type_name -> archway.admin.v1.GatewayResponse
+	6,   // 2: archway.admin.v1.TestInvokeRouteRequest.headers:type_name -> archway.admin.v1.HeaderValue
+	75,  // 3: archway.admin.v1.TestInvokeRouteRequest.stage_variables:type_name -> archway.admin.v1.TestInvokeRouteRequest.StageVariablesEntry
+	6,   // 4: archway.admin.v1.TestInvokeStep.headers:type_name -> archway.admin.v1.HeaderValue
+	6,   // 5: archway.admin.v1.TestInvokeRouteResponse.headers:type_name -> archway.admin.v1.HeaderValue
+	8,   // 6: archway.admin.v1.TestInvokeRouteResponse.steps:type_name -> archway.admin.v1.TestInvokeStep
+	84,  // 7: archway.admin.v1.CreateApiRequest.api:type_name -> archway.admin.v1.Api
+	84,  // 8: archway.admin.v1.ListApisResponse.apis:type_name -> archway.admin.v1.Api
+	84,  // 9: archway.admin.v1.UpdateApiRequest.api:type_name -> archway.admin.v1.Api
+	85,  // 10: archway.admin.v1.UpdateApiRequest.update_mask:type_name -> google.protobuf.FieldMask
+	86,  // 11: archway.admin.v1.CreateRouteRequest.route:type_name -> archway.admin.v1.Route
+	86,  // 12: archway.admin.v1.ListRoutesResponse.routes:type_name -> archway.admin.v1.Route
+	86,  // 13: archway.admin.v1.UpdateRouteRequest.route:type_name -> archway.admin.v1.Route
+	85,  // 14: archway.admin.v1.UpdateRouteRequest.update_mask:type_name -> google.protobuf.FieldMask
+	87,  // 15: archway.admin.v1.CreateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	87,  // 16: archway.admin.v1.ListIntegrationsResponse.integrations:type_name -> archway.admin.v1.Integration
+	87,  // 17: archway.admin.v1.UpdateIntegrationRequest.integration:type_name -> archway.admin.v1.Integration
+	85,  // 18: archway.admin.v1.UpdateIntegrationRequest.update_mask:type_name -> google.protobuf.FieldMask
+	76,  // 19: archway.admin.v1.CreateDeploymentRequest.tags:type_name -> archway.admin.v1.CreateDeploymentRequest.TagsEntry
+	88,  // 20: archway.admin.v1.ListDeploymentsResponse.deployments:type_name -> archway.admin.v1.Deployment
+	88,  // 21: archway.admin.v1.UpdateDeploymentRequest.deployment:type_name -> archway.admin.v1.Deployment
+	85,  // 22: archway.admin.v1.UpdateDeploymentRequest.update_mask:type_name -> google.protobuf.FieldMask
+	89,  // 23: archway.admin.v1.CreateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	89,  // 24: archway.admin.v1.ListStagesResponse.stages:type_name -> archway.admin.v1.Stage
+	89,  // 25: archway.admin.v1.UpdateStageRequest.stage:type_name -> archway.admin.v1.Stage
+	85,  // 26: archway.admin.v1.UpdateStageRequest.update_mask:type_name -> google.protobuf.FieldMask
+	88,  // 27: archway.admin.v1.DeployResponse.deployment:type_name -> archway.admin.v1.Deployment
+	89,  // 28: archway.admin.v1.DeployResponse.stage:type_name -> archway.admin.v1.Stage
+	90,  // 29: archway.admin.v1.ApiDefinition.protocol:type_name -> archway.admin.v1.Protocol
+	77,  // 30: archway.admin.v1.ApiDefinition.tags:type_name -> archway.admin.v1.ApiDefinition.TagsEntry
+	44,  // 31: archway.admin.v1.ApiDefinition.integrations:type_name -> archway.admin.v1.IntegrationDefinition
+	45,  // 32: archway.admin.v1.ApiDefinition.routes:type_name -> archway.admin.v1.RouteDefinition
+	46,  // 33: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
+	91,  // 34: archway.admin.v1.ApiDefinition.api_key_source:type_name -> archway.admin.v1.ApiKeySource
+	78,  // 35: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
+	92,  // 36: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	93,  // 37: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
+	94,  // 38: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
+	95,  // 39: archway.admin.v1.IntegrationDefinition.http:type_name -> archway.admin.v1.HttpIntegration
+	79,  // 40: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
+	96,  // 41: archway.admin.v1.RouteDefinition.request_validation:type_name -> archway.admin.v1.RequestValidation
+	80,  // 42: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	81,  // 43: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	97,  // 44: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	82,  // 45: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	43,  // 46: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
+	0,   // 47: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
+	84,  // 48: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	48,  // 49: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
+	98,  // 50: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	99,  // 51: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	99,  // 52: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	99,  // 53: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	85,  // 54: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	99,  // 55: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	100, // 56: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	100, // 57: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
+	100, // 58: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	85,  // 59: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	101, // 60: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
+	102, // 61: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
+	97,  // 62: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	10,  // 63: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	11,  // 64: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	12,  // 65: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	14,  // 66: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	15,  // 67: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	16,  // 68: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	17,  // 69: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	18,  // 70: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	20,  // 71: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	21,  // 72: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	22,  // 73: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	23,  // 74: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	24,  // 75: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	26,  // 76: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	27,  // 77: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	28,  // 78: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	29,  // 79: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	30,  // 80: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	32,  // 81: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	33,  // 82: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	34,  // 83: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	35,  // 84: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	36,  // 85: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	38,  // 86: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	39,  // 87: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	40,  // 88: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	42,  // 89: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	47,  // 90: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	50,  // 91: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	52,  // 92: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
+	53,  // 93: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
+	54,  // 94: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
+	56,  // 95: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
+	57,  // 96: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
+	58,  // 97: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
+	60,  // 98: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
+	62,  // 99: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
+	63,  // 100: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
+	64,  // 101: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
+	66,  // 102: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
+	67,  // 103: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
+	68,  // 104: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
+	69,  // 105: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
+	70,  // 106: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
+	72,  // 107: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
+	74,  // 108: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
+	1,   // 109: archway.admin.v1.AdminService.PutGatewayResponse:input_type -> archway.admin.v1.PutGatewayResponseRequest
+	2,   // 110: archway.admin.v1.AdminService.GetGatewayResponse:input_type -> archway.admin.v1.GetGatewayResponseRequest
+	3,   // 111: archway.admin.v1.AdminService.ListGatewayResponses:input_type -> archway.admin.v1.ListGatewayResponsesRequest
+	5,   // 112: archway.admin.v1.AdminService.DeleteGatewayResponse:input_type -> archway.admin.v1.DeleteGatewayResponseRequest
+	7,   // 113: archway.admin.v1.AdminService.TestInvokeRoute:input_type -> archway.admin.v1.TestInvokeRouteRequest
+	84,  // 114: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	84,  // 115: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	13,  // 116: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	84,  // 117: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	103, // 118: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	86,  // 119: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	86,  // 120: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	19,  // 121: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	86,  // 122: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	103, // 123: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	87,  // 124: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	87,  // 125: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	25,  // 126: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	87,  // 127: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	103, // 128: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	88,  // 129: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	88,  // 130: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	31,  // 131: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	88,  // 132: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	103, // 133: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	89,  // 134: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	89,  // 135: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	37,  // 136: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	89,  // 137: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	103, // 138: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	41,  // 139: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	89,  // 140: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	49,  // 141: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	51,  // 142: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	99,  // 143: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
+	99,  // 144: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
+	55,  // 145: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
+	99,  // 146: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
+	103, // 147: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
+	59,  // 148: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
+	61,  // 149: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
+	100, // 150: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	100, // 151: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	65,  // 152: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
+	100, // 153: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	103, // 154: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
+	101, // 155: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
+	103, // 156: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
+	71,  // 157: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
+	73,  // 158: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
+	102, // 159: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
+	83,  // 160: archway.admin.v1.AdminService.PutGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
+	83,  // 161: archway.admin.v1.AdminService.GetGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
+	4,   // 162: archway.admin.v1.AdminService.ListGatewayResponses:output_type -> archway.admin.v1.ListGatewayResponsesResponse
+	103, // 163: archway.admin.v1.AdminService.DeleteGatewayResponse:output_type -> google.protobuf.Empty
+	9,   // 164: archway.admin.v1.AdminService.TestInvokeRoute:output_type -> archway.admin.v1.TestInvokeRouteResponse
+	114, // [114:165] is the sub-list for method output_type
+	63,  // [63:114] is the sub-list for method input_type
+	63,  // [63:63] is the sub-list for extension type_name
+	63,  // [63:63] is the sub-list for extension extendee
+	0,   // [0:63] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }
@@ -4503,13 +5177,13 @@ func file_archway_admin_v1_admin_proto_init() {
 		return
 	}
 	file_archway_admin_v1_resources_proto_init()
-	file_archway_admin_v1_admin_proto_msgTypes[34].OneofWrappers = []any{
+	file_archway_admin_v1_admin_proto_msgTypes[43].OneofWrappers = []any{
 		(*IntegrationDefinition_HttpProxy)(nil),
 		(*IntegrationDefinition_Mock)(nil),
 		(*IntegrationDefinition_Function)(nil),
 		(*IntegrationDefinition_Http)(nil),
 	}
-	file_archway_admin_v1_admin_proto_msgTypes[64].OneofWrappers = []any{
+	file_archway_admin_v1_admin_proto_msgTypes[73].OneofWrappers = []any{
 		(*UpdateUsageRequest_Reset_)(nil),
 		(*UpdateUsageRequest_Adjust)(nil),
 		(*UpdateUsageRequest_Remaining)(nil),
@@ -4520,7 +5194,7 @@ func file_archway_admin_v1_admin_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_admin_proto_rawDesc), len(file_archway_admin_v1_admin_proto_rawDesc)),
 			NumEnums:      1,
-			NumMessages:   72,
+			NumMessages:   82,
 			NumExtensions: 0,
 			NumServices:   1,
 		},

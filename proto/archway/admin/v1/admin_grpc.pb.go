@@ -20,52 +20,57 @@ import (
 const _ = grpc.SupportPackageIsVersion9
 
 const (
-	AdminService_CreateApi_FullMethodName          = "/archway.admin.v1.AdminService/CreateApi"
-	AdminService_GetApi_FullMethodName             = "/archway.admin.v1.AdminService/GetApi"
-	AdminService_ListApis_FullMethodName           = "/archway.admin.v1.AdminService/ListApis"
-	AdminService_UpdateApi_FullMethodName          = "/archway.admin.v1.AdminService/UpdateApi"
-	AdminService_DeleteApi_FullMethodName          = "/archway.admin.v1.AdminService/DeleteApi"
-	AdminService_CreateRoute_FullMethodName        = "/archway.admin.v1.AdminService/CreateRoute"
-	AdminService_GetRoute_FullMethodName           = "/archway.admin.v1.AdminService/GetRoute"
-	AdminService_ListRoutes_FullMethodName         = "/archway.admin.v1.AdminService/ListRoutes"
-	AdminService_UpdateRoute_FullMethodName        = "/archway.admin.v1.AdminService/UpdateRoute"
-	AdminService_DeleteRoute_FullMethodName        = "/archway.admin.v1.AdminService/DeleteRoute"
-	AdminService_CreateIntegration_FullMethodName  = "/archway.admin.v1.AdminService/CreateIntegration"
-	AdminService_GetIntegration_FullMethodName     = "/archway.admin.v1.AdminService/GetIntegration"
-	AdminService_ListIntegrations_FullMethodName   = "/archway.admin.v1.AdminService/ListIntegrations"
-	AdminService_UpdateIntegration_FullMethodName  = "/archway.admin.v1.AdminService/UpdateIntegration"
-	AdminService_DeleteIntegration_FullMethodName  = "/archway.admin.v1.AdminService/DeleteIntegration"
-	AdminService_CreateDeployment_FullMethodName   = "/archway.admin.v1.AdminService/CreateDeployment"
-	AdminService_GetDeployment_FullMethodName      = "/archway.admin.v1.AdminService/GetDeployment"
-	AdminService_ListDeployments_FullMethodName    = "/archway.admin.v1.AdminService/ListDeployments"
-	AdminService_UpdateDeployment_FullMethodName   = "/archway.admin.v1.AdminService/UpdateDeployment"
-	AdminService_DeleteDeployment_FullMethodName   = "/archway.admin.v1.AdminService/DeleteDeployment"
-	AdminService_CreateStage_FullMethodName        = "/archway.admin.v1.AdminService/CreateStage"
-	AdminService_GetStage_FullMethodName           = "/archway.admin.v1.AdminService/GetStage"
-	AdminService_ListStages_FullMethodName         = "/archway.admin.v1.AdminService/ListStages"
-	AdminService_UpdateStage_FullMethodName        = "/archway.admin.v1.AdminService/UpdateStage"
-	AdminService_DeleteStage_FullMethodName        = "/archway.admin.v1.AdminService/DeleteStage"
-	AdminService_Deploy_FullMethodName             = "/archway.admin.v1.AdminService/Deploy"
-	AdminService_Rollback_FullMethodName           = "/archway.admin.v1.AdminService/Rollback"
-	AdminService_ApplyApi_FullMethodName           = "/archway.admin.v1.AdminService/ApplyApi"
-	AdminService_ListFleet_FullMethodName          = "/archway.admin.v1.AdminService/ListFleet"
-	AdminService_CreateApiKey_FullMethodName       = "/archway.admin.v1.AdminService/CreateApiKey"
-	AdminService_GetApiKey_FullMethodName          = "/archway.admin.v1.AdminService/GetApiKey"
-	AdminService_ListApiKeys_FullMethodName        = "/archway.admin.v1.AdminService/ListApiKeys"
-	AdminService_UpdateApiKey_FullMethodName       = "/archway.admin.v1.AdminService/UpdateApiKey"
-	AdminService_DeleteApiKey_FullMethodName       = "/archway.admin.v1.AdminService/DeleteApiKey"
-	AdminService_ImportApiKeys_FullMethodName      = "/archway.admin.v1.AdminService/ImportApiKeys"
-	AdminService_ExportApiKeys_FullMethodName      = "/archway.admin.v1.AdminService/ExportApiKeys"
-	AdminService_CreateUsagePlan_FullMethodName    = "/archway.admin.v1.AdminService/CreateUsagePlan"
-	AdminService_GetUsagePlan_FullMethodName       = "/archway.admin.v1.AdminService/GetUsagePlan"
-	AdminService_ListUsagePlans_FullMethodName     = "/archway.admin.v1.AdminService/ListUsagePlans"
-	AdminService_UpdateUsagePlan_FullMethodName    = "/archway.admin.v1.AdminService/UpdateUsagePlan"
-	AdminService_DeleteUsagePlan_FullMethodName    = "/archway.admin.v1.AdminService/DeleteUsagePlan"
-	AdminService_CreateUsagePlanKey_FullMethodName = "/archway.admin.v1.AdminService/CreateUsagePlanKey"
-	AdminService_DeleteUsagePlanKey_FullMethodName = "/archway.admin.v1.AdminService/DeleteUsagePlanKey"
-	AdminService_ListUsagePlanKeys_FullMethodName  = "/archway.admin.v1.AdminService/ListUsagePlanKeys"
-	AdminService_GetUsage_FullMethodName           = "/archway.admin.v1.AdminService/GetUsage"
-	AdminService_UpdateUsage_FullMethodName        = "/archway.admin.v1.AdminService/UpdateUsage"
+	AdminService_CreateApi_FullMethodName             = "/archway.admin.v1.AdminService/CreateApi"
+	AdminService_GetApi_FullMethodName                = "/archway.admin.v1.AdminService/GetApi"
+	AdminService_ListApis_FullMethodName              = "/archway.admin.v1.AdminService/ListApis"
+	AdminService_UpdateApi_FullMethodName             = "/archway.admin.v1.AdminService/UpdateApi"
+	AdminService_DeleteApi_FullMethodName             = "/archway.admin.v1.AdminService/DeleteApi"
+	AdminService_CreateRoute_FullMethodName           = "/archway.admin.v1.AdminService/CreateRoute"
+	AdminService_GetRoute_FullMethodName              = "/archway.admin.v1.AdminService/GetRoute"
+	AdminService_ListRoutes_FullMethodName            = "/archway.admin.v1.AdminService/ListRoutes"
+	AdminService_UpdateRoute_FullMethodName           = "/archway.admin.v1.AdminService/UpdateRoute"
+	AdminService_DeleteRoute_FullMethodName           = "/archway.admin.v1.AdminService/DeleteRoute"
+	AdminService_CreateIntegration_FullMethodName     = "/archway.admin.v1.AdminService/CreateIntegration"
+	AdminService_GetIntegration_FullMethodName        = "/archway.admin.v1.AdminService/GetIntegration"
+	AdminService_ListIntegrations_FullMethodName      = "/archway.admin.v1.AdminService/ListIntegrations"
+	AdminService_UpdateIntegration_FullMethodName     = "/archway.admin.v1.AdminService/UpdateIntegration"
+	AdminService_DeleteIntegration_FullMethodName     = "/archway.admin.v1.AdminService/DeleteIntegration"
+	AdminService_CreateDeployment_FullMethodName      = "/archway.admin.v1.AdminService/CreateDeployment"
+	AdminService_GetDeployment_FullMethodName         = "/archway.admin.v1.AdminService/GetDeployment"
+	AdminService_ListDeployments_FullMethodName       = "/archway.admin.v1.AdminService/ListDeployments"
+	AdminService_UpdateDeployment_FullMethodName      = "/archway.admin.v1.AdminService/UpdateDeployment"
+	AdminService_DeleteDeployment_FullMethodName      = "/archway.admin.v1.AdminService/DeleteDeployment"
+	AdminService_CreateStage_FullMethodName           = "/archway.admin.v1.AdminService/CreateStage"
+	AdminService_GetStage_FullMethodName              = "/archway.admin.v1.AdminService/GetStage"
+	AdminService_ListStages_FullMethodName            = "/archway.admin.v1.AdminService/ListStages"
+	AdminService_UpdateStage_FullMethodName           = "/archway.admin.v1.AdminService/UpdateStage"
+	AdminService_DeleteStage_FullMethodName           = "/archway.admin.v1.AdminService/DeleteStage"
+	AdminService_Deploy_FullMethodName                = "/archway.admin.v1.AdminService/Deploy"
+	AdminService_Rollback_FullMethodName              = "/archway.admin.v1.AdminService/Rollback"
+	AdminService_ApplyApi_FullMethodName              = "/archway.admin.v1.AdminService/ApplyApi"
+	AdminService_ListFleet_FullMethodName             = "/archway.admin.v1.AdminService/ListFleet"
+	AdminService_CreateApiKey_FullMethodName          = "/archway.admin.v1.AdminService/CreateApiKey"
+	AdminService_GetApiKey_FullMethodName             = "/archway.admin.v1.AdminService/GetApiKey"
+	AdminService_ListApiKeys_FullMethodName           = "/archway.admin.v1.AdminService/ListApiKeys"
+	AdminService_UpdateApiKey_FullMethodName          = "/archway.admin.v1.AdminService/UpdateApiKey"
+	AdminService_DeleteApiKey_FullMethodName          = "/archway.admin.v1.AdminService/DeleteApiKey"
+	AdminService_ImportApiKeys_FullMethodName         = "/archway.admin.v1.AdminService/ImportApiKeys"
+	AdminService_ExportApiKeys_FullMethodName         = "/archway.admin.v1.AdminService/ExportApiKeys"
+	AdminService_CreateUsagePlan_FullMethodName       = "/archway.admin.v1.AdminService/CreateUsagePlan"
+	AdminService_GetUsagePlan_FullMethodName          = "/archway.admin.v1.AdminService/GetUsagePlan"
+	AdminService_ListUsagePlans_FullMethodName        = "/archway.admin.v1.AdminService/ListUsagePlans"
+	AdminService_UpdateUsagePlan_FullMethodName       = "/archway.admin.v1.AdminService/UpdateUsagePlan"
+	AdminService_DeleteUsagePlan_FullMethodName       = "/archway.admin.v1.AdminService/DeleteUsagePlan"
+	AdminService_CreateUsagePlanKey_FullMethodName    = "/archway.admin.v1.AdminService/CreateUsagePlanKey"
+	AdminService_DeleteUsagePlanKey_FullMethodName    = "/archway.admin.v1.AdminService/DeleteUsagePlanKey"
+	AdminService_ListUsagePlanKeys_FullMethodName     = "/archway.admin.v1.AdminService/ListUsagePlanKeys"
+	AdminService_GetUsage_FullMethodName              = "/archway.admin.v1.AdminService/GetUsage"
+	AdminService_UpdateUsage_FullMethodName           = "/archway.admin.v1.AdminService/UpdateUsage"
+	AdminService_PutGatewayResponse_FullMethodName    = "/archway.admin.v1.AdminService/PutGatewayResponse"
+	AdminService_GetGatewayResponse_FullMethodName    = "/archway.admin.v1.AdminService/GetGatewayResponse"
+	AdminService_ListGatewayResponses_FullMethodName  = "/archway.admin.v1.AdminService/ListGatewayResponses"
+	AdminService_DeleteGatewayResponse_FullMethodName = "/archway.admin.v1.AdminService/DeleteGatewayResponse"
+	AdminService_TestInvokeRoute_FullMethodName       = "/archway.admin.v1.AdminService/TestInvokeRoute"
 )
 
 // AdminServiceClient is the client API for AdminService service.
@@ -158,6 +163,25 @@ type AdminServiceClient interface {
 	// UpdateUsage resets or adjusts a key's use of a plan's quota in the
 	// current period.
 	UpdateUsage(ctx context.Context, in *UpdateUsageRequest, opts ...grpc.CallOption) (*KeyUsage, error)
+	// PutGatewayResponse customizes one gateway response type of an API,
+	// replacing the type's earlier customization. It takes effect without a
+	// deploy.
+	PutGatewayResponse(ctx context.Context, in *PutGatewayResponseRequest, opts ...grpc.CallOption) (*GatewayResponse, error)
+	// GetGatewayResponse returns a type's response: the API's customization,
+	// or API Gateway's default with default_response set.
+	GetGatewayResponse(ctx context.Context, in *GetGatewayResponseRequest, opts ...grpc.CallOption) (*GatewayResponse, error)
+	// ListGatewayResponses returns every type's response, customized or
+	// default, in order of type.
+	ListGatewayResponses(ctx context.Context, in *ListGatewayResponsesRequest, opts ...grpc.CallOption) (*ListGatewayResponsesResponse, error)
+	// DeleteGatewayResponse resets a type to API Gateway's default.
+	DeleteGatewayResponse(ctx context.Context, in *DeleteGatewayResponseRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
+	// TestInvokeRoute runs one request through a route as it is defined now
+	// (deployed or not), as AWS's TestInvokeMethod: request validation, the
+	// integration's templates and parameter mappings, the integration itself
+	// (a function or HTTP backend is really called), and the integration
+	// response, reporting what each stage produced. Authorization, API keys
+	// and throttling are skipped.
+	TestInvokeRoute(ctx context.Context, in *TestInvokeRouteRequest, opts ...grpc.CallOption) (*TestInvokeRouteResponse, error)
 }
 
 type adminServiceClient struct {
@@ -628,6 +652,56 @@ func (c *adminServiceClient) UpdateUsage(ctx context.Context, in *UpdateUsageReq
 	return out, nil
 }
 
+func (c *adminServiceClient) PutGatewayResponse(ctx context.Context, in *PutGatewayResponseRequest, opts ...grpc.CallOption) (*GatewayResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GatewayResponse)
+	err := c.cc.Invoke(ctx, AdminService_PutGatewayResponse_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) GetGatewayResponse(ctx context.Context, in *GetGatewayResponseRequest, opts ...grpc.CallOption) (*GatewayResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(GatewayResponse)
+	err := c.cc.Invoke(ctx, AdminService_GetGatewayResponse_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) ListGatewayResponses(ctx context.Context, in *ListGatewayResponsesRequest, opts ...grpc.CallOption) (*ListGatewayResponsesResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(ListGatewayResponsesResponse)
+	err := c.cc.Invoke(ctx, AdminService_ListGatewayResponses_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) DeleteGatewayResponse(ctx context.Context, in *DeleteGatewayResponseRequest, opts ...grpc.CallOption) (*emptypb.Empty, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(emptypb.Empty)
+	err := c.cc.Invoke(ctx, AdminService_DeleteGatewayResponse_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+func (c *adminServiceClient) TestInvokeRoute(ctx context.Context, in *TestInvokeRouteRequest, opts ...grpc.CallOption) (*TestInvokeRouteResponse, error) {
+	cOpts := append([]grpc.CallOption{grpc.StaticMethod()}, opts...)
+	out := new(TestInvokeRouteResponse)
+	err := c.cc.Invoke(ctx, AdminService_TestInvokeRoute_FullMethodName, in, out, cOpts...)
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
 // AdminServiceServer is the server API for AdminService service.
 // All implementations must embed UnimplementedAdminServiceServer
 // for forward compatibility.
@@ -718,6 +792,25 @@ type AdminServiceServer interface {
 	// UpdateUsage resets or adjusts a key's use of a plan's quota in the
 	// current period.
 	UpdateUsage(context.Context, *UpdateUsageRequest) (*KeyUsage, error)
+	// PutGatewayResponse customizes one gateway response type of an API,
+	// replacing the type's earlier customization. It takes effect without a
+	// deploy.
+	PutGatewayResponse(context.Context, *PutGatewayResponseRequest) (*GatewayResponse, error)
+	// GetGatewayResponse returns a type's response: the API's customization,
+	// or API Gateway's default with default_response set.
+	GetGatewayResponse(context.Context, *GetGatewayResponseRequest) (*GatewayResponse, error)
+	// ListGatewayResponses returns every type's response, customized or
+	// default, in order of type.
+	ListGatewayResponses(context.Context, *ListGatewayResponsesRequest) (*ListGatewayResponsesResponse, error)
+	// DeleteGatewayResponse resets a type to API Gateway's default.
+	DeleteGatewayResponse(context.Context, *DeleteGatewayResponseRequest) (*emptypb.Empty, error)
+	// TestInvokeRoute runs one request through a route as it is defined now
+	// (deployed or not), as AWS's TestInvokeMethod: request validation, the
+	// integration's templates and parameter mappings, the integration itself
+	// (a function or HTTP backend is really called), and the integration
+	// response, reporting what each stage produced. Authorization, API keys
+	// and throttling are skipped.
+	TestInvokeRoute(context.Context, *TestInvokeRouteRequest) (*TestInvokeRouteResponse, error)
 	mustEmbedUnimplementedAdminServiceServer()
 }
 
@@ -865,6 +958,21 @@ func (UnimplementedAdminServiceServer) GetUsage(context.Context, *GetUsageReques
 }
 func (UnimplementedAdminServiceServer) UpdateUsage(context.Context, *UpdateUsageRequest) (*KeyUsage, error) {
 	return nil, status.Error(codes.Unimplemented, "method UpdateUsage not implemented")
+}
+func (UnimplementedAdminServiceServer) PutGatewayResponse(context.Context, *PutGatewayResponseRequest) (*GatewayResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method PutGatewayResponse not implemented")
+}
+func (UnimplementedAdminServiceServer) GetGatewayResponse(context.Context, *GetGatewayResponseRequest) (*GatewayResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method GetGatewayResponse not implemented")
+}
+func (UnimplementedAdminServiceServer) ListGatewayResponses(context.Context, *ListGatewayResponsesRequest) (*ListGatewayResponsesResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method ListGatewayResponses not implemented")
+}
+func (UnimplementedAdminServiceServer) DeleteGatewayResponse(context.Context, *DeleteGatewayResponseRequest) (*emptypb.Empty, error) {
+	return nil, status.Error(codes.Unimplemented, "method DeleteGatewayResponse not implemented")
+}
+func (UnimplementedAdminServiceServer) TestInvokeRoute(context.Context, *TestInvokeRouteRequest) (*TestInvokeRouteResponse, error) {
+	return nil, status.Error(codes.Unimplemented, "method TestInvokeRoute not implemented")
 }
 func (UnimplementedAdminServiceServer) mustEmbedUnimplementedAdminServiceServer() {}
 func (UnimplementedAdminServiceServer) testEmbeddedByValue()                      {}
@@ -1715,6 +1823,96 @@ func _AdminService_UpdateUsage_Handler(srv interface{}, ctx context.Context, dec
 	return interceptor(ctx, in, info, handler)
 }
 
+func _AdminService_PutGatewayResponse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(PutGatewayResponseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).PutGatewayResponse(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_PutGatewayResponse_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).PutGatewayResponse(ctx, req.(*PutGatewayResponseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_GetGatewayResponse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(GetGatewayResponseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).GetGatewayResponse(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_GetGatewayResponse_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).GetGatewayResponse(ctx, req.(*GetGatewayResponseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_ListGatewayResponses_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(ListGatewayResponsesRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).ListGatewayResponses(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_ListGatewayResponses_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).ListGatewayResponses(ctx, req.(*ListGatewayResponsesRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_DeleteGatewayResponse_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(DeleteGatewayResponseRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).DeleteGatewayResponse(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_DeleteGatewayResponse_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).DeleteGatewayResponse(ctx, req.(*DeleteGatewayResponseRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
+func _AdminService_TestInvokeRoute_Handler(srv interface{}, ctx context.Context, dec func(interface{}) error, interceptor grpc.UnaryServerInterceptor) (interface{}, error) {
+	in := new(TestInvokeRouteRequest)
+	if err := dec(in); err != nil {
+		return nil, err
+	}
+	if interceptor == nil {
+		return srv.(AdminServiceServer).TestInvokeRoute(ctx, in)
+	}
+	info := &grpc.UnaryServerInfo{
+		Server:     srv,
+		FullMethod: AdminService_TestInvokeRoute_FullMethodName,
+	}
+	handler := func(ctx context.Context, req interface{}) (interface{}, error) {
+		return srv.(AdminServiceServer).TestInvokeRoute(ctx, req.(*TestInvokeRouteRequest))
+	}
+	return interceptor(ctx, in, info, handler)
+}
+
 // AdminService_ServiceDesc is the grpc.ServiceDesc for AdminService service.
 // It's only intended for direct use with grpc.RegisterService,
 // and not to be introspected or modified (even as a copy)
@@ -1905,6 +2103,26 @@ var AdminService_ServiceDesc = grpc.ServiceDesc{
 		{
 			MethodName: "UpdateUsage",
 			Handler:    _AdminService_UpdateUsage_Handler,
+		},
+		{
+			MethodName: "PutGatewayResponse",
+			Handler:    _AdminService_PutGatewayResponse_Handler,
+		},
+		{
+			MethodName: "GetGatewayResponse",
+			Handler:    _AdminService_GetGatewayResponse_Handler,
+		},
+		{
+			MethodName: "ListGatewayResponses",
+			Handler:    _AdminService_ListGatewayResponses_Handler,
+		},
+		{
+			MethodName: "DeleteGatewayResponse",
+			Handler:    _AdminService_DeleteGatewayResponse_Handler,
+		},
+		{
+			MethodName: "TestInvokeRoute",
+			Handler:    _AdminService_TestInvokeRoute_Handler,
 		},
 	},
 	Streams:  []grpc.StreamDesc{},

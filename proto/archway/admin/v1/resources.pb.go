@@ -298,7 +298,7 @@ func (x QuotaSettings_Period) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use QuotaSettings_Period.Descriptor instead.
 func (QuotaSettings_Period) EnumDescriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2, 0}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3, 0}
 }
 
 type ApiStatus_State int32
@@ -349,7 +349,7 @@ func (x ApiStatus_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApiStatus_State.Descriptor instead.
 func (ApiStatus_State) EnumDescriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3, 0}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4, 0}
 }
 
 // Api is the root of every other resource: routes, integrations, stages and
@@ -371,9 +371,22 @@ type Api struct {
 	// Output only: whether the data plane serves what is deployed.
 	Status *ApiStatus `protobuf:"bytes,9,opt,name=status,proto3" json:"status,omitempty"`
 	// Where requests to routes with api_key_required carry their API key.
-	ApiKeySource  ApiKeySource `protobuf:"varint,10,opt,name=api_key_source,json=apiKeySource,proto3,enum=archway.admin.v1.ApiKeySource" json:"api_key_source,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	ApiKeySource ApiKeySource `protobuf:"varint,10,opt,name=api_key_source,json=apiKeySource,proto3,enum=archway.admin.v1.ApiKeySource" json:"api_key_source,omitempty"`
+	// The API's customized gateway responses, at most one per response
+	// type: the answers the gateway gives itself when it refuses or fails a
+	// request. Types not listed answer with Amazon API Gateway's defaults.
+	// They take effect without a deploy. Managed one by one with
+	// PutGatewayResponse and DeleteGatewayResponse, or as a whole with
+	// UpdateApi (update_mask "gateway_responses").
+	GatewayResponses []*GatewayResponse `protobuf:"bytes,11,rep,name=gateway_responses,json=gatewayResponses,proto3" json:"gateway_responses,omitempty"`
+	// Media types the API treats as binary, as AWS's binaryMediaTypes:
+	// "image/png", "image/*", "*/*". A request or response body of such a
+	// Content-Type reaches a function base64-encoded (isBase64Encoded) and
+	// mapping templates as base64 ($input.body). At most 25, each a
+	// type/subtype of at most 128 characters, either part may be "*".
+	BinaryMediaTypes []string `protobuf:"bytes,12,rep,name=binary_media_types,json=binaryMediaTypes,proto3" json:"binary_media_types,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *Api) Reset() {
@@ -476,6 +489,121 @@ func (x *Api) GetApiKeySource() ApiKeySource {
 	return ApiKeySource_API_KEY_SOURCE_UNSPECIFIED
 }
 
+func (x *Api) GetGatewayResponses() []*GatewayResponse {
+	if x != nil {
+		return x.GatewayResponses
+	}
+	return nil
+}
+
+func (x *Api) GetBinaryMediaTypes() []string {
+	if x != nil {
+		return x.BinaryMediaTypes
+	}
+	return nil
+}
+
+// GatewayResponse customizes one of the answers the gateway gives itself,
+// as AWS's GatewayResponse resource and the
+// x-amazon-apigateway-gateway-responses OpenAPI extension.
+type GatewayResponse struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// AWS's responseType: DEFAULT_4XX, DEFAULT_5XX, ACCESS_DENIED,
+	// API_CONFIGURATION_ERROR, AUTHORIZER_CONFIGURATION_ERROR,
+	// AUTHORIZER_FAILURE, BAD_REQUEST_PARAMETERS, BAD_REQUEST_BODY,
+	// EXPIRED_TOKEN, INTEGRATION_FAILURE, INTEGRATION_TIMEOUT,
+	// INVALID_API_KEY, INVALID_SIGNATURE, MISSING_AUTHENTICATION_TOKEN,
+	// QUOTA_EXCEEDED, REQUEST_TOO_LARGE, RESOURCE_NOT_FOUND, THROTTLED,
+	// UNAUTHORIZED, UNSUPPORTED_MEDIA_TYPE or WAF_FILTERED. DEFAULT_4XX and
+	// DEFAULT_5XX apply to every type of their class without its own.
+	ResponseType string `protobuf:"bytes,1,opt,name=response_type,json=responseType,proto3" json:"response_type,omitempty"`
+	// 100-599; 0 keeps the type's default status.
+	StatusCode int32 `protobuf:"varint,2,opt,name=status_code,json=statusCode,proto3" json:"status_code,omitempty"`
+	// Response headers, as AWS's responseParameters: the key is
+	// gatewayresponse.header.NAME, the value a static 'value' in single
+	// quotes, or method.request.header.NAME,
+	// method.request.multivalueheader.NAME, method.request.querystring.NAME,
+	// method.request.multivaluequerystring.NAME, method.request.path.NAME,
+	// stageVariables.NAME or context.PROPERTY. At most 50.
+	ResponseParameters map[string]string `protobuf:"bytes,3,rep,name=response_parameters,json=responseParameters,proto3" json:"response_parameters,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Content type → body template, as AWS's responseTemplates, rendered
+	// with $context (including $context.error.message, messageString,
+	// responseType and validationErrorString), $stageVariables, $input and
+	// $util. None keeps {"message":$context.error.messageString}. At most 10,
+	// each at most 64 KiB.
+	ResponseTemplates map[string]string `protobuf:"bytes,4,rep,name=response_templates,json=responseTemplates,proto3" json:"response_templates,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Output only: true when the API does not customize the type and this is
+	// API Gateway's default.
+	DefaultResponse bool `protobuf:"varint,5,opt,name=default_response,json=defaultResponse,proto3" json:"default_response,omitempty"`
+	unknownFields   protoimpl.UnknownFields
+	sizeCache       protoimpl.SizeCache
+}
+
+func (x *GatewayResponse) Reset() {
+	*x = GatewayResponse{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *GatewayResponse) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*GatewayResponse) ProtoMessage() {}
+
+func (x *GatewayResponse) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use GatewayResponse.ProtoReflect.Descriptor instead.
+func (*GatewayResponse) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *GatewayResponse) GetResponseType() string {
+	if x != nil {
+		return x.ResponseType
+	}
+	return ""
+}
+
+func (x *GatewayResponse) GetStatusCode() int32 {
+	if x != nil {
+		return x.StatusCode
+	}
+	return 0
+}
+
+func (x *GatewayResponse) GetResponseParameters() map[string]string {
+	if x != nil {
+		return x.ResponseParameters
+	}
+	return nil
+}
+
+func (x *GatewayResponse) GetResponseTemplates() map[string]string {
+	if x != nil {
+		return x.ResponseTemplates
+	}
+	return nil
+}
+
+func (x *GatewayResponse) GetDefaultResponse() bool {
+	if x != nil {
+		return x.DefaultResponse
+	}
+	return false
+}
+
 // ThrottleSettings is a token bucket, as AWS's throttle: up to burst_limit
 // requests at once, refilled at rate_limit requests per second. A limit of
 // zero admits nothing; a throttle that is not set admits everything.
@@ -493,7 +621,7 @@ type ThrottleSettings struct {
 
 func (x *ThrottleSettings) Reset() {
 	*x = ThrottleSettings{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -505,7 +633,7 @@ func (x *ThrottleSettings) String() string {
 func (*ThrottleSettings) ProtoMessage() {}
 
 func (x *ThrottleSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -518,7 +646,7 @@ func (x *ThrottleSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThrottleSettings.ProtoReflect.Descriptor instead.
 func (*ThrottleSettings) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *ThrottleSettings) GetRateLimit() float64 {
@@ -551,7 +679,7 @@ type QuotaSettings struct {
 
 func (x *QuotaSettings) Reset() {
 	*x = QuotaSettings{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -563,7 +691,7 @@ func (x *QuotaSettings) String() string {
 func (*QuotaSettings) ProtoMessage() {}
 
 func (x *QuotaSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -576,7 +704,7 @@ func (x *QuotaSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaSettings.ProtoReflect.Descriptor instead.
 func (*QuotaSettings) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *QuotaSettings) GetLimit() int64 {
@@ -616,7 +744,7 @@ type ApiStatus struct {
 
 func (x *ApiStatus) Reset() {
 	*x = ApiStatus{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -628,7 +756,7 @@ func (x *ApiStatus) String() string {
 func (*ApiStatus) ProtoMessage() {}
 
 func (x *ApiStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -641,7 +769,7 @@ func (x *ApiStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStatus.ProtoReflect.Descriptor instead.
 func (*ApiStatus) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *ApiStatus) GetState() ApiStatus_State {
@@ -695,7 +823,7 @@ type EnvoyNode struct {
 
 func (x *EnvoyNode) Reset() {
 	*x = EnvoyNode{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -707,7 +835,7 @@ func (x *EnvoyNode) String() string {
 func (*EnvoyNode) ProtoMessage() {}
 
 func (x *EnvoyNode) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -720,7 +848,7 @@ func (x *EnvoyNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvoyNode.ProtoReflect.Descriptor instead.
 func (*EnvoyNode) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *EnvoyNode) GetId() string {
@@ -800,7 +928,7 @@ type Nack struct {
 
 func (x *Nack) Reset() {
 	*x = Nack{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -812,7 +940,7 @@ func (x *Nack) String() string {
 func (*Nack) ProtoMessage() {}
 
 func (x *Nack) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -825,7 +953,7 @@ func (x *Nack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nack.ProtoReflect.Descriptor instead.
 func (*Nack) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *Nack) GetVersion() string {
@@ -886,7 +1014,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -898,7 +1026,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -911,7 +1039,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Route) GetId() string {
@@ -1025,7 +1153,7 @@ type RequestValidation struct {
 
 func (x *RequestValidation) Reset() {
 	*x = RequestValidation{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1037,7 +1165,7 @@ func (x *RequestValidation) String() string {
 func (*RequestValidation) ProtoMessage() {}
 
 func (x *RequestValidation) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1050,7 +1178,7 @@ func (x *RequestValidation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestValidation.ProtoReflect.Descriptor instead.
 func (*RequestValidation) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *RequestValidation) GetValidateParameters() bool {
@@ -1097,7 +1225,7 @@ type HttpProxyIntegration struct {
 
 func (x *HttpProxyIntegration) Reset() {
 	*x = HttpProxyIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1109,7 +1237,7 @@ func (x *HttpProxyIntegration) String() string {
 func (*HttpProxyIntegration) ProtoMessage() {}
 
 func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1122,7 +1250,7 @@ func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpProxyIntegration.ProtoReflect.Descriptor instead.
 func (*HttpProxyIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *HttpProxyIntegration) GetUri() string {
@@ -1175,7 +1303,7 @@ type MockIntegration struct {
 
 func (x *MockIntegration) Reset() {
 	*x = MockIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1187,7 +1315,7 @@ func (x *MockIntegration) String() string {
 func (*MockIntegration) ProtoMessage() {}
 
 func (x *MockIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1200,7 +1328,7 @@ func (x *MockIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockIntegration.ProtoReflect.Descriptor instead.
 func (*MockIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *MockIntegration) GetStatusCode() int32 {
@@ -1269,7 +1397,7 @@ type FunctionIntegration struct {
 
 func (x *FunctionIntegration) Reset() {
 	*x = FunctionIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1281,7 +1409,7 @@ func (x *FunctionIntegration) String() string {
 func (*FunctionIntegration) ProtoMessage() {}
 
 func (x *FunctionIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1294,7 +1422,7 @@ func (x *FunctionIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionIntegration.ProtoReflect.Descriptor instead.
 func (*FunctionIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *FunctionIntegration) GetUri() string {
@@ -1360,7 +1488,7 @@ type HttpIntegration struct {
 
 func (x *HttpIntegration) Reset() {
 	*x = HttpIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1372,7 +1500,7 @@ func (x *HttpIntegration) String() string {
 func (*HttpIntegration) ProtoMessage() {}
 
 func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1385,7 +1513,7 @@ func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpIntegration.ProtoReflect.Descriptor instead.
 func (*HttpIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *HttpIntegration) GetUri() string {
@@ -1461,7 +1589,7 @@ type IntegrationResponse struct {
 
 func (x *IntegrationResponse) Reset() {
 	*x = IntegrationResponse{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1473,7 +1601,7 @@ func (x *IntegrationResponse) String() string {
 func (*IntegrationResponse) ProtoMessage() {}
 
 func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1486,7 +1614,7 @@ func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationResponse.ProtoReflect.Descriptor instead.
 func (*IntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *IntegrationResponse) GetSelectionPattern() string {
@@ -1544,7 +1672,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1556,7 +1684,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1569,7 +1697,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *Integration) GetId() string {
@@ -1722,7 +1850,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1734,7 +1862,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1747,7 +1875,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Deployment) GetId() string {
@@ -1853,7 +1981,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1865,7 +1993,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1878,7 +2006,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Stage) GetApiId() string {
@@ -1995,7 +2123,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2007,7 +2135,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2020,7 +2148,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *ApiKey) GetId() string {
@@ -2114,7 +2242,7 @@ type ApiStage struct {
 
 func (x *ApiStage) Reset() {
 	*x = ApiStage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2126,7 +2254,7 @@ func (x *ApiStage) String() string {
 func (*ApiStage) ProtoMessage() {}
 
 func (x *ApiStage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2139,7 +2267,7 @@ func (x *ApiStage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStage.ProtoReflect.Descriptor instead.
 func (*ApiStage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApiStage) GetApiId() string {
@@ -2193,7 +2321,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2205,7 +2333,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2218,7 +2346,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *UsagePlan) GetId() string {
@@ -2319,7 +2447,7 @@ type UsagePlanKey struct {
 
 func (x *UsagePlanKey) Reset() {
 	*x = UsagePlanKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2331,7 +2459,7 @@ func (x *UsagePlanKey) String() string {
 func (*UsagePlanKey) ProtoMessage() {}
 
 func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2344,7 +2472,7 @@ func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlanKey.ProtoReflect.Descriptor instead.
 func (*UsagePlanKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UsagePlanKey) GetUsagePlanId() string {
@@ -2387,7 +2515,7 @@ type KeyUsage struct {
 
 func (x *KeyUsage) Reset() {
 	*x = KeyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2399,7 +2527,7 @@ func (x *KeyUsage) String() string {
 func (*KeyUsage) ProtoMessage() {}
 
 func (x *KeyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2412,7 +2540,7 @@ func (x *KeyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
 func (*KeyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *KeyUsage) GetKeyId() string {
@@ -2444,7 +2572,7 @@ type DailyUsage struct {
 
 func (x *DailyUsage) Reset() {
 	*x = DailyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2456,7 +2584,7 @@ func (x *DailyUsage) String() string {
 func (*DailyUsage) ProtoMessage() {}
 
 func (x *DailyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2469,7 +2597,7 @@ func (x *DailyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyUsage.ProtoReflect.Descriptor instead.
 func (*DailyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *DailyUsage) GetDate() string {
@@ -2497,7 +2625,7 @@ var File_archway_admin_v1_resources_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	" archway/admin/v1/resources.proto\x12\x10archway.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xfa\x03\n" +
+	" archway/admin/v1/resources.proto\x12\x10archway.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x04\n" +
 	"\x03Api\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -2511,8 +2639,23 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\x04etag\x18\b \x01(\tR\x04etag\x123\n" +
 	"\x06status\x18\t \x01(\v2\x1b.archway.admin.v1.ApiStatusR\x06status\x12D\n" +
 	"\x0eapi_key_source\x18\n" +
-	" \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x1a7\n" +
+	" \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x12N\n" +
+	"\x11gateway_responses\x18\v \x03(\v2!.archway.admin.v1.GatewayResponseR\x10gatewayResponses\x12,\n" +
+	"\x12binary_media_types\x18\f \x03(\tR\x10binaryMediaTypes\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x03\n" +
+	"\x0fGatewayResponse\x12#\n" +
+	"\rresponse_type\x18\x01 \x01(\tR\fresponseType\x12\x1f\n" +
+	"\vstatus_code\x18\x02 \x01(\x05R\n" +
+	"statusCode\x12j\n" +
+	"\x13response_parameters\x18\x03 \x03(\v29.archway.admin.v1.GatewayResponse.ResponseParametersEntryR\x12responseParameters\x12g\n" +
+	"\x12response_templates\x18\x04 \x03(\v28.archway.admin.v1.GatewayResponse.ResponseTemplatesEntryR\x11responseTemplates\x12)\n" +
+	"\x10default_response\x18\x05 \x01(\bR\x0fdefaultResponse\x1aE\n" +
+	"\x17ResponseParametersEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1aD\n" +
+	"\x16ResponseTemplatesEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"R\n" +
 	"\x10ThrottleSettings\x12\x1d\n" +
@@ -2791,7 +2934,7 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 39)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
 	(ApiKeySource)(0),             // 1: archway.admin.v1.ApiKeySource
@@ -2800,118 +2943,124 @@ var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(QuotaSettings_Period)(0),     // 4: archway.admin.v1.QuotaSettings.Period
 	(ApiStatus_State)(0),          // 5: archway.admin.v1.ApiStatus.State
 	(*Api)(nil),                   // 6: archway.admin.v1.Api
-	(*ThrottleSettings)(nil),      // 7: archway.admin.v1.ThrottleSettings
-	(*QuotaSettings)(nil),         // 8: archway.admin.v1.QuotaSettings
-	(*ApiStatus)(nil),             // 9: archway.admin.v1.ApiStatus
-	(*EnvoyNode)(nil),             // 10: archway.admin.v1.EnvoyNode
-	(*Nack)(nil),                  // 11: archway.admin.v1.Nack
-	(*Route)(nil),                 // 12: archway.admin.v1.Route
-	(*RequestValidation)(nil),     // 13: archway.admin.v1.RequestValidation
-	(*HttpProxyIntegration)(nil),  // 14: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),       // 15: archway.admin.v1.MockIntegration
-	(*FunctionIntegration)(nil),   // 16: archway.admin.v1.FunctionIntegration
-	(*HttpIntegration)(nil),       // 17: archway.admin.v1.HttpIntegration
-	(*IntegrationResponse)(nil),   // 18: archway.admin.v1.IntegrationResponse
-	(*Integration)(nil),           // 19: archway.admin.v1.Integration
-	(*Deployment)(nil),            // 20: archway.admin.v1.Deployment
-	(*Stage)(nil),                 // 21: archway.admin.v1.Stage
-	(*ApiKey)(nil),                // 22: archway.admin.v1.ApiKey
-	(*ApiStage)(nil),              // 23: archway.admin.v1.ApiStage
-	(*UsagePlan)(nil),             // 24: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),          // 25: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),              // 26: archway.admin.v1.KeyUsage
-	(*DailyUsage)(nil),            // 27: archway.admin.v1.DailyUsage
-	nil,                           // 28: archway.admin.v1.Api.TagsEntry
-	nil,                           // 29: archway.admin.v1.Route.TagsEntry
-	nil,                           // 30: archway.admin.v1.RequestValidation.BodyModelsEntry
-	nil,                           // 31: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 32: archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	nil,                           // 33: archway.admin.v1.HttpIntegration.RequestTemplatesEntry
-	nil,                           // 34: archway.admin.v1.HttpIntegration.RequestParametersEntry
-	nil,                           // 35: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	nil,                           // 36: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                           // 37: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 38: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 39: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 40: archway.admin.v1.Stage.TagsEntry
-	nil,                           // 41: archway.admin.v1.Stage.RouteThrottlesEntry
-	nil,                           // 42: archway.admin.v1.ApiKey.TagsEntry
-	nil,                           // 43: archway.admin.v1.ApiStage.RouteThrottlesEntry
-	nil,                           // 44: archway.admin.v1.UsagePlan.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 45: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 46: google.protobuf.Duration
+	(*GatewayResponse)(nil),       // 7: archway.admin.v1.GatewayResponse
+	(*ThrottleSettings)(nil),      // 8: archway.admin.v1.ThrottleSettings
+	(*QuotaSettings)(nil),         // 9: archway.admin.v1.QuotaSettings
+	(*ApiStatus)(nil),             // 10: archway.admin.v1.ApiStatus
+	(*EnvoyNode)(nil),             // 11: archway.admin.v1.EnvoyNode
+	(*Nack)(nil),                  // 12: archway.admin.v1.Nack
+	(*Route)(nil),                 // 13: archway.admin.v1.Route
+	(*RequestValidation)(nil),     // 14: archway.admin.v1.RequestValidation
+	(*HttpProxyIntegration)(nil),  // 15: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),       // 16: archway.admin.v1.MockIntegration
+	(*FunctionIntegration)(nil),   // 17: archway.admin.v1.FunctionIntegration
+	(*HttpIntegration)(nil),       // 18: archway.admin.v1.HttpIntegration
+	(*IntegrationResponse)(nil),   // 19: archway.admin.v1.IntegrationResponse
+	(*Integration)(nil),           // 20: archway.admin.v1.Integration
+	(*Deployment)(nil),            // 21: archway.admin.v1.Deployment
+	(*Stage)(nil),                 // 22: archway.admin.v1.Stage
+	(*ApiKey)(nil),                // 23: archway.admin.v1.ApiKey
+	(*ApiStage)(nil),              // 24: archway.admin.v1.ApiStage
+	(*UsagePlan)(nil),             // 25: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),          // 26: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),              // 27: archway.admin.v1.KeyUsage
+	(*DailyUsage)(nil),            // 28: archway.admin.v1.DailyUsage
+	nil,                           // 29: archway.admin.v1.Api.TagsEntry
+	nil,                           // 30: archway.admin.v1.GatewayResponse.ResponseParametersEntry
+	nil,                           // 31: archway.admin.v1.GatewayResponse.ResponseTemplatesEntry
+	nil,                           // 32: archway.admin.v1.Route.TagsEntry
+	nil,                           // 33: archway.admin.v1.RequestValidation.BodyModelsEntry
+	nil,                           // 34: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 35: archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	nil,                           // 36: archway.admin.v1.HttpIntegration.RequestTemplatesEntry
+	nil,                           // 37: archway.admin.v1.HttpIntegration.RequestParametersEntry
+	nil,                           // 38: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	nil,                           // 39: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                           // 40: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 41: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 42: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 43: archway.admin.v1.Stage.TagsEntry
+	nil,                           // 44: archway.admin.v1.Stage.RouteThrottlesEntry
+	nil,                           // 45: archway.admin.v1.ApiKey.TagsEntry
+	nil,                           // 46: archway.admin.v1.ApiStage.RouteThrottlesEntry
+	nil,                           // 47: archway.admin.v1.UsagePlan.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 48: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 49: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	28, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	45, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	45, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
-	9,  // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
+	29, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	48, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	48, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	10, // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
 	1,  // 5: archway.admin.v1.Api.api_key_source:type_name -> archway.admin.v1.ApiKeySource
-	4,  // 6: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
-	5,  // 7: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
-	45, // 8: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
-	45, // 9: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
-	45, // 10: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
-	11, // 11: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
-	45, // 12: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
-	29, // 13: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	45, // 14: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	45, // 15: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	13, // 16: archway.admin.v1.Route.request_validation:type_name -> archway.admin.v1.RequestValidation
-	30, // 17: archway.admin.v1.RequestValidation.body_models:type_name -> archway.admin.v1.RequestValidation.BodyModelsEntry
-	46, // 18: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	31, // 19: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	32, // 20: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	18, // 21: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
-	2,  // 22: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
-	46, // 23: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
-	46, // 24: archway.admin.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
-	33, // 25: archway.admin.v1.HttpIntegration.request_templates:type_name -> archway.admin.v1.HttpIntegration.RequestTemplatesEntry
-	2,  // 26: archway.admin.v1.HttpIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
-	34, // 27: archway.admin.v1.HttpIntegration.request_parameters:type_name -> archway.admin.v1.HttpIntegration.RequestParametersEntry
-	18, // 28: archway.admin.v1.HttpIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
-	35, // 29: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	36, // 30: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	37, // 31: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
-	14, // 32: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	15, // 33: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	16, // 34: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
-	17, // 35: archway.admin.v1.Integration.http:type_name -> archway.admin.v1.HttpIntegration
-	45, // 36: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	45, // 37: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	38, // 38: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
-	12, // 39: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
-	19, // 40: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	45, // 41: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	45, // 42: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	39, // 43: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	40, // 44: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	45, // 45: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	45, // 46: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	7,  // 47: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	41, // 48: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
-	42, // 49: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
-	45, // 50: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	45, // 51: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
-	43, // 52: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
-	7,  // 53: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	8,  // 54: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
-	23, // 55: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
-	3,  // 56: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
-	44, // 57: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
-	45, // 58: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
-	45, // 59: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
-	45, // 60: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
-	45, // 61: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
-	27, // 62: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
-	7,  // 63: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	7,  // 64: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	65, // [65:65] is the sub-list for method output_type
-	65, // [65:65] is the sub-list for method input_type
-	65, // [65:65] is the sub-list for extension type_name
-	65, // [65:65] is the sub-list for extension extendee
-	0,  // [0:65] is the sub-list for field type_name
+	7,  // 6: archway.admin.v1.Api.gateway_responses:type_name -> archway.admin.v1.GatewayResponse
+	30, // 7: archway.admin.v1.GatewayResponse.response_parameters:type_name -> archway.admin.v1.GatewayResponse.ResponseParametersEntry
+	31, // 8: archway.admin.v1.GatewayResponse.response_templates:type_name -> archway.admin.v1.GatewayResponse.ResponseTemplatesEntry
+	4,  // 9: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
+	5,  // 10: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
+	48, // 11: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	48, // 12: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	48, // 13: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	12, // 14: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
+	48, // 15: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	32, // 16: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	48, // 17: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	48, // 18: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	14, // 19: archway.admin.v1.Route.request_validation:type_name -> archway.admin.v1.RequestValidation
+	33, // 20: archway.admin.v1.RequestValidation.body_models:type_name -> archway.admin.v1.RequestValidation.BodyModelsEntry
+	49, // 21: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	34, // 22: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	35, // 23: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	19, // 24: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	2,  // 25: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
+	49, // 26: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
+	49, // 27: archway.admin.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
+	36, // 28: archway.admin.v1.HttpIntegration.request_templates:type_name -> archway.admin.v1.HttpIntegration.RequestTemplatesEntry
+	2,  // 29: archway.admin.v1.HttpIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
+	37, // 30: archway.admin.v1.HttpIntegration.request_parameters:type_name -> archway.admin.v1.HttpIntegration.RequestParametersEntry
+	19, // 31: archway.admin.v1.HttpIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	38, // 32: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	39, // 33: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	40, // 34: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	15, // 35: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	16, // 36: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
+	17, // 37: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
+	18, // 38: archway.admin.v1.Integration.http:type_name -> archway.admin.v1.HttpIntegration
+	48, // 39: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	48, // 40: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	41, // 41: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	13, // 42: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
+	20, // 43: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
+	48, // 44: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	48, // 45: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	42, // 46: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	43, // 47: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	48, // 48: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	48, // 49: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	8,  // 50: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	44, // 51: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
+	45, // 52: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
+	48, // 53: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	48, // 54: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	46, // 55: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
+	8,  // 56: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	9,  // 57: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
+	24, // 58: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
+	3,  // 59: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
+	47, // 60: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
+	48, // 61: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
+	48, // 62: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
+	48, // 63: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
+	48, // 64: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
+	28, // 65: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
+	8,  // 66: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	8,  // 67: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	68, // [68:68] is the sub-list for method output_type
+	68, // [68:68] is the sub-list for method input_type
+	68, // [68:68] is the sub-list for extension type_name
+	68, // [68:68] is the sub-list for extension extendee
+	0,  // [0:68] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -2919,7 +3068,7 @@ func file_archway_admin_v1_resources_proto_init() {
 	if File_archway_admin_v1_resources_proto != nil {
 		return
 	}
-	file_archway_admin_v1_resources_proto_msgTypes[13].OneofWrappers = []any{
+	file_archway_admin_v1_resources_proto_msgTypes[14].OneofWrappers = []any{
 		(*Integration_HttpProxy)(nil),
 		(*Integration_Mock)(nil),
 		(*Integration_Function)(nil),
@@ -2931,7 +3080,7 @@ func file_archway_admin_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   39,
+			NumMessages:   42,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
