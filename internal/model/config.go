@@ -91,6 +91,25 @@ type API struct {
 	KeySource KeySource
 	// Stages are sorted by name.
 	Stages []*Stage
+	// GatewayResponses are the API's customized gateway responses, keyed
+	// by response type ("THROTTLED", "DEFAULT_5XX"); types missing answer
+	// with API Gateway's defaults. The map must only be read.
+	GatewayResponses map[string]*GatewayResponse
+	// BinaryMediaTypes are the media types ("image/png", "image/*",
+	// "*/*") whose bodies the API treats as binary.
+	BinaryMediaTypes []string
+}
+
+// GatewayResponse is an API's customization of one gateway response type:
+// the answer the gateway gives itself when it refuses or fails a request.
+type GatewayResponse struct {
+	// StatusCode replaces the type's default status; 0 keeps it.
+	StatusCode int
+	// Headers are AWS's responseParameters: gatewayresponse.header.NAME to
+	// a mapping expression.
+	Headers map[string]string
+	// Templates are body templates by content type.
+	Templates map[string]string
 }
 
 // Stage is a named entry point of an API, served under /{stage}/ (or

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"slices"
 	"strings"
 	"time"
 
@@ -53,7 +54,26 @@ func buildAPI(log *slog.Logger, id string, r *apiRecords) *model.API {
 	if r.api.GetApiKeySource() == adminv1.ApiKeySource_API_KEY_SOURCE_AUTHORIZER {
 		api.KeySource = model.KeySourceAuthorizer
 	}
+	api.GatewayResponses = convertGatewayResponses(r.api.GetGatewayResponses())
+	api.BinaryMediaTypes = slices.Clone(r.api.GetBinaryMediaTypes())
 	return api
+}
+
+// convertGatewayResponses converts an API's customized gateway responses,
+// keyed by type; nil when it has none. The admin API checked them.
+func convertGatewayResponses(rs []*adminv1.GatewayResponse) map[string]*model.GatewayResponse {
+	if len(rs) == 0 {
+		return nil
+	}
+	out := make(map[string]*model.GatewayResponse, len(rs))
+	for _, r := range rs {
+		out[r.GetResponseType()] = &model.GatewayResponse{
+			StatusCode: int(r.GetStatusCode()),
+			Headers:    r.GetResponseParameters(),
+			Templates:  r.GetResponseTemplates(),
+		}
+	}
+	return out
 }
 
 // convertStage converts a stage record that serves d.
