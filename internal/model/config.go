@@ -100,6 +100,22 @@ type API struct {
 	BinaryMediaTypes []string
 }
 
+// NotFoundRouteID is the route ID by which Envoy names, to Archway's
+// services, the requests no route of an API's stage matches. It cannot be
+// the ID of a route, which is lowercase letters and digits.
+const NotFoundRouteID = "$not_found"
+
+// Customizes reports whether the API customizes any of the gateway
+// response types.
+func (a *API) Customizes(types ...string) bool {
+	for _, t := range types {
+		if _, ok := a.GatewayResponses[t]; ok {
+			return true
+		}
+	}
+	return false
+}
+
 // GatewayResponse is an API's customization of one gateway response type:
 // the answer the gateway gives itself when it refuses or fails a request.
 type GatewayResponse struct {
