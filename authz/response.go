@@ -73,14 +73,7 @@ func deniedResponse(o outcome, l limits) *authv3.CheckResponse {
 	headers = append(headers,
 		header(headerContentType, "application/json"),
 		header(headerErrorType, r.errorType))
-	if l.set {
-		limit, remaining, reset := l.values()
-		headers = append(headers,
-			header(headerLimit, limit), header(headerRemaining, remaining), header(headerReset, reset))
-		if l.retryAfter > 0 {
-			headers = append(headers, header(headerRetryAfter, strconv.FormatInt(seconds(l.retryAfter), 10)))
-		}
-	}
+	headers = append(headers, l.headers()...)
 	return &authv3.CheckResponse{
 		Status: &rpcstatus.Status{Code: int32(r.code)},
 		HttpResponse: &authv3.CheckResponse_DeniedResponse{DeniedResponse: &authv3.DeniedHttpResponse{
@@ -89,6 +82,21 @@ func deniedResponse(o outcome, l limits) *authv3.CheckResponse {
 			Body:    r.body,
 		}},
 	}
+}
+
+// headers returns the rate-limit headers of a refusal: none when l is not
+// set, else the limit, what remains, when it resets and, when the client
+// must wait, Retry-After.
+func (l limits) headers() []*corev3.HeaderValueOption {
+	if !l.set {
+		return nil
+	}
+	limit, remaining, reset := l.values()
+	out := []*corev3.HeaderValueOption{header(headerLimit, limit), header(headerRemaining, remaining), header(headerReset, reset)}
+	if l.retryAfter > 0 {
+		out = append(out, header(headerRetryAfter, strconv.FormatInt(seconds(l.retryAfter), 10)))
+	}
+	return out
 }
 
 // okReply holds every message of an allowed, metered response, so that the

@@ -23,6 +23,7 @@ import (
 	"google.golang.org/grpc/status"
 
 	"github.com/archway-gateway/archway/envoy"
+	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 	"github.com/archway-gateway/archway/internal/model"
 	"github.com/archway-gateway/archway/ratelimit"
 )
@@ -51,6 +52,10 @@ type Options struct {
 	// KeyIDHeader and PlanIDHeader name the request headers the upstream
 	// gets the admitting key's and plan's IDs in; empty means the defaults.
 	KeyIDHeader, PlanIDHeader string
+	// GatewayResponses holds the APIs' compiled gateway responses, which
+	// refusals use when an API customizes them; nil makes the Server its
+	// own. Share one with the ext_proc service to compile them once.
+	GatewayResponses *gatewayresponse.Sets
 }
 
 // Server implements envoy.service.auth.v3.Authorization.
@@ -65,6 +70,7 @@ type Server struct {
 	log          *slog.Logger
 	keyIDHeader  string
 	planIDHeader string
+	responses    *gatewayresponse.Sets
 	// okStatus, allowed and forbidden are shared by every response that
 	// needs them; they are never modified.
 	okStatus  *rpcstatus.Status
@@ -86,8 +92,12 @@ func New(o Options) *Server {
 	if o.PlanIDHeader == "" {
 		o.PlanIDHeader = DefaultPlanIDHeader
 	}
+	if o.GatewayResponses == nil {
+		o.GatewayResponses = gatewayresponse.NewSets(o.Logger)
+	}
 	okStatus := &rpcstatus.Status{Code: int32(codes.OK)}
 	return &Server{
+		responses:    o.GatewayResponses,
 		config:       o.Config,
 		open:         ratelimit.NewLimiter(o.Store, ratelimit.FailOpen, o.Now, o.Logger),
 		closed:       ratelimit.NewLimiter(o.Store, ratelimit.FailClosed, o.Now, o.Logger),
@@ -116,12 +126,13 @@ func (s *Server) Register(g *grpc.Server) { authv3.RegisterAuthorizationServer(g
 // apply its own failure_mode_allow instead of the usage plan's policy.
 func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.CheckResponse, error) {
 	in := decode(req)
-	d := decide(s.config(), in)
+	cfg := s.config()
+	d := decide(cfg, in)
 	if d.stageThrottle != nil && d.verdict != verdictDeny {
 		if m := s.routeThrottle(ctx, in, d.stageThrottle); m.err != nil && ctx.Err() != nil {
 			return nil, status.FromContextError(ctx.Err()).Err()
 		} else if m.outcome != outcomeAllowed {
-			return deniedResponse(m.outcome, m.limits), nil
+			return s.refuse(cfg, req, in, m.outcome, m.limits), nil
 		}
 	}
 	switch d.verdict {
@@ -129,7 +140,7 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.C
 		return s.allowed, nil
 	case verdictDeny:
 		s.logDenied(ctx, in, d)
-		return s.forbidden, nil
+		return s.refuse(cfg, req, in, outcomeForbidden, limits{}), nil
 	}
 	lim := s.closed
 	if d.plan.FailOpen {
@@ -144,7 +155,7 @@ func (s *Server) Check(ctx context.Context, req *authv3.CheckRequest) (*authv3.C
 	}
 	if m.outcome != outcomeAllowed {
 		s.logRefused(ctx, in, d, m)
-		return deniedResponse(m.outcome, m.limits), nil
+		return s.refuse(cfg, req, in, m.outcome, m.limits), nil
 	}
 	return okResponse(s.okStatus, s.keyIDHeader, d.key.ID, s.planIDHeader, d.plan.ID, m.limits), nil
 }

@@ -81,6 +81,9 @@ type response struct {
 	status    int
 	headers   []headerMapping
 	templates []template // sorted by media type; never empty
+	// custom says an override applies (the type's own or its class's);
+	// explicit says it sets the status.
+	custom, explicit bool
 }
 
 // Set is the compiled gateway responses of one API: every template parsed
@@ -133,6 +136,7 @@ func resolve(t Type, compiled map[Type]*response, defaults []template) *response
 		return &response{status: t.status(), templates: defaults}
 	}
 	resolved := *r // the fallback's own entry keeps status 0 for the others
+	resolved.custom, resolved.explicit = true, resolved.status != 0
 	if resolved.status == 0 {
 		resolved.status = t.status()
 	}
@@ -239,4 +243,16 @@ func compileTemplates(t Type, src map[string]string) ([]template, []keyError) {
 	}
 	sort.Slice(errs, func(i, j int) bool { return errs[i].field < errs[j].field })
 	return out, errs
+}
+
+// CheckParameter reports what is wrong with one entry of an override's
+// Headers (AWS's responseParameters): a header name, bare or as
+// gatewayresponse.header.NAME, and a mapping expression. It returns nil
+// for an entry Compile accepts.
+func CheckParameter(key, expr string) error {
+	if _, err := parseHeaderName(key); err != nil {
+		return err
+	}
+	_, err := parseExpr(expr)
+	return err
 }

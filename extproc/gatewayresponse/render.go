@@ -49,9 +49,31 @@ type Response struct {
 // Java would throw from); the caller should then answer 500 Internal
 // server error, as API Gateway does when it fails itself.
 func (s *Set) Render(t Type, r *mapping.Request, e mapping.ErrorInfo, accept string) (Response, error) {
+	return s.RenderAs(t, 0, r, e, accept)
+}
+
+// Customized reports whether the API overrides t, with an override of its
+// own or of its class (DEFAULT_4XX, DEFAULT_5XX). A caller whose answer
+// carries more than the type's default (a Retry-After, a status of its
+// own) keeps its answer unless the API customizes the type.
+func (s *Set) Customized(t Type) bool {
+	r, ok := s.responses[t]
+	return ok && r.custom
+}
+
+// RenderAs is Render with status as t's default status, for an answer
+// API Gateway has no type of its own for (Archway's 503 when the
+// rate-limit store is unreachable is rendered as DEFAULT_5XX with status
+// 503): the API's override sets the status only if it names one. A zero
+// status is t's default.
+func (s *Set) RenderAs(t Type, status int, r *mapping.Request, e mapping.ErrorInfo, accept string) (Response, error) {
 	resp, ok := s.responses[t]
 	if !ok {
 		return Response{}, fmt.Errorf("gateway response: %q is not a gateway response type", t)
+	}
+	code := resp.status
+	if status != 0 && !resp.explicit {
+		code = status
 	}
 	if e.Message == "" {
 		e.Message = t.Message()
@@ -82,7 +104,7 @@ func (s *Set) Render(t Type, r *mapping.Request, e mapping.ErrorInfo, accept str
 	if err != nil {
 		return Response{}, fmt.Errorf("gateway response %s: template %s: %w", t, tmpl.contentType, err)
 	}
-	return Response{Status: resp.status, Headers: h, Body: []byte(body)}, nil
+	return Response{Status: code, Headers: h, Body: []byte(body)}, nil
 }
 
 // validHeaderValue reports whether v can be sent as a header value: a

@@ -12,6 +12,7 @@ import (
 
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 	"github.com/archway-gateway/archway/extproc/lambda"
 	"github.com/archway-gateway/archway/extproc/mapping"
 	"github.com/archway-gateway/archway/internal/model"
@@ -198,7 +199,8 @@ func keptHeader(name string) bool {
 // failed answers a failed invocation as API Gateway does, and logs why.
 // REST APIs answer 502 {"message": "Internal server error"} for a
 // function error or a malformed result; HTTP APIs answer 500
-// {"message":"Internal Server Error"}.
+// {"message":"Internal Server Error"}. An API that customizes DEFAULT_5XX
+// answers with its override, at the same status unless it sets one.
 func (p *functionProcessor) failed(ctx context.Context, x *extproc.Exchange, err error) *extproc.Decision {
 	path, _, _ := strings.Cut(x.Path, "?")
 	p.l.opts.Logger.LogAttrs(ctx, slog.LevelWarn, "function invocation failed",
@@ -206,6 +208,19 @@ func (p *functionProcessor) failed(ctx context.Context, x *extproc.Exchange, err
 		slog.String("route_id", p.rr.route.ID), slog.String("method", x.Method),
 		slog.String("path", path), slog.Bool("malformed", errors.Is(err, lambda.ErrMalformed)),
 		slog.Any("error", err))
+	status := http.StatusBadGateway
+	if p.rr.api.Protocol == model.ProtocolHTTP {
+		status = http.StatusInternalServerError
+	}
+	if p.rr.responses.Customized(gatewayresponse.Default5XX) {
+		req := p.l.mappingRequest(x, p.rr)
+		resp, rerr := p.rr.responses.RenderAs(gatewayresponse.Default5XX, status, req, mapping.ErrorInfo{}, x.Headers.Get(headerAccept))
+		if rerr == nil {
+			return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body)
+		}
+		p.l.opts.Logger.LogAttrs(ctx, slog.LevelError, "gateway response DEFAULT_5XX does not render; answering with the default",
+			slog.String("api_id", p.rr.api.ID), slog.Any("error", rerr))
+	}
 	if p.rr.api.Protocol == model.ProtocolHTTP {
 		return extproc.Respond(http.StatusInternalServerError,
 			extproc.Headers{{Name: headerContentType, Value: defaultContentType}},

@@ -51,7 +51,7 @@ func (p *httpProcessor) Request(_ context.Context, x *extproc.Exchange) (*extpro
 	x.State = req
 	t, pass := p.h.requestTemplate(x.Headers.Get(headerContentType))
 	if t == nil && !pass {
-		return p.l.unsupportedMediaType(req, x.Headers.Get(headerAccept))
+		return p.rr.unsupportedMediaType(req, x.Headers.Get(headerAccept))
 	}
 	// The mappings read $context before the template renders with the
 	// same variables.

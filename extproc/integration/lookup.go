@@ -41,6 +41,11 @@ type Options struct {
 	// requestContext.identity.apiKeyId and mapping templates as
 	// $context.identity.apiKeyId; empty means authz.DefaultKeyIDHeader.
 	APIKeyIDHeader string
+	// GatewayResponses holds the APIs' compiled gateway responses, with
+	// which processors answer the requests they refuse or fail; nil makes
+	// the lookup its own. Share one with the ext_authz service to compile
+	// them once.
+	GatewayResponses *gatewayresponse.Sets
 }
 
 // NewLookup returns the function the ext_proc Server calls once per stream
@@ -58,27 +63,19 @@ func NewLookup(cfg func() *model.Config, o Options) func(extproc.RouteMetadata) 
 	if o.APIKeyIDHeader == "" {
 		o.APIKeyIDHeader = authz.DefaultKeyIDHeader
 	}
-	l := &lookup{cfg: cfg, opts: o, defaults: defaultGatewayResponses(), status: newRelaxedStatus()}
-	return l.processor
-}
-
-// defaultGatewayResponses are API Gateway's own gateway responses, with
-// no API's overrides.
-func defaultGatewayResponses() *gatewayresponse.Set {
-	set, err := gatewayresponse.Compile(nil)
-	if err != nil {
-		panic(err) // the defaults are fixed; they always compile
+	if o.GatewayResponses == nil {
+		o.GatewayResponses = gatewayresponse.NewSets(o.Logger)
 	}
-	return set
+	l := &lookup{cfg: cfg, opts: o, status: newRelaxedStatus()}
+	return l.processor
 }
 
 // lookup finds routes' processors and keeps the compiled integrations of
 // the latest configuration.
 type lookup struct {
-	cfg      func() *model.Config
-	opts     Options
-	defaults *gatewayresponse.Set
-	status   relaxedStatus
+	cfg    func() *model.Config
+	opts   Options
+	status relaxedStatus
 	// mu serializes rebuilds; readers only load gen.
 	mu  sync.Mutex
 	gen atomic.Pointer[generation]
@@ -169,6 +166,7 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 		prev = &generation{}
 	}
 	for _, api := range cfg.APIs {
+		responses := l.opts.GatewayResponses.For(cfg, api)
 		for _, st := range api.Stages {
 			if st.Deployment == nil {
 				continue
@@ -191,7 +189,7 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 				}
 			}
 			for _, r := range st.Deployment.Routes {
-				if p := l.routeProcessor(g, newRouteRequest(api, st, r)); p != nil {
+				if p := l.routeProcessor(g, newRouteRequest(api, st, r, responses)); p != nil {
 					g.processors[routeKey{api.ID, st.Name, r.ID}] = p
 				}
 			}
@@ -322,8 +320,8 @@ func dropHeaders(h extproc.Headers, keep func(name string) bool) []string {
 
 // unsupportedMediaType answers with API Gateway's UNSUPPORTED_MEDIA_TYPE
 // gateway response: 415 {"message":"Unsupported Media Type"}.
-func (l *lookup) unsupportedMediaType(req *mapping.Request, accept string) (*extproc.Decision, error) {
-	resp, err := l.defaults.Render(gatewayresponse.UnsupportedMediaType, req, mapping.ErrorInfo{}, accept)
+func (rr routeRequest) unsupportedMediaType(req *mapping.Request, accept string) (*extproc.Decision, error) {
+	resp, err := rr.responses.Render(gatewayresponse.UnsupportedMediaType, req, mapping.ErrorInfo{}, accept)
 	if err != nil {
 		return nil, errors.Join(errors.New("rendering the UNSUPPORTED_MEDIA_TYPE gateway response"), err)
 	}

@@ -45,7 +45,7 @@ func (p *mockProcessor) Request(_ context.Context, x *extproc.Exchange) (*extpro
 		return nil, err
 	}
 	if !ok {
-		return p.l.unsupportedMediaType(req, accept)
+		return p.rr.unsupportedMediaType(req, accept)
 	}
 	status, err := p.l.status.statusCode(integrationRequest)
 	if err != nil {

@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 	"github.com/archway-gateway/archway/extproc/lambda"
 	"github.com/archway-gateway/archway/extproc/mapping"
 	"github.com/archway-gateway/archway/internal/model"
@@ -36,10 +37,12 @@ type routeRequest struct {
 	route *model.Route
 	// resourcePath is route.Path's text, made once with the processor.
 	resourcePath string
+	// responses are the API's gateway responses.
+	responses *gatewayresponse.Set
 }
 
-func newRouteRequest(api *model.API, stage *model.Stage, route *model.Route) routeRequest {
-	return routeRequest{api: api, stage: stage, route: route, resourcePath: route.Path.String()}
+func newRouteRequest(api *model.API, stage *model.Stage, route *model.Route, responses *gatewayresponse.Set) routeRequest {
+	return routeRequest{api: api, stage: stage, route: route, resourcePath: route.Path.String(), responses: responses}
 }
 
 // caller is what both descriptions of a request, the mapping templates'
@@ -55,7 +58,7 @@ func (l *lookup) caller(x *extproc.Exchange) caller {
 	return caller{
 		requestID:  x.Headers.Get(headerRequestID),
 		sourceIP:   sourceIP(x.Headers, l.opts.XFFTrustedHops),
-		domainName: hostOnly(x.Authority),
+		domainName: mapping.HostOnly(x.Authority),
 		apiKeyID:   x.Headers.Get(l.opts.APIKeyIDHeader),
 		time:       l.opts.Now(),
 	}
@@ -73,7 +76,7 @@ func (l *lookup) mappingRequest(x *extproc.Exchange, rr routeRequest) *mapping.R
 		ResourcePath:   rr.resourcePath,
 		ResourceID:     rr.route.ID,
 		PathParams:     pathParams(path, rr),
-		Query:          queryParams(rawQuery),
+		Query:          mapping.ParseQuery(rawQuery),
 		Header:         make([]mapping.Param, 0, len(x.Headers)),
 		Body:           x.Body,
 		Stage:          rr.stage.Name,
@@ -117,30 +120,6 @@ func (l *lookup) lambdaRequest(x *extproc.Exchange, rr routeRequest) *lambda.Req
 		APIID:          rr.api.ID,
 		APIKeyID:       c.apiKeyID,
 	}
-}
-
-// queryParams decodes a query string in order, keeping repeats; a
-// parameter that does not decode is kept as sent.
-func queryParams(raw string) []mapping.Param {
-	if raw == "" {
-		return nil
-	}
-	var out []mapping.Param
-	for part := range strings.SplitSeq(raw, "&") {
-		if part == "" {
-			continue
-		}
-		k, v, _ := strings.Cut(part, "=")
-		out = append(out, mapping.Param{Name: unescapeQuery(k), Value: unescapeQuery(v)})
-	}
-	return out
-}
-
-func unescapeQuery(s string) string {
-	if u, err := url.QueryUnescape(s); err == nil {
-		return u
-	}
-	return s
 }
 
 // pathParams matches the request path against the route's template after
@@ -229,12 +208,4 @@ func sourceIP(h extproc.Headers, trustedHops int) string {
 		return ""
 	}
 	return addrs[max(len(addrs)-1-trustedHops, 0)]
-}
-
-// hostOnly strips the port from an authority.
-func hostOnly(authority string) string {
-	if i := strings.LastIndexByte(authority, ':'); i >= 0 && !strings.Contains(authority[i:], "]") {
-		return authority[:i]
-	}
-	return authority
 }

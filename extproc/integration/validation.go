@@ -125,7 +125,7 @@ func (p *validatingProcessor) validationRequest(x *extproc.Exchange) *validate.R
 		ContentType: x.Headers.Get(headerContentType),
 		Body:        x.Body,
 	}
-	for _, q := range queryParams(rawQuery) {
+	for _, q := range mapping.ParseQuery(rawQuery) {
 		r.Query[q.Name] = append(r.Query[q.Name], q.Value)
 	}
 	for _, h := range x.Headers {
@@ -146,7 +146,7 @@ func (p *validatingProcessor) refuse(x *extproc.Exchange, f *validate.Failure) (
 	}
 	req := p.l.mappingRequest(x, p.rr)
 	info := mapping.ErrorInfo{Message: f.Message, ValidationErrorString: f.ValidationErrorString}
-	resp, err := p.l.defaults.Render(t, req, info, x.Headers.Get(headerAccept))
+	resp, err := p.rr.responses.Render(t, req, info, x.Headers.Get(headerAccept))
 	if err != nil {
 		return nil, fmt.Errorf("rendering the %s gateway response: %w", t, err)
 	}

@@ -331,16 +331,15 @@ func TestValidationModes(t *testing.T) {
 // $context.error.validationErrorString, with the response type.
 func TestValidationErrorString(t *testing.T) {
 	tmpl := map[string]string{"application/json": `{"type": "$context.error.responseType", "detail": "$util.escapeJavaScript($context.error.validationErrorString)"}`}
-	set, err := gatewayresponse.Compile(map[gatewayresponse.Type]gatewayresponse.Override{
-		gatewayresponse.BadRequestBody:       {StatusCode: 422, Templates: tmpl},
-		gatewayresponse.BadRequestParameters: {Templates: tmpl},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
 	cfg := validationConfig(t)
-	opts := Options{Logger: slog.New(slog.DiscardHandler), Now: time.Now}
-	c := serveLookup(t, &lookup{cfg: func() *model.Config { return cfg }, opts: opts, defaults: set, status: newRelaxedStatus()})
+	for _, api := range cfg.APIs {
+		api.GatewayResponses = map[string]*model.GatewayResponse{
+			string(gatewayresponse.BadRequestBody):       {StatusCode: 422, Templates: tmpl},
+			string(gatewayresponse.BadRequestParameters): {Templates: tmpl},
+		}
+	}
+	opts := Options{Logger: slog.New(slog.DiscardHandler), Now: time.Now, GatewayResponses: gatewayresponse.NewSets(nil)}
+	c := serveLookup(t, &lookup{cfg: func() *model.Config { return cfg }, opts: opts, status: newRelaxedStatus()})
 	tests := map[string]struct {
 		route  string
 		req    request

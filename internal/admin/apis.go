@@ -12,7 +12,7 @@ import (
 
 // apiMutable lists the fields of an Api that updates may change.
 func apiMutable() []string {
-	return []string{"name", "description", "protocol", "tags", "api_key_source"}
+	return []string{"name", "description", "protocol", "tags", "api_key_source", "gateway_responses", "binary_media_types"}
 }
 
 // validateAPI checks the client-set fields of an API.
@@ -22,6 +22,18 @@ func validateAPI(v *violations, field string, api *adminv1.Api) {
 	v.protocol(field+".protocol", api.GetProtocol())
 	v.tags(field+".tags", api.GetTags())
 	v.keySource(field+".api_key_source", api.GetApiKeySource())
+	v.gatewayResponses(field+".gateway_responses", api.GetGatewayResponses())
+	v.binaryMediaTypes(field+".binary_media_types", api.GetBinaryMediaTypes())
+}
+
+// normalizeAPI puts the client-set fields of an API in their stored form,
+// once they are valid: gateway responses in order of type, marked as
+// customizations.
+func normalizeAPI(api *adminv1.Api) {
+	for _, r := range api.GetGatewayResponses() {
+		r.DefaultResponse = false
+	}
+	sortGatewayResponses(api.GatewayResponses)
 }
 
 // keySource checks where an API's routes that require a key find it.
@@ -54,16 +66,19 @@ func (s *Server) CreateApi(ctx context.Context, req *adminv1.CreateApiRequest) (
 	v := newViolations(req)
 	in := req.GetApi()
 	api := &adminv1.Api{
-		Name:         in.GetName(),
-		Description:  in.GetDescription(),
-		Protocol:     normalizeProtocol(in.GetProtocol()),
-		Tags:         in.GetTags(),
-		ApiKeySource: in.GetApiKeySource(),
+		Name:             in.GetName(),
+		Description:      in.GetDescription(),
+		Protocol:         normalizeProtocol(in.GetProtocol()),
+		Tags:             in.GetTags(),
+		ApiKeySource:     in.GetApiKeySource(),
+		GatewayResponses: in.GetGatewayResponses(),
+		BinaryMediaTypes: in.GetBinaryMediaTypes(),
 	}
 	validateAPI(v, "api", api)
 	if err := v.err(); err != nil {
 		return nil, err
 	}
+	normalizeAPI(api)
 	if err := s.checkAPICount(ctx); err != nil {
 		return nil, err
 	}
@@ -169,6 +184,9 @@ func (s *Server) UpdateApi(ctx context.Context, req *adminv1.UpdateApiRequest) (
 		check: func(_ *draft, v *violations, api *adminv1.Api) error {
 			api.Protocol = normalizeProtocol(api.GetProtocol())
 			validateAPI(v, "api", api)
+			if v.ok() {
+				normalizeAPI(api)
+			}
 			return nil
 		},
 		put: func(d *draft, _, api *adminv1.Api) {

@@ -68,16 +68,20 @@ func (s *Server) draftNamed(ctx context.Context, def *adminv1.ApiDefinition) (*d
 			return nil, err
 		}
 		now := s.timestamp()
-		return newAPIDraft(&adminv1.Api{
-			Id:           newID(),
-			Name:         def.GetName(),
-			Description:  def.GetDescription(),
-			Protocol:     normalizeProtocol(def.GetProtocol()),
-			Tags:         def.GetTags(),
-			ApiKeySource: def.GetApiKeySource(),
-			CreateTime:   now,
-			UpdateTime:   now,
-		}, now), nil
+		api := &adminv1.Api{
+			Id:               newID(),
+			Name:             def.GetName(),
+			Description:      def.GetDescription(),
+			Protocol:         normalizeProtocol(def.GetProtocol()),
+			Tags:             def.GetTags(),
+			ApiKeySource:     def.GetApiKeySource(),
+			GatewayResponses: def.GetGatewayResponses(),
+			BinaryMediaTypes: def.GetBinaryMediaTypes(),
+			CreateTime:       now,
+			UpdateTime:       now,
+		}
+		normalizeAPI(api)
+		return newAPIDraft(api, now), nil
 	}
 	if err != nil {
 		return nil, s.storeError(ctx, err)
@@ -100,6 +104,8 @@ func (d *draft) applyDefinition(def *adminv1.ApiDefinition, pruneStages bool) {
 		api := proto.CloneOf(d.API)
 		api.Description, api.Protocol, api.Tags = def.GetDescription(), normalizeProtocol(def.GetProtocol()), def.GetTags()
 		api.ApiKeySource = def.GetApiKeySource()
+		api.GatewayResponses, api.BinaryMediaTypes = def.GetGatewayResponses(), def.GetBinaryMediaTypes()
+		normalizeAPI(api)
 		if !proto.Equal(api, d.API) {
 			api.UpdateTime = d.now
 			d.putAPI(api)
@@ -261,6 +267,8 @@ func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition)
 	v.protocol(field+".protocol", normalizeProtocol(def.GetProtocol()))
 	v.tags(field+".tags", def.GetTags())
 	v.keySource(field+".api_key_source", def.GetApiKeySource())
+	v.gatewayResponses(field+".gateway_responses", def.GetGatewayResponses())
+	v.binaryMediaTypes(field+".binary_media_types", def.GetBinaryMediaTypes())
 	integrations := make(map[string]int, len(def.GetIntegrations()))
 	for i, in := range def.GetIntegrations() {
 		f := listField(field+".integrations", i)

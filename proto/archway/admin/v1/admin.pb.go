@@ -2494,17 +2494,21 @@ func (x *RollbackRequest) GetEtag() string {
 // ApiDefinition is the declarative form of an API, as archwayctl apply reads
 // it from YAML or JSON. Integrations are named; routes refer to them by name.
 type ApiDefinition struct {
-	state         protoimpl.MessageState   `protogen:"open.v1"`
-	Name          string                   `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
-	Description   string                   `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
-	Protocol      Protocol                 `protobuf:"varint,3,opt,name=protocol,proto3,enum=archway.admin.v1.Protocol" json:"protocol,omitempty"`
-	Tags          map[string]string        `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
-	Integrations  []*IntegrationDefinition `protobuf:"bytes,5,rep,name=integrations,proto3" json:"integrations,omitempty"`
-	Routes        []*RouteDefinition       `protobuf:"bytes,6,rep,name=routes,proto3" json:"routes,omitempty"`
-	Stages        []*StageDefinition       `protobuf:"bytes,7,rep,name=stages,proto3" json:"stages,omitempty"`
-	ApiKeySource  ApiKeySource             `protobuf:"varint,8,opt,name=api_key_source,json=apiKeySource,proto3,enum=archway.admin.v1.ApiKeySource" json:"api_key_source,omitempty"`
-	unknownFields protoimpl.UnknownFields
-	sizeCache     protoimpl.SizeCache
+	state        protoimpl.MessageState   `protogen:"open.v1"`
+	Name         string                   `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	Description  string                   `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	Protocol     Protocol                 `protobuf:"varint,3,opt,name=protocol,proto3,enum=archway.admin.v1.Protocol" json:"protocol,omitempty"`
+	Tags         map[string]string        `protobuf:"bytes,4,rep,name=tags,proto3" json:"tags,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	Integrations []*IntegrationDefinition `protobuf:"bytes,5,rep,name=integrations,proto3" json:"integrations,omitempty"`
+	Routes       []*RouteDefinition       `protobuf:"bytes,6,rep,name=routes,proto3" json:"routes,omitempty"`
+	Stages       []*StageDefinition       `protobuf:"bytes,7,rep,name=stages,proto3" json:"stages,omitempty"`
+	ApiKeySource ApiKeySource             `protobuf:"varint,8,opt,name=api_key_source,json=apiKeySource,proto3,enum=archway.admin.v1.ApiKeySource" json:"api_key_source,omitempty"`
+	// As Api.gateway_responses: the whole set, replacing the API's.
+	GatewayResponses []*GatewayResponse `protobuf:"bytes,9,rep,name=gateway_responses,json=gatewayResponses,proto3" json:"gateway_responses,omitempty"`
+	// As Api.binary_media_types.
+	BinaryMediaTypes []string `protobuf:"bytes,10,rep,name=binary_media_types,json=binaryMediaTypes,proto3" json:"binary_media_types,omitempty"`
+	unknownFields    protoimpl.UnknownFields
+	sizeCache        protoimpl.SizeCache
 }
 
 func (x *ApiDefinition) Reset() {
@@ -2591,6 +2595,20 @@ func (x *ApiDefinition) GetApiKeySource() ApiKeySource {
 		return x.ApiKeySource
 	}
 	return ApiKeySource_API_KEY_SOURCE_UNSPECIFIED
+}
+
+func (x *ApiDefinition) GetGatewayResponses() []*GatewayResponse {
+	if x != nil {
+		return x.GatewayResponses
+	}
+	return nil
+}
+
+func (x *ApiDefinition) GetBinaryMediaTypes() []string {
+	if x != nil {
+		return x.BinaryMediaTypes
+	}
+	return nil
 }
 
 type IntegrationDefinition struct {
@@ -4657,7 +4675,7 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"stage_name\x18\x02 \x01(\tR\tstageName\x12#\n" +
 	"\rdeployment_id\x18\x03 \x01(\tR\fdeploymentId\x12\x12\n" +
-	"\x04etag\x18\x04 \x01(\tR\x04etag\"\xfe\x03\n" +
+	"\x04etag\x18\x04 \x01(\tR\x04etag\"\xfc\x04\n" +
 	"\rApiDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -4666,7 +4684,10 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\fintegrations\x18\x05 \x03(\v2'.archway.admin.v1.IntegrationDefinitionR\fintegrations\x129\n" +
 	"\x06routes\x18\x06 \x03(\v2!.archway.admin.v1.RouteDefinitionR\x06routes\x129\n" +
 	"\x06stages\x18\a \x03(\v2!.archway.admin.v1.StageDefinitionR\x06stages\x12D\n" +
-	"\x0eapi_key_source\x18\b \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x1a7\n" +
+	"\x0eapi_key_source\x18\b \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x12N\n" +
+	"\x11gateway_responses\x18\t \x03(\v2!.archway.admin.v1.GatewayResponseR\x10gatewayResponses\x12,\n" +
+	"\x12binary_media_types\x18\n" +
+	" \x03(\tR\x10binaryMediaTypes\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd5\x03\n" +
@@ -5034,141 +5055,142 @@ var file_archway_admin_v1_admin_proto_depIdxs = []int32{
 	45,  // 32: archway.admin.v1.ApiDefinition.routes:type_name -> archway.admin.v1.RouteDefinition
 	46,  // 33: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
 	91,  // 34: archway.admin.v1.ApiDefinition.api_key_source:type_name -> archway.admin.v1.ApiKeySource
-	78,  // 35: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
-	92,  // 36: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	93,  // 37: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
-	94,  // 38: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
-	95,  // 39: archway.admin.v1.IntegrationDefinition.http:type_name -> archway.admin.v1.HttpIntegration
-	79,  // 40: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	96,  // 41: archway.admin.v1.RouteDefinition.request_validation:type_name -> archway.admin.v1.RequestValidation
-	80,  // 42: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	81,  // 43: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
-	97,  // 44: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	82,  // 45: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
-	43,  // 46: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
-	0,   // 47: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	84,  // 48: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
-	48,  // 49: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	98,  // 50: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
-	99,  // 51: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	99,  // 52: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	99,  // 53: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	85,  // 54: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	99,  // 55: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	100, // 56: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	100, // 57: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
-	100, // 58: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	85,  // 59: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	101, // 60: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
-	102, // 61: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
-	97,  // 62: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	10,  // 63: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	11,  // 64: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	12,  // 65: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	14,  // 66: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	15,  // 67: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	16,  // 68: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	17,  // 69: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	18,  // 70: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	20,  // 71: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	21,  // 72: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	22,  // 73: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	23,  // 74: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	24,  // 75: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	26,  // 76: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	27,  // 77: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	28,  // 78: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	29,  // 79: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	30,  // 80: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	32,  // 81: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	33,  // 82: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	34,  // 83: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	35,  // 84: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	36,  // 85: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	38,  // 86: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	39,  // 87: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	40,  // 88: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	42,  // 89: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	47,  // 90: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	50,  // 91: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
-	52,  // 92: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
-	53,  // 93: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
-	54,  // 94: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
-	56,  // 95: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
-	57,  // 96: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
-	58,  // 97: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
-	60,  // 98: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
-	62,  // 99: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
-	63,  // 100: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
-	64,  // 101: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
-	66,  // 102: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
-	67,  // 103: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
-	68,  // 104: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
-	69,  // 105: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
-	70,  // 106: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
-	72,  // 107: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
-	74,  // 108: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
-	1,   // 109: archway.admin.v1.AdminService.PutGatewayResponse:input_type -> archway.admin.v1.PutGatewayResponseRequest
-	2,   // 110: archway.admin.v1.AdminService.GetGatewayResponse:input_type -> archway.admin.v1.GetGatewayResponseRequest
-	3,   // 111: archway.admin.v1.AdminService.ListGatewayResponses:input_type -> archway.admin.v1.ListGatewayResponsesRequest
-	5,   // 112: archway.admin.v1.AdminService.DeleteGatewayResponse:input_type -> archway.admin.v1.DeleteGatewayResponseRequest
-	7,   // 113: archway.admin.v1.AdminService.TestInvokeRoute:input_type -> archway.admin.v1.TestInvokeRouteRequest
-	84,  // 114: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	84,  // 115: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	13,  // 116: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	84,  // 117: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	103, // 118: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	86,  // 119: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	86,  // 120: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	19,  // 121: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	86,  // 122: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	103, // 123: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	87,  // 124: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	87,  // 125: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	25,  // 126: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	87,  // 127: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	103, // 128: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	88,  // 129: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	88,  // 130: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	31,  // 131: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	88,  // 132: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	103, // 133: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	89,  // 134: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	89,  // 135: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	37,  // 136: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	89,  // 137: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	103, // 138: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	41,  // 139: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	89,  // 140: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	49,  // 141: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	51,  // 142: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
-	99,  // 143: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
-	99,  // 144: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
-	55,  // 145: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
-	99,  // 146: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
-	103, // 147: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
-	59,  // 148: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
-	61,  // 149: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
-	100, // 150: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	100, // 151: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	65,  // 152: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
-	100, // 153: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	103, // 154: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
-	101, // 155: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
-	103, // 156: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
-	71,  // 157: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
-	73,  // 158: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
-	102, // 159: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
-	83,  // 160: archway.admin.v1.AdminService.PutGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
-	83,  // 161: archway.admin.v1.AdminService.GetGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
-	4,   // 162: archway.admin.v1.AdminService.ListGatewayResponses:output_type -> archway.admin.v1.ListGatewayResponsesResponse
-	103, // 163: archway.admin.v1.AdminService.DeleteGatewayResponse:output_type -> google.protobuf.Empty
-	9,   // 164: archway.admin.v1.AdminService.TestInvokeRoute:output_type -> archway.admin.v1.TestInvokeRouteResponse
-	114, // [114:165] is the sub-list for method output_type
-	63,  // [63:114] is the sub-list for method input_type
-	63,  // [63:63] is the sub-list for extension type_name
-	63,  // [63:63] is the sub-list for extension extendee
-	0,   // [0:63] is the sub-list for field type_name
+	83,  // 35: archway.admin.v1.ApiDefinition.gateway_responses:type_name -> archway.admin.v1.GatewayResponse
+	78,  // 36: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
+	92,  // 37: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	93,  // 38: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
+	94,  // 39: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
+	95,  // 40: archway.admin.v1.IntegrationDefinition.http:type_name -> archway.admin.v1.HttpIntegration
+	79,  // 41: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
+	96,  // 42: archway.admin.v1.RouteDefinition.request_validation:type_name -> archway.admin.v1.RequestValidation
+	80,  // 43: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	81,  // 44: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	97,  // 45: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	82,  // 46: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	43,  // 47: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
+	0,   // 48: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
+	84,  // 49: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	48,  // 50: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
+	98,  // 51: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	99,  // 52: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	99,  // 53: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	99,  // 54: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	85,  // 55: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	99,  // 56: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	100, // 57: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	100, // 58: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
+	100, // 59: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	85,  // 60: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	101, // 61: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
+	102, // 62: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
+	97,  // 63: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	10,  // 64: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	11,  // 65: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	12,  // 66: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	14,  // 67: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	15,  // 68: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	16,  // 69: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	17,  // 70: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	18,  // 71: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	20,  // 72: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	21,  // 73: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	22,  // 74: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	23,  // 75: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	24,  // 76: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	26,  // 77: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	27,  // 78: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	28,  // 79: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	29,  // 80: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	30,  // 81: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	32,  // 82: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	33,  // 83: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	34,  // 84: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	35,  // 85: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	36,  // 86: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	38,  // 87: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	39,  // 88: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	40,  // 89: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	42,  // 90: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	47,  // 91: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	50,  // 92: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	52,  // 93: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
+	53,  // 94: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
+	54,  // 95: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
+	56,  // 96: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
+	57,  // 97: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
+	58,  // 98: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
+	60,  // 99: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
+	62,  // 100: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
+	63,  // 101: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
+	64,  // 102: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
+	66,  // 103: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
+	67,  // 104: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
+	68,  // 105: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
+	69,  // 106: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
+	70,  // 107: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
+	72,  // 108: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
+	74,  // 109: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
+	1,   // 110: archway.admin.v1.AdminService.PutGatewayResponse:input_type -> archway.admin.v1.PutGatewayResponseRequest
+	2,   // 111: archway.admin.v1.AdminService.GetGatewayResponse:input_type -> archway.admin.v1.GetGatewayResponseRequest
+	3,   // 112: archway.admin.v1.AdminService.ListGatewayResponses:input_type -> archway.admin.v1.ListGatewayResponsesRequest
+	5,   // 113: archway.admin.v1.AdminService.DeleteGatewayResponse:input_type -> archway.admin.v1.DeleteGatewayResponseRequest
+	7,   // 114: archway.admin.v1.AdminService.TestInvokeRoute:input_type -> archway.admin.v1.TestInvokeRouteRequest
+	84,  // 115: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	84,  // 116: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	13,  // 117: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	84,  // 118: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	103, // 119: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	86,  // 120: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	86,  // 121: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	19,  // 122: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	86,  // 123: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	103, // 124: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	87,  // 125: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	87,  // 126: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	25,  // 127: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	87,  // 128: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	103, // 129: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	88,  // 130: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	88,  // 131: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	31,  // 132: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	88,  // 133: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	103, // 134: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	89,  // 135: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	89,  // 136: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	37,  // 137: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	89,  // 138: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	103, // 139: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	41,  // 140: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	89,  // 141: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	49,  // 142: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	51,  // 143: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	99,  // 144: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
+	99,  // 145: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
+	55,  // 146: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
+	99,  // 147: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
+	103, // 148: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
+	59,  // 149: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
+	61,  // 150: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
+	100, // 151: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	100, // 152: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	65,  // 153: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
+	100, // 154: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	103, // 155: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
+	101, // 156: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
+	103, // 157: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
+	71,  // 158: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
+	73,  // 159: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
+	102, // 160: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
+	83,  // 161: archway.admin.v1.AdminService.PutGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
+	83,  // 162: archway.admin.v1.AdminService.GetGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
+	4,   // 163: archway.admin.v1.AdminService.ListGatewayResponses:output_type -> archway.admin.v1.ListGatewayResponsesResponse
+	103, // 164: archway.admin.v1.AdminService.DeleteGatewayResponse:output_type -> google.protobuf.Empty
+	9,   // 165: archway.admin.v1.AdminService.TestInvokeRoute:output_type -> archway.admin.v1.TestInvokeRouteResponse
+	115, // [115:166] is the sub-list for method output_type
+	64,  // [64:115] is the sub-list for method input_type
+	64,  // [64:64] is the sub-list for extension type_name
+	64,  // [64:64] is the sub-list for extension extendee
+	0,   // [0:64] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }
