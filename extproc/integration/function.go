@@ -72,9 +72,9 @@ func (p *functionProcessor) Request(_ context.Context, x *extproc.Exchange) (*ex
 	var err error
 	switch v := p.version; v {
 	case payloadV1:
-		event, err = lambda.EventV1(req, lambda.Options{})
+		event, err = lambda.EventV1(req, p.lambdaOptions())
 	case payloadV2:
-		event, err = lambda.EventV2(req, lambda.Options{})
+		event, err = lambda.EventV2(req, p.lambdaOptions())
 	default:
 		err = fmt.Errorf("function payload format version %q is not supported", v)
 	}
@@ -131,6 +131,9 @@ func paramMap(params []mapping.Param) map[string]string {
 // Gateway would refuse gets API Gateway's answer for a failed Lambda
 // integration instead.
 func (p *functionProcessor) Response(ctx context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
+	if x.LocalReply != "" {
+		return p.l.envoyReply(x, p.rr)
+	}
 	if x.Status < 200 || x.Status > 299 {
 		return p.failed(ctx, x, fmt.Errorf("function answered HTTP status %d", x.Status)), nil
 	}
@@ -140,7 +143,7 @@ func (p *functionProcessor) Response(ctx context.Context, x *extproc.Exchange) (
 	var resp *lambda.Response
 	var err error
 	if p.version == payloadV1 {
-		resp, err = lambda.DecodeV1(x.ResponseBody, x.Headers.Get(headerAccept), lambda.Options{})
+		resp, err = lambda.DecodeV1(x.ResponseBody, x.Headers.Get(headerAccept), p.lambdaOptions())
 	} else {
 		resp, err = lambda.DecodeV2(x.ResponseBody)
 	}
@@ -229,4 +232,12 @@ func (p *functionProcessor) failed(ctx context.Context, x *extproc.Exchange, err
 	return extproc.Respond(http.StatusBadGateway,
 		extproc.Headers{{Name: headerContentType, Value: defaultContentType}},
 		[]byte(`{"message": "Internal server error"}`))
+}
+
+// lambdaOptions are the API's settings that change the payloads: its
+// binary media types, whose request bodies reach the function
+// base64-encoded (payload 1.0) and whose base64 results are decoded for
+// clients that accept them.
+func (p *functionProcessor) lambdaOptions() lambda.Options {
+	return lambda.Options{BinaryMediaTypes: p.rr.api.BinaryMediaTypes}
 }

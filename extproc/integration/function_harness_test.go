@@ -9,7 +9,9 @@ import (
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/structpb"
 
+	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/internal/model"
 )
 
@@ -59,6 +61,21 @@ type functionResult struct {
 	body    string
 }
 
+// responseAttributes are the ext_proc filter's response attributes Envoy
+// sends with response headers: their response code details, via_upstream
+// for a backend's response (details empty), the cause for Envoy's own
+// reply; and more attributes, name and value.
+func responseAttributes(details string, more ...[2]string) map[string]*structpb.Struct {
+	if details == "" {
+		details = "via_upstream"
+	}
+	fields := map[string]*structpb.Value{extproc.AttrCodeDetails: structpb.NewStringValue(details)}
+	for _, kv := range more {
+		fields[kv[0]] = structpb.NewStringValue(kv[1])
+	}
+	return map[string]*structpb.Struct{"envoy.filters.http.ext_proc": {Fields: fields}}
+}
+
 // clientResponse is the response the client gets: the function's, with
 // the processor's mutations applied the way Envoy applies them, or the
 // processor's immediate response.
@@ -74,6 +91,13 @@ type clientResponse struct {
 // one, response headers, the buffered response body if the function sent
 // one) over real gRPC, answering each message as Envoy would.
 func invoke(t *testing.T, c extprocv3.ExternalProcessorClient, req request, fn functionResult) (upstream, clientResponse) {
+	t.Helper()
+	return invokeReply(t, c, req, fn, "")
+}
+
+// invokeReply is invoke where the response is Envoy's own reply with
+// response code details details, or the backend's when details is empty.
+func invokeReply(t *testing.T, c extprocv3.ExternalProcessorClient, req request, fn functionResult, details string) (upstream, clientResponse) {
 	t.Helper()
 	var kv []string
 	for _, h := range route1.GRPCInitialMetadata() {
@@ -132,11 +156,11 @@ func invoke(t *testing.T, c extprocv3.ExternalProcessorClient, req request, fn f
 	for _, o := range common.GetHeaderMutation().GetSetHeaders() {
 		up.set[o.GetHeader().GetKey()] = string(o.GetHeader().GetRawValue())
 	}
-	return up, respond(t, exchange, fn)
+	return up, respond(t, exchange, fn, details)
 }
 
 // respond sends the function's response and applies the answer to it.
-func respond(t *testing.T, exchange func(*extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse, fn functionResult) clientResponse {
+func respond(t *testing.T, exchange func(*extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse, fn functionResult, details string, attrs ...[2]string) clientResponse {
 	t.Helper()
 	hs := []*corev3.HeaderValue{{Key: ":status", RawValue: []byte(strconv.Itoa(fn.status))}}
 	for _, h := range fn.headers {
@@ -144,7 +168,7 @@ func respond(t *testing.T, exchange func(*extprocv3.ProcessingRequest) *extprocv
 	}
 	resp := exchange(&extprocv3.ProcessingRequest{Request: &extprocv3.ProcessingRequest_ResponseHeaders{
 		ResponseHeaders: &extprocv3.HttpHeaders{Headers: &corev3.HeaderMap{Headers: hs}, EndOfStream: fn.body == ""},
-	}})
+	}, Attributes: responseAttributes(details, attrs...)})
 	common := resp.GetResponseHeaders().GetResponse()
 	if fn.body != "" && resp.GetImmediateResponse() == nil {
 		if common.GetHeaderMutation() != nil || common.GetBodyMutation() != nil {

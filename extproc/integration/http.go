@@ -271,6 +271,9 @@ func keptRequestHeader(name string) bool {
 // selects is API Gateway's configuration error, a 500. An integration
 // with no integration responses passes the backend's answer unchanged.
 func (p *httpProcessor) Response(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
+	if x.LocalReply != "" {
+		return p.l.envoyReply(x, p.rr)
+	}
 	if len(p.h.responses) == 0 {
 		return nil, nil
 	}

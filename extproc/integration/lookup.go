@@ -129,6 +129,8 @@ func (l *lookup) integrationProcessor(g *generation, rr routeRequest) extproc.Pr
 		if h := g.https[in]; h != nil {
 			return &httpProcessor{l: l, h: h, rr: rr}
 		}
+	case in.HTTPProxy != nil && rr.api.CustomizesEnvoyReplies():
+		return &replyProcessor{l: l, rr: rr}
 	}
 	return nil
 }
@@ -167,6 +169,13 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 	}
 	for _, api := range cfg.APIs {
 		responses := l.opts.GatewayResponses.For(cfg, api)
+		if api.CustomizesNotFound() {
+			// Requests of no stage, then of each stage, that no route matches.
+			g.processors[routeKey{api.ID, "", model.NotFoundRouteID}] = l.newNotFoundProcessor(api, &model.Stage{}, responses)
+			for _, st := range api.Stages {
+				g.processors[routeKey{api.ID, st.Name, model.NotFoundRouteID}] = l.newNotFoundProcessor(api, st, responses)
+			}
+		}
 		for _, st := range api.Stages {
 			if st.Deployment == nil {
 				continue
@@ -193,6 +202,7 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 					g.processors[routeKey{api.ID, st.Name, r.ID}] = p
 				}
 			}
+
 		}
 	}
 	return g

@@ -116,6 +116,32 @@ func (a *API) Customizes(types ...string) bool {
 	return false
 }
 
+// CustomizesEnvoyReplies reports whether the API customizes a gateway
+// response type that stands for one of Envoy's own replies: an
+// integration that timed out or failed, a request body over the limit, or
+// their DEFAULT_4XX and DEFAULT_5XX fallbacks. Envoy's replies on the
+// API's routes then go through the ext_proc service, which renders them.
+func (a *API) CustomizesEnvoyReplies() bool {
+	return a.Customizes("INTEGRATION_TIMEOUT", "INTEGRATION_FAILURE", "REQUEST_TOO_LARGE", "DEFAULT_4XX", "DEFAULT_5XX")
+}
+
+// NotFoundType is the gateway response type of the API's answer to a
+// request no route matches: MISSING_AUTHENTICATION_TOKEN for REST APIs,
+// which do not reveal whether a resource exists, RESOURCE_NOT_FOUND for
+// HTTP APIs.
+func (a *API) NotFoundType() string {
+	if a.Protocol == ProtocolREST {
+		return "MISSING_AUTHENTICATION_TOKEN"
+	}
+	return "RESOURCE_NOT_FOUND"
+}
+
+// CustomizesNotFound reports whether the API customizes its answer to a
+// request no route matches (NotFoundType, or DEFAULT_4XX).
+func (a *API) CustomizesNotFound() bool {
+	return a.Customizes(a.NotFoundType(), "DEFAULT_4XX")
+}
+
 // GatewayResponse is an API's customization of one gateway response type:
 // the answer the gateway gives itself when it refuses or fails a request.
 type GatewayResponse struct {

@@ -380,10 +380,11 @@ type Api struct {
 	// UpdateApi (update_mask "gateway_responses").
 	GatewayResponses []*GatewayResponse `protobuf:"bytes,11,rep,name=gateway_responses,json=gatewayResponses,proto3" json:"gateway_responses,omitempty"`
 	// Media types the API treats as binary, as AWS's binaryMediaTypes:
-	// "image/png", "image/*", "*/*". A request or response body of such a
-	// Content-Type reaches a function base64-encoded (isBase64Encoded) and
-	// mapping templates as base64 ($input.body). At most 25, each a
-	// type/subtype of at most 128 characters, either part may be "*".
+	// "image/png", "image/*", "*/*". On a REST API's function routes
+	// (payload 1.0), a request body of such a Content-Type reaches the
+	// function base64-encoded (isBase64Encoded), and a base64 result is
+	// decoded for a client whose Accept names such a type. At most 25, each
+	// a type/subtype of at most 128 characters, either part may be "*".
 	BinaryMediaTypes []string `protobuf:"bytes,12,rep,name=binary_media_types,json=binaryMediaTypes,proto3" json:"binary_media_types,omitempty"`
 	unknownFields    protoimpl.UnknownFields
 	sizeCache        protoimpl.SizeCache
