@@ -92,5 +92,9 @@ bench-tools:
 bench-ratelimit: bench-tools
 	bench/ratelimit/run.sh
 
+## bench-extproc: the ext_proc round trip of a templated HTTP integration over gRPC on loopback, with the service's own time and the templates alone (docs/benchmarks.md).
+bench-extproc:
+	$(GO) test -run '^$$' -bench 'ExtProc' -benchtime 20000x -count 5 ./extproc/integration
+
 clean:
 	rm -rf $(TOOLS) .data

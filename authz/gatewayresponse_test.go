@@ -41,8 +41,9 @@ func TestCustomGatewayResponses(t *testing.T) {
 
 	noKey := call{api: "a1", stage: "prod", route: "rget", headers: map[string]string{":path": "/prod/pets?debug=on"}}
 	got := h.check(t, noKey)
-	want := result{Status: 401,
-		Body: `{"error":"Forbidden","type":"INVALID_API_KEY","stage":"prod","path":"/pets"}`,
+	want := result{
+		Status: 401,
+		Body:   `{"error":"Forbidden","type":"INVALID_API_KEY","stage":"prod","path":"/pets"}`,
 		Downstream: map[string]string{
 			"content-type": "application/json", "x-amzn-errortype": "ForbiddenException",
 			"x-request-id": "3f1c9a8e-0d6b-4a59-9c3e-7d2b61f0a4c5", "x-debug": "on", "x-team": "pets",

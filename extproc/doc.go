@@ -31,7 +31,8 @@
 // which Envoy sets the length itself.
 //
 // The Server answers on its own where API Gateway would: a request body
-// over Options.MaxBody (10 MB, API Gateway's payload limit) gets 413
+// over Options.MaxBody (10 MB, API Gateway's payload limit), or Envoy's
+// own 413 for one over the route's buffer, gets 413
 // {"message":"Request Too Long"}; a processor error, or a decision Envoy
 // could not carry out, gets 500 {"message":"Internal server error"} with
 // x-amzn-ErrorType InternalServerErrorException, and an error log line
@@ -39,6 +40,25 @@
 // A stream Envoy cancels (the client went away, or message_timeout
 // passed) cancels the processor's context and ends without an error log.
 // A route without a processor passes unchanged.
+//
+// # Envoy's own replies
+//
+// With the response headers Envoy sends the filter's response attributes
+// (ResponseAttributes). By response.code_details the Server tells a
+// backend's response (via_upstream) from Envoy's own reply (a timeout, a
+// refused connection, a body over the buffer limit) and sets
+// Exchange.LocalReply for the latter; LocalReplyType and LocalReplyMessage
+// map it to the gateway response type and message. Such a reply may come
+// without the request having reached the processor: a local reply of a
+// filter before ext_proc passes ext_proc's response phase too. Replies of
+// Archway's other services (ext_authz_denied, request_rate_limited) and
+// direct responses to a request the processor never saw pass unchanged;
+// Envoy's own go to the processor. On a route whose mode skips the request
+// (Mode.SkipRequest) the Server reads the request from the attributes.
+// Envoy 1.40 ignores an immediate response to its own local reply, so a
+// Reply decided there (and the Server's 500 and 413) replaces the reply's
+// status, headers and body instead. Envoy's 413 for a body over the
+// route's buffer limit that no processor changes gets API Gateway's 413.
 //
 // # Which route a stream is for
 //
@@ -67,6 +87,7 @@
 // body, request_body_buffer_limit = 10 MB, since Envoy otherwise buffers
 // at most the listener's per_connection_buffer_limit_bytes (1 MiB by
 // default) and answers a larger body with its own 413, which a local
-// reply mapping must turn into API Gateway's. The gRPC server must take
-// messages of a whole body: pass Server.ServerOptions to it.
+// reply mapping must turn into API Gateway's; and ResponseAttributes as
+// the filter's response_attributes. The gRPC server must take messages of
+// a whole body: pass Server.ServerOptions to it.
 package extproc

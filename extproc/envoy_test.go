@@ -73,12 +73,39 @@ func liveProcessors() map[string]Processor {
 			},
 		},
 		"too-long": Funcs{Modes: Mode{RequestBody: true}},
+		"local-reply": Funcs{
+			Modes:      Mode{ResponseHeaders: true},
+			OnResponse: describeLocalReply,
+		},
+		"local-reply-exchange": Funcs{
+			Modes:      Mode{RequestBody: true, ResponseBody: true},
+			OnResponse: describeLocalReply,
+		},
 		"error": Funcs{
 			OnRequest: func(context.Context, *Exchange) (*Decision, error) {
 				return nil, errors.New("template failed")
 			},
 		},
 	}
+}
+
+// describeLocalReply answers Envoy's own reply with what the Server
+// told the processor about it, as 599 and a JSON body, and lets the
+// backend's response through.
+func describeLocalReply(_ context.Context, x *Exchange) (*Decision, error) {
+	if x.LocalReply == "" {
+		return nil, nil
+	}
+	body, err := json.Marshal(localReplySeen{
+		Type: string(LocalReplyType(x.LocalReply, x.Status)), Details: x.LocalReply,
+		Method: x.Method, Path: x.Path, Accept: x.Headers.Get("accept"), RequestID: x.Headers.Get("x-request-id"),
+	})
+	return Respond(599, Headers{{Name: "content-type", Value: "application/json"}}, body), err
+}
+
+// localReplySeen is what describeLocalReply answers.
+type localReplySeen struct {
+	Type, Details, Method, Path, Accept, RequestID string
 }
 
 // echo is what the live test's backend answers: what it received.
@@ -90,8 +117,13 @@ type echo struct {
 }
 
 // echoBackend answers every request with an echo, except /response-body
-// and /response-status, which answer "original".
+// and /response-status, which answer "original", and /local-timeout,
+// which does not answer.
 func echoBackend(w http.ResponseWriter, r *http.Request) {
+	if r.URL.Path == "/local-timeout" {
+		<-r.Context().Done() // never answers within the route's timeout
+		return
+	}
 	body, _ := io.ReadAll(r.Body)
 	if r.URL.Path == "/response-body" || r.URL.Path == "/response-status" {
 		w.Header().Set("Content-Type", "text/plain")
@@ -118,6 +150,7 @@ func TestEnvoyAcceptsResponses(t *testing.T) {
 	gateway := freeLoopbackAddr(t)
 	runEnvoy(t, bin, map[string]string{
 		"GATEWAY_PORT": port(t, gateway), "EXTPROC_PORT": port(t, extprocAddr), "BACKEND_PORT": port(t, backend.Listener.Addr().String()),
+		"REFUSED_PORT": port(t, freeLoopbackAddr(t)),
 	})
 	waitForGateway(t, gateway)
 
@@ -177,12 +210,59 @@ func TestEnvoyAcceptsResponses(t *testing.T) {
 			}
 		})
 	}
+	t.Run("envoy's own replies", func(t *testing.T) { checkLocalReplies(t, gateway) })
 	t.Run("route without a processor passes unchanged", func(t *testing.T) {
 		resp, body := do(t, gateway, "POST", "/unknown", "as sent")
 		if got := decodeEcho(t, resp, body); got.Body != "as sent" || got.Method != "POST" {
 			t.Errorf("backend got %+v", got)
 		}
 	})
+}
+
+// checkLocalReplies checks that the Server tells processors which
+// responses Envoy made itself, and what the request was on a stream Envoy
+// opened at the response, and that a Reply decided on Envoy's own reply
+// reaches the client.
+func checkLocalReplies(t *testing.T, gateway string) {
+	for name, c := range map[string]struct {
+		method, path, body string
+		want               localReplySeen // zero: the backend's response passes
+	}{
+		"route timeout": {method: "GET", path: "/local-timeout?q=1", want: localReplySeen{
+			Type: "INTEGRATION_TIMEOUT", Details: "response_timeout", Method: "GET", Path: "/local-timeout?q=1", Accept: "application/json",
+		}},
+		"connection refused": {method: "POST", path: "/local-refused", body: "{}", want: localReplySeen{
+			Type:    "INTEGRATION_FAILURE",
+			Details: "upstream_reset_before_response_started{remote_connection_failure|delayed_connect_error:_Connection_refused}",
+			Method:  "POST", Path: "/local-refused", Accept: "application/json",
+		}},
+		"body over envoy's buffer limit": {method: "POST", path: "/local-too-long", body: strings.Repeat("x", 2<<20), want: localReplySeen{
+			Type: "REQUEST_TOO_LARGE", Details: "request_payload_too_large", Method: "POST", Path: "/local-too-long", Accept: "application/json",
+		}},
+		"backend's response": {method: "GET", path: "/local-ok"},
+	} {
+		t.Run(name, func(t *testing.T) {
+			resp, body := doAccept(t, gateway, c.method, c.path, c.body, "application/json")
+			if c.want == (localReplySeen{}) {
+				decodeEcho(t, resp, body)
+				return
+			}
+			var got localReplySeen
+			if resp.StatusCode != 599 || json.Unmarshal(body, &got) != nil {
+				t.Fatalf("got %d %.200s, want the processor's 599", resp.StatusCode, body)
+			}
+			if got.RequestID == "" {
+				t.Error("the processor got no x-request-id")
+			}
+			got.RequestID = ""
+			if got != c.want {
+				t.Errorf("processor saw %+v, want %+v", got, c.want)
+			}
+			if et := resp.Header.Get("X-Amzn-Errortype"); et != "" {
+				t.Errorf("x-amzn-errortype %q left from Envoy's reply", et)
+			}
+		})
+	}
 }
 
 // serveGRPC serves s on a loopback port until the test ends and returns
@@ -283,6 +363,12 @@ func waitForGateway(t *testing.T, addr string) {
 // do sends one request through the gateway and reads the whole answer.
 func do(t *testing.T, gateway, method, path, body string) (*http.Response, []byte) {
 	t.Helper()
+	return doAccept(t, gateway, method, path, body, "")
+}
+
+// doAccept is do with an Accept header, unless accept is empty.
+func doAccept(t *testing.T, gateway, method, path, body, accept string) (*http.Response, []byte) {
+	t.Helper()
 	var r io.Reader
 	if body != "" {
 		r = bytes.NewReader([]byte(body))
@@ -290,6 +376,9 @@ func do(t *testing.T, gateway, method, path, body string) (*http.Response, []byt
 	req, err := http.NewRequest(method, "http://"+gateway+path, r)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if accept != "" {
+		req.Header.Set("Accept", accept)
 	}
 	resp, err := client().Do(req)
 	if err != nil {

@@ -5,12 +5,16 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"slices"
 	"strings"
 
 	extprocfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/types/known/structpb"
+
+	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 )
 
 // exchange is the state of one stream: the exchange the processor sees and
@@ -26,6 +30,9 @@ type exchange struct {
 	// requestLength and responseLength record whether the message came
 	// with a content-length header.
 	requestLength, responseLength bool
+	// requestSeen is set once the request headers arrived; requestDone
+	// once the processor's Request was called.
+	requestSeen, requestDone bool
 }
 
 // handle answers one message. done says the exchange is over: the answer
@@ -46,7 +53,7 @@ func (e *exchange) handle(ctx context.Context, req *extprocv3.ProcessingRequest)
 	case *extprocv3.ProcessingRequest_RequestTrailers:
 		return e.s.continues[phaseRequestTrailers], false, nil
 	case *extprocv3.ProcessingRequest_ResponseHeaders:
-		return e.responseHeaders(ctx, m.ResponseHeaders)
+		return e.responseHeaders(ctx, m.ResponseHeaders, attributes(req))
 	case *extprocv3.ProcessingRequest_ResponseBody:
 		return e.responseBody(ctx, m.ResponseBody)
 	case *extprocv3.ProcessingRequest_ResponseTrailers:
@@ -76,6 +83,7 @@ func (e *exchange) requestHeaders(ctx context.Context, h *extprocv3.HttpHeaders)
 	var p pseudo
 	e.x.Headers, p = decodeHeaders(h.GetHeaders())
 	e.x.Method, e.x.Path, e.x.Authority = p.method, p.path, p.authority
+	e.requestSeen = true
 	e.requestLength = e.x.Headers.Has(headerContentLength)
 	if e.mode.RequestBody && !h.GetEndOfStream() {
 		e.awaitRequestBody = true
@@ -98,16 +106,44 @@ func (e *exchange) requestBody(ctx context.Context, b *extprocv3.HttpBody) (*ext
 }
 
 // responseHeaders decides on the response now, or waits for its body.
-func (e *exchange) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders) (*extprocv3.ProcessingResponse, bool, error) {
-	if e.awaitRequestBody {
-		return e.envoyReply(ctx, h)
-	}
-	if e.proc == nil || !e.mode.ResponseHeaders && !e.mode.ResponseBody {
+// attrs are the filter's response attributes, which tell a backend's
+// response from Envoy's own reply (Exchange.LocalReply).
+//
+// Response headers may come without the request having reached the
+// processor: on a route whose mode skips the request (Envoy opens the
+// stream at the response; the request is then read from attrs), and when
+// Envoy or a filter before ext_proc answered before the request was
+// whole. The replies of Archway's other services (an ext_authz denial, a
+// rate limit) and a route's direct response then pass unchanged: the
+// processor has nothing to add to a request it never saw, and they are
+// Archway's answers already. Envoy's own replies go to the processor.
+func (e *exchange) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders, attrs map[string]*structpb.Value) (*extprocv3.ProcessingResponse, bool, error) {
+	if e.proc == nil {
 		return e.s.continues[phaseResponseHeaders], false, nil
+	}
+	details := attrs[AttrCodeDetails].GetStringValue()
+	origin := originOf(details)
+	if origin == fromEnvoy {
+		e.x.LocalReply = details
 	}
 	var p pseudo
 	e.x.ResponseHeaders, p = decodeHeaders(h.GetHeaders())
 	e.x.Status = p.status
+	if !e.requestDone {
+		early := e.awaitRequestBody
+		e.awaitRequestBody = false
+		switch {
+		case origin == fromArchway || origin == fromBackend && early:
+			// A reply Archway's services asked for, or one Envoy sent
+			// without saying so (no attributes) while the body was awaited.
+			return e.unseen(ctx, p.status)
+		case !e.requestSeen:
+			requestFromAttributes(&e.x, attrs)
+		}
+	}
+	if !e.mode.ResponseHeaders && !e.mode.ResponseBody {
+		return e.passReply(ctx, phaseResponseHeaders)
+	}
 	e.responseLength = e.x.ResponseHeaders.Has(headerContentLength)
 	if e.mode.ResponseBody && !h.GetEndOfStream() {
 		e.awaitResponseBody = true
@@ -116,24 +152,31 @@ func (e *exchange) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders
 	return e.decide(ctx, phaseResponseHeaders)
 }
 
-// envoyReply answers response headers that came while the request body was
-// still awaited: the request never reached the processor, so this is
-// Envoy's own answer, such as its 413 for a body over the route's buffer
-// limit. A 413 becomes API Gateway's; anything else passes unchanged,
-// logged, since the processor has nothing to add to a request it never saw.
-// (A route whose processing mode buffers no body for a processor that needs
-// one ends here too; the translator's tests pin the modes to the
-// processors'.)
-func (e *exchange) envoyReply(ctx context.Context, h *extprocv3.HttpHeaders) (*extprocv3.ProcessingResponse, bool, error) {
-	_, p := decodeHeaders(h.GetHeaders())
-	if p.status == http.StatusRequestEntityTooLarge {
-		return e.s.tooLong, true, nil
+// unseen passes a response to a request that never reached the processor
+// and that Envoy did not make itself, logged; later messages of the
+// exchange pass unchanged. Without response attributes a 413 is taken for
+// Envoy's own, for a body over the route's buffer limit, and gets API
+// Gateway's 413.
+func (e *exchange) unseen(ctx context.Context, status int) (*extprocv3.ProcessingResponse, bool, error) {
+	if status == http.StatusRequestEntityTooLarge && e.x.LocalReply == "" && e.requestSeen {
+		e.x.LocalReply = detailsTooLarge
+		return e.replaceReply(ctx, phaseResponseHeaders, tooLongReply())
 	}
-	e.s.log.DebugContext(ctx, "envoy answered before the request reached the processor",
-		"status", p.status, "route", e.x.Route.RouteID)
-	e.awaitRequestBody = false
-	e.proc = nil // later messages of the exchange pass unchanged
+	e.s.log.DebugContext(ctx, "response to a request the processor did not see",
+		"status", status, "route", e.x.Route.RouteID)
+	e.proc = nil
 	return e.s.continues[phaseResponseHeaders], false, nil
+}
+
+// passReply answers a response the processor does not read: unchanged,
+// except Envoy's 413 for a body over the route's buffer limit, which gets
+// API Gateway's 413 {"message":"Request Too Long"} whether or not Envoy's
+// local reply configuration already made it so.
+func (e *exchange) passReply(ctx context.Context, p phase) (*extprocv3.ProcessingResponse, bool, error) {
+	if e.x.LocalReply != "" && LocalReplyType(e.x.LocalReply, e.x.Status) == gatewayresponse.RequestTooLarge {
+		return e.replaceReply(ctx, p, tooLongReply())
+	}
+	return e.s.continues[p], false, nil
 }
 
 // responseBody decides on the response with its whole body.
@@ -159,10 +202,16 @@ func (e *exchange) decide(ctx context.Context, p phase) (*extprocv3.ProcessingRe
 			return nil, true, status.FromContextError(ctx.Err()).Err()
 		}
 		e.logFailure(ctx, p, err)
-		return e.s.internalError, true, nil
+		return e.failed(ctx, p)
+	}
+	if d == nil && !p.request() {
+		return e.passReply(ctx, p)
 	}
 	if d == nil {
 		return e.s.continues[p], false, nil
+	}
+	if d.Reply != nil && e.x.LocalReply != "" && !p.request() {
+		return e.replaceReply(ctx, p, d.Reply)
 	}
 	var resp *extprocv3.ProcessingResponse
 	if d.Reply != nil {
@@ -176,9 +225,43 @@ func (e *exchange) decide(ctx context.Context, p phase) (*extprocv3.ProcessingRe
 	}
 	if err != nil {
 		e.logFailure(ctx, p, err)
-		return e.s.internalError, true, nil
+		return e.failed(ctx, p)
 	}
 	return resp, d.Reply != nil, nil
+}
+
+// failed answers API Gateway's 500 after a logged failure.
+func (e *exchange) failed(ctx context.Context, p phase) (*extprocv3.ProcessingResponse, bool, error) {
+	if e.x.LocalReply != "" && !p.request() {
+		return e.replaceReply(ctx, p, internalErrorReply())
+	}
+	return e.s.internalError, true, nil
+}
+
+// replaceReply answers Envoy's own reply, in response phase p, with r.
+// Envoy 1.40 ignores an immediate response to the response of its own
+// local reply (checked against the real Envoy: the local reply reached the
+// client unchanged), so r replaces the reply's status, headers and body
+// instead; Envoy then sends the response on, and the stream goes on until
+// Envoy closes it.
+func (e *exchange) replaceReply(ctx context.Context, p phase, r *Reply) (*extprocv3.ProcessingResponse, bool, error) {
+	d := &Decision{Status: r.Status, ReplaceBody: true, Body: r.Body}
+	for i, h := range r.Headers {
+		d.Set = append(d.Set, HeaderOp{Name: strings.ToLower(h.Name), Value: h.Value, Append: r.Headers[:i].hasFold(h.Name)})
+	}
+	for _, h := range e.x.ResponseHeaders {
+		if h.Name != headerContentLength && !r.Headers.hasFold(h.Name) && !slices.Contains(d.Remove, h.Name) {
+			d.Remove = append(d.Remove, h.Name)
+		}
+	}
+	resp, err := encodeContinue(p, d, e.responseLength || p == phaseResponseHeaders)
+	if err != nil {
+		e.logFailure(ctx, p, err)
+		d = &Decision{Status: http.StatusInternalServerError, ReplaceBody: true, Body: []byte(bodyInternalError)}
+		resp, _ = encodeContinue(p, d, true)
+	}
+	e.awaitResponseBody = false
+	return resp, false, nil
 }
 
 // call runs the processor, turning a panic into an error so that one bad
@@ -190,6 +273,7 @@ func (e *exchange) call(ctx context.Context, p phase) (d *Decision, err error) {
 		}
 	}()
 	if p.request() {
+		e.requestDone = true
 		return e.proc.Request(ctx, &e.x)
 	}
 	return e.proc.Response(ctx, &e.x)

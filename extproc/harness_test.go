@@ -5,6 +5,7 @@ import (
 	"errors"
 	"io"
 	"log/slog"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -16,6 +17,7 @@ import (
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
+	"google.golang.org/protobuf/types/known/structpb"
 )
 
 // dial returns a client of the ext_proc server at addr.
@@ -148,6 +150,35 @@ func immediate(status int, body string, kv ...string) *extprocv3.ProcessingRespo
 		ir.Headers = &extprocv3.HeaderMutation{SetHeaders: set(kv...)}
 	}
 	return &extprocv3.ProcessingResponse{Response: &extprocv3.ProcessingResponse_ImmediateResponse{ImmediateResponse: ir}}
+}
+
+// replacement is the expected answer, in response phase p, that replaces
+// Envoy's own reply with status, headers as name, value pairs (all
+// overwriting), and body, removing the reply's headers in remove.
+func replacement(p phase, status int, body string, remove []string, kv ...string) *extprocv3.ProcessingResponse {
+	headers := append(set(":status", strconv.Itoa(status)), set(kv...)...)
+	common := &extprocv3.CommonResponse{
+		HeaderMutation: &extprocv3.HeaderMutation{
+			SetHeaders:    append(headers, set(headerContentLength, strconv.Itoa(len(body)))...),
+			RemoveHeaders: remove,
+		},
+		BodyMutation: bodyMutation([]byte(body)),
+	}
+	if p == phaseResponseHeaders {
+		common.Status = extprocv3.CommonResponse_CONTINUE_AND_REPLACE
+	}
+	return wrap(p, common)
+}
+
+// withAttributes adds the ext_proc filter's attributes to m, as name,
+// value pairs of strings, as Envoy sends them.
+func withAttributes(m *extprocv3.ProcessingRequest, kv ...string) *extprocv3.ProcessingRequest {
+	fields := map[string]*structpb.Value{}
+	for i := 0; i < len(kv); i += 2 {
+		fields[kv[i]] = structpb.NewStringValue(kv[i+1])
+	}
+	m.Attributes = map[string]*structpb.Struct{attributesKey: {Fields: fields}}
+	return m
 }
 
 // logRecorder is a slog handler that keeps every record's text.

@@ -48,6 +48,16 @@ func (h Headers) Has(name string) bool {
 	return false
 }
 
+// hasFold reports whether the header name is present, in any case.
+func (h Headers) hasFold(name string) bool {
+	for _, f := range h {
+		if strings.EqualFold(f.Name, name) {
+			return true
+		}
+	}
+	return false
+}
+
 // Header names the Server reads or writes itself.
 const (
 	headerContentLength = "content-length"

@@ -10,7 +10,7 @@ import (
 )
 
 // Mode says which phases of an exchange a Processor needs beyond the
-// request headers, which Envoy always sends. Envoy skips what a route's
+// request headers, which Envoy sends unless SkipRequest is set. Envoy skips what a route's
 // mode leaves out, so a route that only validates headers costs one round
 // trip and never buffers a body.
 type Mode struct {
@@ -22,6 +22,12 @@ type Mode struct {
 	// ResponseBody buffers the whole response body before Response is
 	// called; it implies ResponseHeaders.
 	ResponseBody bool
+	// SkipRequest leaves the request out: Envoy opens the stream only
+	// when the response headers arrive, and Request is never called. It
+	// is for a processor of Envoy's own replies on a route Envoy proxies
+	// by itself, which reads the request from Envoy's attributes (see
+	// Exchange.LocalReply); RequestBody is then ignored.
+	SkipRequest bool
 }
 
 // ProcessingMode is the per-route processing_mode the translator gives
@@ -35,7 +41,9 @@ func (m Mode) ProcessingMode() *extprocfilterv3.ProcessingMode {
 		RequestTrailerMode:  extprocfilterv3.ProcessingMode_SKIP,
 		ResponseTrailerMode: extprocfilterv3.ProcessingMode_SKIP,
 	}
-	if m.RequestBody {
+	if m.SkipRequest {
+		pm.RequestHeaderMode = extprocfilterv3.ProcessingMode_SKIP
+	} else if m.RequestBody {
 		pm.RequestBodyMode = extprocfilterv3.ProcessingMode_BUFFERED
 	}
 	if m.ResponseHeaders || m.ResponseBody {
@@ -48,12 +56,19 @@ func (m Mode) ProcessingMode() *extprocfilterv3.ProcessingMode {
 }
 
 // Processor carries out what one route needs: validation, mapping
-// templates, a Lambda-proxy or mock integration. The Server calls Request
-// once per exchange, after the request headers (and body, if Mode asks for
-// it), and Response once after the response headers (and body), if Mode
-// asks for them. A nil Decision lets the message through unchanged. An
-// error answers the client with API Gateway's 500 and is logged; it should
-// not carry request bodies or secrets.
+// templates, a Lambda-proxy or mock integration, gateway responses. The
+// Server calls Request once per exchange, after the request headers (and
+// body, if Mode asks for it), and Response once after the response
+// headers (and body), if Mode asks for them, for the backend's response
+// and for Envoy's own replies (Exchange.LocalReply), never for the replies
+// of Archway's other services to a request the processor did not see. A
+// nil Decision lets the message through unchanged. An error answers the
+// client with API Gateway's 500 and is logged; it should not carry request
+// bodies or secrets.
+//
+// A Reply decided on Envoy's own reply replaces its status, headers and
+// body (Envoy ignores an immediate response there); the client gets it
+// all the same.
 type Processor interface {
 	// Mode says which phases the processor needs. The translator sets the
 	// route's processing_mode from the same value, so both agree.
@@ -150,6 +165,23 @@ type Exchange struct {
 	Status          int
 	ResponseHeaders Headers
 	ResponseBody    []byte
+	// LocalReply, in the response phase, is set when Envoy made the
+	// response itself rather than pass on the backend's: it holds Envoy's
+	// response code details (response_timeout,
+	// upstream_reset_before_response_started{...}, no_healthy_upstream,
+	// request_payload_too_large, ...), which LocalReplyType maps to the
+	// gateway response type and LocalReplyMessage to its message. It is
+	// empty for the backend's response, a route's direct response and the
+	// replies of Archway's other services. Status, ResponseHeaders and
+	// ResponseBody are then Envoy's reply after its local reply mappers
+	// (API Gateway's default answer for the type), and Request may not
+	// have been called: Envoy refuses a body over the route's buffer limit
+	// before the processor sees it, and a route whose mode skips the
+	// request opens the stream at the response, with Method, Path (the
+	// path the backend got, after the route's rewrite), Authority and a
+	// few Headers (accept, user-agent, x-forwarded-for, x-request-id) from
+	// Envoy's attributes.
+	LocalReply string
 	// State is for the processor to keep what its Request found for its
 	// Response.
 	State any

@@ -187,8 +187,8 @@ func TestProcess(t *testing.T) {
 		},
 		"envoy's 413 for a body over the route's buffer becomes AWS's": {
 			proc: Funcs{Modes: Mode{RequestBody: true, ResponseBody: true}, OnRequest: refuse, OnResponse: refuse},
-			msgs: []*extprocv3.ProcessingRequest{postHeaders, respHeaders(false, ":status", "413")},
-			want: []*extprocv3.ProcessingResponse{continues[phaseRequestHeaders], immediate(413, bodyRequestTooLong, "content-type", "application/json")},
+			msgs: []*extprocv3.ProcessingRequest{postHeaders, respHeaders(false, ":status", "413", "content-type", "text/plain")},
+			want: []*extprocv3.ProcessingResponse{continues[phaseRequestHeaders], replacement(phaseResponseHeaders, 413, bodyRequestTooLong, nil, "content-type", "application/json")},
 		},
 		"streamed body mode refused": {
 			proc: Funcs{Modes: Mode{RequestBody: true}},

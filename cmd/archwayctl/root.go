@@ -102,6 +102,8 @@ func (c *cli) rootCommand() *cobra.Command {
 		c.keysCommand(),
 		c.plansCommand(),
 		c.usageCommand(),
+		c.testInvokeCommand(),
+		c.gatewayResponsesCommand(),
 	)
 	return root
 }

@@ -168,6 +168,11 @@ func staticValue(v string) (string, bool) {
 // without parameters: API Gateway chooses request templates by the media
 // type alone, so application/json; charset=utf-8 uses application/json's.
 func mediaType(ct string) string {
+	if !strings.Contains(ct, ";") {
+		// No parameters: the common case needs no parsing, and the
+		// result is what parsing would give.
+		return strings.ToLower(strings.TrimSpace(ct))
+	}
 	if mt, _, err := mime.ParseMediaType(ct); err == nil {
 		return mt
 	}

@@ -129,8 +129,8 @@ func (l *lookup) integrationProcessor(g *generation, rr routeRequest) extproc.Pr
 		if h := g.https[in]; h != nil {
 			return &httpProcessor{l: l, h: h, rr: rr}
 		}
-	case in.HTTPProxy != nil && rr.api.CustomizesEnvoyReplies():
-		return &replyProcessor{l: l, rr: rr}
+	case in.HTTPProxy != nil && (in.HTTPProxy.Method != "" || rr.api.CustomizesEnvoyReplies()):
+		return &proxyProcessor{l: l, rr: rr, method: in.HTTPProxy.Method, replies: rr.api.CustomizesEnvoyReplies()}
 	}
 	return nil
 }

@@ -28,31 +28,58 @@ func (l *lookup) envoyReply(x *extproc.Exchange, rr routeRequest) (*extproc.Deci
 	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
 }
 
-// replyProcessor serves a route Envoy proxies on its own, of an API that
-// customizes the gateway responses of Envoy's replies
-// (model.API.CustomizesEnvoyReplies): it sees only the response headers,
-// and answers Envoy's own replies with the API's gateway response; the
+// proxyProcessor serves a route Envoy proxies, for what Envoy cannot do
+// by configuration: the integration's method override (method, set as
+// :method on the request), and, for an API that customizes the gateway
+// responses of Envoy's replies (replies; model.API.CustomizesEnvoyReplies),
+// answering Envoy's own replies with the API's gateway response; the
 // backend's responses pass unchanged.
-type replyProcessor struct {
-	l  *lookup
-	rr routeRequest
+//
+// Without a method override Envoy opens the stream at the response, so it
+// costs one round trip per request, and the request is known only by
+// Envoy's attributes: its method, host, request ID and the accept,
+// user-agent and x-forwarded-for headers. Its path there is the one the
+// backend was sent, after the route's rewrite, so the rendering sees no
+// path ($context.path, path and query parameters are empty) rather than
+// the backend's.
+type proxyProcessor struct {
+	l       *lookup
+	rr      routeRequest
+	method  string
+	replies bool
 }
 
-// Mode asks for the response headers only: the translator opens the
-// stream at the response.
-func (p *replyProcessor) Mode() extproc.Mode { return extproc.Mode{ResponseHeaders: true} }
+// Mode asks for the request headers when the method is overridden, and
+// for the response headers when the API customizes Envoy's replies.
+func (p *proxyProcessor) Mode() extproc.Mode {
+	return extproc.Mode{SkipRequest: p.method == "", ResponseHeaders: p.replies}
+}
 
-// Request lets the request through; Envoy does not send it.
-func (p *replyProcessor) Request(context.Context, *extproc.Exchange) (*extproc.Decision, error) {
-	return nil, nil
+// requestSeen marks, in Exchange.State, an exchange whose request the
+// processor saw: behind a request validator, Envoy sends it.
+type requestSeen struct{}
+
+// Request sends the request upstream with the integration's method, if it
+// has one. Envoy sends it only then, or when a validator comes first.
+func (p *proxyProcessor) Request(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
+	x.State = requestSeen{}
+	if p.method == "" || p.method == x.Method {
+		return nil, nil
+	}
+	return &extproc.Decision{Set: []extproc.HeaderOp{{Name: ":method", Value: p.method}}}, nil
 }
 
 // Response renders Envoy's own reply as the API's gateway response.
-func (p *replyProcessor) Response(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
-	if x.LocalReply == "" {
+func (p *proxyProcessor) Response(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
+	if !p.replies || x.LocalReply == "" {
 		return nil, nil
 	}
-	return p.l.envoyReply(x, p.rr)
+	if _, ok := x.State.(requestSeen); ok {
+		return p.l.envoyReply(x, p.rr)
+	}
+	seen := *x
+	seen.Path = ""
+	return p.l.envoyReply(&seen, p.rr)
 }
 
 // notFoundProcessor answers, for an API that customizes it

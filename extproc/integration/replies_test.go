@@ -130,7 +130,7 @@ func TestProxyEnvoyReplies(t *testing.T) {
 		StatusCode: 502,
 		Headers:    map[string]string{"gatewayresponse.header.x-request-id": "context.requestId"},
 		Templates: map[string]string{
-			"application/json": `{"down": "$context.error.message", "method": "$context.httpMethod", "id": "$input.params('id')"}`,
+			"application/json": `{"down": "$context.error.message", "method": "$context.httpMethod", "path": "$context.path"}`,
 			"text/plain":       `down`,
 		},
 	}}
@@ -139,13 +139,16 @@ func TestProxyEnvoyReplies(t *testing.T) {
 		t.Fatalf("a proxied route of an API without gateway responses got processor %T", p)
 	}
 	cfg := customized(proxyConfig(t), responses)
-	if m := NewLookup(func() *model.Config { return cfg }, Options{})(route1).Mode(); m != (extproc.Mode{ResponseHeaders: true}) {
+	if m := NewLookup(func() *model.Config { return cfg }, Options{})(route1).Mode(); m != (extproc.Mode{SkipRequest: true, ResponseHeaders: true}) {
 		t.Fatalf("processor mode %+v, want the response headers only", m)
 	}
 	c := serveConfig(t, cfg)
 	reqAttrs := [][2]string{
-		{extproc.AttrMethod, "GET"}, {extproc.AttrPath, "/test/pets/7?x=1"}, {extproc.AttrHost, "api1.example.com"},
-		{extproc.AttrRequestID, "req-9"}, {"request.headers['accept']", "application/json"},
+		{extproc.AttrMethod, "GET"},
+		{extproc.AttrPath, "/v1/pets/7?x=1"},
+		{extproc.AttrHost, "api1.example.com"},
+		{extproc.AttrRequestID, "req-9"},
+		{"request.headers['accept']", "application/json"},
 	}
 	tests := map[string]struct {
 		fn      functionResult
@@ -157,7 +160,7 @@ func TestProxyEnvoyReplies(t *testing.T) {
 		"Envoy's connection failure": {
 			fn:      functionResult{504, [][2]string{{"content-type", "application/json"}}, ""},
 			details: detailsConnectFailure, status: 502, id: "req-9",
-			body: `{"down": "Network error communicating with endpoint", "method": "GET", "id": "7"}`,
+			body: `{"down": "Network error communicating with endpoint", "method": "GET", "path": ""}`,
 		},
 		"Envoy's timeout keeps API Gateway's answer": {
 			fn:      functionResult{504, [][2]string{{"content-type", "application/json"}}, ""},

@@ -158,28 +158,15 @@ func apiPath(path string, rr routeRequest) (string, []mapping.Param) {
 
 // matchTemplate matches path against t segment by segment.
 func matchTemplate(t model.PathTemplate, path string) ([]mapping.Param, bool) {
-	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
-	if path == "" || path == "/" {
-		segs = nil
+	raw, ok := t.Match(path)
+	if !ok {
+		return nil, false
 	}
-	var out []mapping.Param
-	for i, s := range t.Segments {
-		if i >= len(segs) || segs[i] == "" {
-			return nil, false
-		}
-		switch s.Kind {
-		case model.SegmentLiteral:
-			if segs[i] != s.Value {
-				return nil, false
-			}
-		case model.SegmentParam:
-			out = append(out, mapping.Param{Name: s.Value, Value: unescapePath(segs[i])})
-		case model.SegmentGreedy:
-			out = append(out, mapping.Param{Name: s.Value, Value: unescapePath(strings.Join(segs[i:], "/"))})
-			return out, true
-		}
+	out := make([]mapping.Param, len(raw))
+	for i, p := range raw {
+		out[i] = mapping.Param{Name: p.Name, Value: unescapePath(p.Value)}
 	}
-	return out, len(segs) == len(t.Segments)
+	return out, true
 }
 
 func unescapePath(s string) string {

@@ -87,6 +87,7 @@ func (p *validatingProcessor) Mode() extproc.Mode {
 	}
 	m := p.next.Mode()
 	m.RequestBody = m.RequestBody || p.v.needsBody
+	m.SkipRequest = false // the validator reads the request
 	return m
 }
 

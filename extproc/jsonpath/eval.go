@@ -146,8 +146,7 @@ func (ev *evaluator) scan(seg *segment, leaf bool, n any, out []any) ([]any, err
 	}
 	switch n := n.(type) {
 	case *vtl.Map:
-		for _, k := range n.Keys() {
-			v, _ := n.Get(k)
+		for _, v := range n.All() {
 			if out, err = ev.scan(seg, leaf, v, out); err != nil {
 				return nil, err
 			}
@@ -176,7 +175,7 @@ func (ev *evaluator) scanMatches(seg *segment, leaf bool, n any) bool {
 			return true
 		}
 		for _, name := range seg.names {
-			if _, has := m.Get(name); !has {
+			if _, has := m.Peek(name); !has {
 				return false
 			}
 		}
@@ -198,7 +197,7 @@ func (ev *evaluator) names(seg *segment, leaf bool, n any, out []any) ([]any, er
 	if len(seg.names) > 1 && leaf {
 		merged := vtl.NewMap()
 		for _, name := range seg.names {
-			if v, has := m.Get(name); has {
+			if v, has := m.Peek(name); has {
 				merged.Set(name, v)
 			}
 		}
@@ -206,7 +205,7 @@ func (ev *evaluator) names(seg *segment, leaf bool, n any, out []any) ([]any, er
 	}
 	var err error
 	for _, name := range seg.names {
-		if v, has := m.Get(name); has {
+		if v, has := m.Peek(name); has {
 			if out, err = ev.emit(out, v); err != nil {
 				return nil, err
 			}
@@ -285,8 +284,7 @@ func (ev *evaluator) children(n any, out []any) ([]any, error) {
 	var err error
 	switch n := n.(type) {
 	case *vtl.Map:
-		for _, k := range n.Keys() {
-			v, _ := n.Get(k)
+		for _, v := range n.All() {
 			if out, err = ev.emit(out, v); err != nil {
 				return nil, err
 			}
@@ -391,9 +389,8 @@ func mapEqual(a *vtl.Map, b any) bool {
 	if !ok || a.Len() != bm.Len() {
 		return false
 	}
-	for _, k := range a.Keys() {
-		av, _ := a.Get(k)
-		bv, has := bm.Get(k)
+	for k, av := range a.All() {
+		bv, has := bm.Peek(k)
 		if !has || !equal(av, bv) {
 			return false
 		}

@@ -15,10 +15,13 @@ import (
 // $context.requestTime, for example 09/Apr/2015:12:34:56 +0000.
 const requestTimeLayout = "02/Jan/2006:15:04:05 -0700"
 
+// contextSize is the most entries contextMap sets.
+const contextSize = 20
+
 // contextMap builds $context. Optional values that are not set are left
 // out, so that they read as null, as on API Gateway.
 func contextMap(r *Request) *vtl.Map {
-	m := vtl.NewMap()
+	m := vtl.NewMapCap(contextSize)
 	setIf(m, "accountId", r.AccountID)
 	setIf(m, "apiId", r.APIID)
 	m.Set("authorizer", authorizerMap(r.Authorizer))
@@ -54,7 +57,7 @@ func setIf(m *vtl.Map, key, value string) {
 }
 
 func identityMap(r *Request) *vtl.Map {
-	m := vtl.NewMap()
+	m := vtl.NewMapCap(4)
 	setIf(m, "apiKey", r.APIKey)
 	setIf(m, "apiKeyId", r.APIKeyID)
 	setIf(m, "sourceIp", r.SourceIP)
@@ -70,7 +73,7 @@ func identityMap(r *Request) *vtl.Map {
 // string literal, quotes included, so that a template can write
 // {"message": $context.error.messageString}.
 func errorMap(e *ErrorInfo) *vtl.Map {
-	m := vtl.NewMap()
+	m := vtl.NewMapCap(4)
 	m.Set("message", e.Message)
 	m.Set("messageString", jsonpath.Encode(e.Message))
 	m.Set("responseType", e.ResponseType)
@@ -82,7 +85,7 @@ func errorMap(e *ErrorInfo) *vtl.Map {
 // authorizer's context values as strings ("numKey": 1 reads as "1"); a
 // nested map, such as a JWT authorizer's claims, stays a map of strings.
 func authorizerMap(a map[string]any) *vtl.Map {
-	out := vtl.NewMap()
+	out := vtl.NewMapCap(len(a))
 	for _, k := range sortedKeys(a) {
 		switch v := a[k].(type) {
 		case map[string]any:
@@ -132,7 +135,7 @@ func stringify(v any) string {
 }
 
 func overrideMap(keys ...string) *vtl.Map {
-	m := vtl.NewMap()
+	m := vtl.NewMapCap(len(keys))
 	for _, k := range keys {
 		m.Set(k, vtl.NewMap())
 	}

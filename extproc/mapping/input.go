@@ -1,6 +1,7 @@
 package mapping
 
 import (
+	"bytes"
 	"encoding/json"
 	"errors"
 	"strconv"
@@ -18,7 +19,9 @@ const maxCachedPaths = 64
 // input is $input: the method request payload and parameters. Like the
 // rest of Vars, it serves one rendering and is not safe for concurrent use.
 type input struct {
-	r      *Request
+	r *Request
+	// params is $input.params(), made the first time a template asks for
+	// it; until then $input.params(x) reads the request's parameters.
 	params *vtl.Map
 
 	decoded bool
@@ -28,12 +31,21 @@ type input struct {
 	paths map[string]*jsonpath.Path
 }
 
+// newInput returns $input for r.
 func newInput(r *Request) *input {
-	params := vtl.NewMap()
-	params.Set("path", paramMap(r.PathParams))
-	params.Set("querystring", paramMap(r.Query))
-	params.Set("header", paramMap(r.Header))
-	return &input{r: r, params: params}
+	return &input{r: r}
+}
+
+// allParams returns $input.params(), the map {path, querystring, header}
+// a template may read and change.
+func (in *input) allParams() *vtl.Map {
+	if in.params == nil {
+		in.params = vtl.NewMapCap(3)
+		in.params.Set("path", paramMap(in.r.PathParams))
+		in.params.Set("querystring", paramMap(in.r.Query))
+		in.params.Set("header", paramMap(in.r.Header))
+	}
+	return in.params
 }
 
 // Property resolves $input.body.
@@ -48,7 +60,7 @@ func (in *input) Property(name string) (any, bool) {
 // $input.params(x).
 func (in *input) Method(name string, args []any) (any, bool, error) {
 	if name == "params" && len(args) == 0 {
-		return in.params, true, nil
+		return in.allParams(), true, nil
 	}
 	if len(args) != 1 {
 		return nil, false, nil
@@ -71,8 +83,18 @@ func (in *input) Method(name string, args []any) (any, bool, error) {
 }
 
 // param looks name up in the path, the query string and then the headers,
-// the order API Gateway documents.
+// the order API Gateway documents: in $input.params() once a template has
+// it (and may have changed it), else in the request.
 func (in *input) param(name string) string {
+	if in.params == nil {
+		for _, params := range [...][]Param{in.r.PathParams, in.r.Query, in.r.Header} {
+			if v, ok := lastValue(params, name); ok {
+				return v
+			}
+		}
+		v, _ := header(in.r.Header, name)
+		return v
+	}
 	for _, kind := range [...]string{"path", "querystring", "header"} {
 		m := childMap(in.params, kind)
 		if m == nil {
@@ -88,6 +110,7 @@ func (in *input) param(name string) string {
 	return ""
 }
 
+// json is $input.json(path): the value at path as JSON text.
 func (in *input) json(path string) (string, error) {
 	v, found, err := in.eval(path)
 	if err != nil {
@@ -99,6 +122,8 @@ func (in *input) json(path string) (string, error) {
 	return jsonpath.Encode(v), nil
 }
 
+// path is $input.path(path): a copy of the value at path that a
+// template may navigate and change.
 func (in *input) path(path string) (any, error) {
 	v, found, err := in.eval(path)
 	if err != nil || !found {
@@ -121,6 +146,7 @@ func (in *input) eval(path string) (v any, found bool, err error) {
 	return v, err == nil, err
 }
 
+// compile compiles path, or takes it from the request's cache.
 func (in *input) compile(path string) (*jsonpath.Path, error) {
 	if p, ok := in.paths[path]; ok {
 		return p, nil
@@ -147,8 +173,9 @@ func (in *input) document() any {
 	return in.doc
 }
 
+// parseBody decodes a payload as API Gateway reads it.
 func parseBody(body []byte) any {
-	if strings.TrimSpace(string(body)) == "" {
+	if len(bytes.TrimSpace(body)) == 0 {
 		return vtl.NewMap()
 	}
 	doc, err := jsonpath.Decode(body)
@@ -174,9 +201,8 @@ func templateValue(v any) any {
 		}
 		return out
 	case *vtl.Map:
-		out := vtl.NewMap()
-		for _, k := range v.Keys() {
-			e, _ := v.Get(k)
+		out := vtl.NewMapCap(v.Len())
+		for k, e := range v.All() {
 			out.Set(k, templateValue(e))
 		}
 		return out
@@ -184,6 +210,7 @@ func templateValue(v any) any {
 	return v
 }
 
+// number converts a JSON number to Java's Integer/Long or Double.
 func number(n json.Number) any {
 	s := n.String()
 	if !strings.ContainsAny(s, ".eE") {

@@ -105,7 +105,7 @@ func stringMap(m map[string]string) *vtl.Map {
 		keys = append(keys, k)
 	}
 	sort.Strings(keys)
-	out := vtl.NewMap()
+	out := vtl.NewMapCap(len(keys))
 	for _, k := range keys {
 		out.Set(k, m[k])
 	}
@@ -115,11 +115,22 @@ func stringMap(m map[string]string) *vtl.Map {
 // paramMap converts params to a vtl.Map in request order; a repeated name
 // keeps its first position and its last value.
 func paramMap(params []Param) *vtl.Map {
-	out := vtl.NewMap()
+	out := vtl.NewMapCap(len(params))
 	for _, p := range params {
 		out.Set(p.Name, p.Value)
 	}
 	return out
+}
+
+// lastValue returns the last value of the parameter name, as paramMap
+// keeps it.
+func lastValue(params []Param, name string) (string, bool) {
+	for i := len(params) - 1; i >= 0; i-- {
+		if params[i].Name == name {
+			return params[i].Value, true
+		}
+	}
+	return "", false
 }
 
 // header returns the last value of the named header, matching the name

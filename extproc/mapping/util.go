@@ -66,9 +66,17 @@ func parseJSON(s string) (any, error) {
 // single quote (\') is not valid JSON; API Gateway's guide tells template
 // authors to undo it with .replaceAll("\\'", "'").
 func EscapeJavaScript(s string) string {
+	i := 0
+	for i < len(s) && !jsEscaped(s[i]) {
+		i++
+	}
+	if i == len(s) {
+		return s // most text has nothing to escape
+	}
 	var b strings.Builder
-	b.Grow(len(s))
-	for _, r := range s {
+	b.Grow(len(s) + 8)
+	b.WriteString(s[:i])
+	for _, r := range s[i:] {
 		switch r {
 		case '\'', '"', '\\', '/':
 			b.WriteByte('\\')
@@ -86,16 +94,34 @@ func EscapeJavaScript(s string) string {
 		default:
 			switch {
 			case r < 0x20 || r > 0x7f && r < 0x10000:
-				fmt.Fprintf(&b, `\u%04X`, r)
+				writeUnicodeEscape(&b, r)
 			case r >= 0x10000:
 				hi, lo := utf16.EncodeRune(r)
-				fmt.Fprintf(&b, `\u%04X\u%04X`, hi, lo)
+				writeUnicodeEscape(&b, hi)
+				writeUnicodeEscape(&b, lo)
 			default:
-				b.WriteRune(r)
+				b.WriteByte(byte(r))
 			}
 		}
 	}
 	return b.String()
+}
+
+// jsEscaped reports whether EscapeJavaScript changes the byte c: a byte
+// of a character outside ASCII, a control character other than DEL, or
+// one of ' " \ /.
+func jsEscaped(c byte) bool {
+	return c < 0x20 || c > 0x7f || c == '\'' || c == '"' || c == '\\' || c == '/'
+}
+
+// writeUnicodeEscape writes the UTF-16 code unit r as \uXXXX, upper-case.
+func writeUnicodeEscape(b *strings.Builder, r rune) {
+	const hex = "0123456789ABCDEF"
+	b.WriteString(`\u`)
+	b.WriteByte(hex[r>>12&0xf])
+	b.WriteByte(hex[r>>8&0xf])
+	b.WriteByte(hex[r>>4&0xf])
+	b.WriteByte(hex[r&0xf])
 }
 
 // URLEncode converts s to application/x-www-form-urlencoded form as Java's

@@ -3,6 +3,7 @@ package vtl
 import (
 	"errors"
 	"fmt"
+	"strconv"
 	"strings"
 )
 
@@ -165,6 +166,15 @@ func (r *renderer) toString(v any) (string, error) {
 	case *block:
 		return r.renderBlock(x)
 	}
+	switch x := normalize(v).(type) {
+	case *list, *Map, entry:
+	default: // a scalar needs no builder
+		s, err := scalarString(r, x)
+		if err != nil {
+			return "", err
+		}
+		return s, r.checkLen(len(s))
+	}
 	var sb strings.Builder
 	if err := r.writeValue(&sb, v, 0); err != nil {
 		return "", err
@@ -224,17 +234,17 @@ func (r *renderer) writeList(sb *strings.Builder, l *list, depth int) error {
 // writeMap writes {k=v, k2=v2} as Java's AbstractMap.toString.
 func (r *renderer) writeMap(sb *strings.Builder, m *Map, depth int) error {
 	sb.WriteByte('{')
-	for i, k := range m.keys {
+	for i, e := range m.entries {
 		if i > 0 {
 			sb.WriteString(", ")
 		}
-		sb.WriteString(k)
+		sb.WriteString(e.key)
 		sb.WriteByte('=')
-		if mv, ok := m.vals[k].(*Map); ok && mv == m {
+		if mv, ok := e.val.(*Map); ok && mv == m {
 			sb.WriteString("(this Map)")
 			continue
 		}
-		if err := r.writeValue(sb, m.vals[k], depth+1); err != nil {
+		if err := r.writeValue(sb, e.val, depth+1); err != nil {
 			return err
 		}
 	}
@@ -255,7 +265,7 @@ func scalarString(r *renderer, v any) (string, error) {
 		}
 		return "false", nil
 	case int64:
-		return fmt.Sprint(x), nil
+		return strconv.FormatInt(x, 10), nil
 	case float64:
 		return javaDouble(x), nil
 	case *block:

@@ -52,8 +52,8 @@ func iterItems(v any) []any {
 		return append([]any(nil), x.items...)
 	case *Map:
 		out := make([]any, 0, x.Len())
-		for _, k := range x.keys {
-			out = append(out, x.vals[k])
+		for _, e := range x.entries {
+			out = append(out, e.val)
 		}
 		return out
 	}

@@ -2,12 +2,14 @@ package vtl
 
 import (
 	"fmt"
+	"slices"
 )
 
 // method calls name on v with Java's semantics for the common methods of
 // String, List and Map, and Object.Method for host objects. A method that
 // does not exist (or whose arguments do not fit) gives null, which API
 // Gateway renders as nothing; a method Java would throw from gives an error.
+// args are the call's own: method may change them.
 func (r *renderer) method(v any, name string, args []any) (any, error) {
 	if name == "toString" && len(args) == 0 {
 		return r.toString(v)
@@ -36,11 +38,10 @@ func (r *renderer) method(v any, name string, args []any) (any, error) {
 			return x.property(name), nil
 		}
 	case Object:
-		exported := make([]any, len(args))
-		for i, a := range args {
-			exported[i] = export(a)
+		for i, a := range args { // args are the call's own
+			args[i] = export(a)
 		}
-		res, ok, err := x.Method(name, exported)
+		res, ok, err := x.Method(name, args)
 		if err != nil || !ok {
 			return nil, err
 		}
@@ -156,11 +157,10 @@ func (r *renderer) mapMethod(m *Map, name string, args []any) (any, error) {
 		v, _ := m.get(key)
 		return v, nil
 	case name == "containsKey" && len(args) == 1:
-		_, ok := m.vals[key]
-		return ok, nil
+		return m.find(key) >= 0, nil
 	case name == "containsValue" && len(args) == 1:
-		for _, k := range m.keys {
-			if javaEquals(normalize(m.vals[k]), args[0]) {
+		for _, e := range m.entries {
+			if javaEquals(normalize(e.val), args[0]) {
 				return true, nil
 			}
 		}
@@ -175,8 +175,8 @@ func (r *renderer) mapMethod(m *Map, name string, args []any) (any, error) {
 		return old, nil
 	case name == "putAll" && len(args) == 1:
 		if src, ok := args[0].(*Map); ok {
-			for _, k := range src.Keys() {
-				m.Set(k, src.vals[k])
+			for _, e := range slices.Clone(src.entries) {
+				m.Set(e.key, e.val)
 			}
 		}
 		return nil, nil
@@ -193,20 +193,20 @@ func (r *renderer) mapNoArg(m *Map, name string) any {
 		return m.Len() == 0
 	case "keySet":
 		l := &list{items: make([]any, 0, m.Len())}
-		for _, k := range m.keys {
-			l.items = append(l.items, k)
+		for _, e := range m.entries {
+			l.items = append(l.items, e.key)
 		}
 		return l
 	case "values":
 		return &list{items: iterItems(m)}
 	case "entrySet":
 		l := &list{items: make([]any, 0, m.Len())}
-		for _, k := range m.keys {
-			l.items = append(l.items, entry{key: k, val: m.vals[k]})
+		for _, e := range m.entries {
+			l.items = append(l.items, e)
 		}
 		return l
 	case "clear":
-		m.keys, m.vals = nil, make(map[string]any)
+		m.clear()
 	}
 	return nil
 }

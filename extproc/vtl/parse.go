@@ -3,6 +3,7 @@ package vtl
 import (
 	"fmt"
 	"strings"
+	"sync/atomic"
 )
 
 // maxNesting bounds how deeply blocks and expressions may nest, so that a
@@ -18,7 +19,15 @@ type Template struct {
 	src    string
 	nodes  []node
 	macros map[string]*macroDef
+	// outputHint is the length of the latest rendering's output, up to
+	// maxOutputHint: the room the next rendering reserves, so that its
+	// output is allocated once instead of doubled from a few bytes.
+	outputHint atomic.Int64
 }
+
+// maxOutputHint bounds the room a rendering reserves ahead, so that one
+// huge output does not make every later rendering allocate as much.
+const maxOutputHint = 64 << 10
 
 // Parse parses a VTL template. name is used in error messages only. A
 // template that is not valid VTL gives a *ParseError.
@@ -31,7 +40,9 @@ func Parse(name, src string) (*Template, error) {
 	if t.kind != termEOF {
 		return nil, p.errorf(t.pos, "unexpected #%s", t.word)
 	}
-	return &Template{name: name, src: src, nodes: nodes, macros: p.macros}, nil
+	tmpl := &Template{name: name, src: src, nodes: nodes, macros: p.macros}
+	tmpl.outputHint.Store(int64(min(len(src), maxOutputHint)))
+	return tmpl, nil
 }
 
 // parser parses one template, or one interpolated string literal within it

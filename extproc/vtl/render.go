@@ -26,6 +26,7 @@ func (t *Template) Render(vars map[string]any, lim Limits) (string, error) {
 		r.vars[k] = v
 	}
 	var out strings.Builder
+	out.Grow(int(t.outputHint.Load()))
 	err := r.renderNodes(&out, t.nodes)
 	var sig *signal
 	if errors.As(err, &sig) {
@@ -34,6 +35,7 @@ func (t *Template) Render(vars map[string]any, lim Limits) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	t.outputHint.Store(int64(min(out.Len(), maxOutputHint)))
 	return out.String(), nil
 }
 

@@ -1,6 +1,7 @@
 package vtl
 
 import (
+	"iter"
 	"math"
 	"strconv"
 	"strings"
@@ -20,74 +21,202 @@ type Object interface {
 // their insertion order, and setting an existing key keeps its place. JSON
 // objects are Maps so that templates iterate and print them in document
 // order, as API Gateway does.
+//
+// Most Maps are small (a JSON object's handful of fields, $context), so the
+// entries are a slice searched in order; an index by key is built only
+// once a Map grows past indexFrom entries. The zero Map is empty and ready
+// to use.
 type Map struct {
-	keys []string
-	vals map[string]any
+	entries []entry
+	// index maps keys to their position in entries; nil while the Map has
+	// at most indexFrom entries.
+	index map[string]int
 }
+
+// indexFrom is the size past which a Map indexes its keys: below it, a
+// linear search over the keys is faster than hashing.
+const indexFrom = 32
 
 // NewMap returns an empty Map.
 func NewMap() *Map {
-	return &Map{vals: make(map[string]any)}
+	return &Map{}
+}
+
+// NewMapCap returns an empty Map with room for n entries, for a caller
+// that knows how many it will set. A small Map is allocated together with
+// its entries, in one block.
+func NewMapCap(n int) *Map {
+	switch {
+	case n <= 0:
+		return &Map{}
+	case n <= 2:
+		b := &mapBlock2{}
+		b.m.entries = b.e[:0]
+		return &b.m
+	case n <= 4:
+		b := &mapBlock4{}
+		b.m.entries = b.e[:0]
+		return &b.m
+	case n <= 8:
+		b := &mapBlock8{}
+		b.m.entries = b.e[:0]
+		return &b.m
+	}
+	return &Map{entries: make([]entry, 0, n)}
+}
+
+// mapBlock2, mapBlock4 and mapBlock8 are a Map and the array that holds
+// its first entries, allocated together; the Map's entries move out of
+// the array only if it grows past it.
+type (
+	mapBlock2 struct {
+		m Map
+		e [2]entry
+	}
+	mapBlock4 struct {
+		m Map
+		e [4]entry
+	}
+	mapBlock8 struct {
+		m Map
+		e [8]entry
+	}
+)
+
+// find returns the position of key in m.entries, or -1.
+func (m *Map) find(key string) int {
+	if m.index != nil {
+		if i, ok := m.index[key]; ok {
+			return i
+		}
+		return -1
+	}
+	for i := range m.entries {
+		if m.entries[i].key == key {
+			return i
+		}
+	}
+	return -1
 }
 
 // Get returns the value stored under key and whether the key is present.
 // Lists a template stored in the map are returned as []any.
 func (m *Map) Get(key string) (any, bool) {
-	v, ok := m.vals[key]
-	return export(v), ok
+	if i := m.find(key); i >= 0 {
+		return export(m.entries[i].val), true
+	}
+	return nil, false
+}
+
+// Peek returns the value stored under key, as Get does but without
+// copying: a list is returned as a []any that shares the Map's storage.
+// The caller must treat it as read-only.
+func (m *Map) Peek(key string) (any, bool) {
+	if i := m.find(key); i >= 0 {
+		return peek(m.entries[i].val), true
+	}
+	return nil, false
+}
+
+// All iterates over the entries in insertion order, each value as Peek
+// returns it: read-only, shared with the Map. The Map must not change
+// during the iteration.
+func (m *Map) All() iter.Seq2[string, any] {
+	return func(yield func(string, any) bool) {
+		for i := range m.entries {
+			if !yield(m.entries[i].key, peek(m.entries[i].val)) {
+				return
+			}
+		}
+	}
+}
+
+// peek gives a stored value to the host without copying it.
+func peek(v any) any {
+	if l, ok := v.(*list); ok {
+		return l.items
+	}
+	return v
 }
 
 // Set stores v under key. A new key goes last; an existing one keeps its place.
 func (m *Map) Set(key string, v any) {
-	if m.vals == nil {
-		m.vals = make(map[string]any)
+	if i := m.find(key); i >= 0 {
+		m.entries[i].val = v
+		return
 	}
-	if _, ok := m.vals[key]; !ok {
-		m.keys = append(m.keys, key)
+	m.entries = append(m.entries, entry{key: key, val: v})
+	switch {
+	case m.index != nil:
+		m.index[key] = len(m.entries) - 1
+	case len(m.entries) > indexFrom:
+		m.reindex()
 	}
-	m.vals[key] = v
+}
+
+// reindex rebuilds the index from the entries.
+func (m *Map) reindex() {
+	m.index = make(map[string]int, len(m.entries))
+	for i := range m.entries {
+		m.index[m.entries[i].key] = i
+	}
 }
 
 // Delete removes key and reports whether it was present.
 func (m *Map) Delete(key string) bool {
-	if _, ok := m.vals[key]; !ok {
+	i := m.find(key)
+	if i < 0 {
 		return false
 	}
-	delete(m.vals, key)
-	for i, k := range m.keys {
-		if k == key {
-			m.keys = append(m.keys[:i:i], m.keys[i+1:]...)
-			break
-		}
+	m.entries = append(m.entries[:i:i], m.entries[i+1:]...)
+	if m.index != nil {
+		m.reindex()
 	}
 	return true
 }
 
+// clear removes every entry.
+func (m *Map) clear() {
+	m.entries, m.index = nil, nil
+}
+
 // Keys returns the keys in insertion order; the slice is the caller's.
 func (m *Map) Keys() []string {
-	return append([]string(nil), m.keys...)
+	if len(m.entries) == 0 {
+		return nil
+	}
+	keys := make([]string, len(m.entries))
+	for i := range m.entries {
+		keys[i] = m.entries[i].key
+	}
+	return keys
 }
 
 // Len returns the number of entries.
-func (m *Map) Len() int { return len(m.keys) }
+func (m *Map) Len() int { return len(m.entries) }
 
 // get returns the raw stored value. A host []any is replaced by a list the
 // first time the engine reads it, so that $m.k.add(x) is seen by later reads.
 func (m *Map) get(key string) (any, bool) {
-	v, ok := m.vals[key]
+	i := m.find(key)
+	if i < 0 {
+		return nil, false
+	}
+	v := m.entries[i].val
 	if s, isSlice := v.([]any); isSlice {
 		l := &list{items: s}
-		m.vals[key] = l
+		m.entries[i].val = l
 		return l, true
 	}
-	return normalize(v), ok
+	return normalize(v), true
 }
 
 // list is the engine's mutable list (Java's ArrayList): a pointer, so that
 // every reference to it sees $l.add(x).
 type list struct{ items []any }
 
-// entry is one element of $map.entrySet() (Java's Map.Entry).
+// entry is one entry of a Map, and an element of $map.entrySet() (Java's
+// Map.Entry).
 type entry struct {
 	key string
 	val any
@@ -263,9 +392,9 @@ func javaEquals(a, b any) bool {
 		if !ok || x.Len() != y.Len() {
 			return false
 		}
-		for _, k := range x.keys {
-			yv, ok := y.vals[k]
-			if !ok || !javaEquals(normalize(x.vals[k]), normalize(yv)) {
+		for i := range x.entries {
+			j := y.find(x.entries[i].key)
+			if j < 0 || !javaEquals(normalize(x.entries[i].val), normalize(y.entries[j].val)) {
 				return false
 			}
 		}

@@ -46,21 +46,25 @@ type Options struct {
 	// under ratelimit.UsageKey. Nil leaves GetUsage and UpdateUsage
 	// without data: they fail with FAILED_PRECONDITION.
 	Usage ratelimit.Store
+	// TestInvoker runs TestInvokeRoute's requests; nil makes
+	// TestInvokeRoute fail with FAILED_PRECONDITION.
+	TestInvoker TestInvoker
 }
 
 // Server implements adminv1.AdminServiceServer over a store.
 type Server struct {
 	adminv1.UnimplementedAdminServiceServer
 
-	store *store.Store
-	usage ratelimit.Store
-	log   *slog.Logger
-	now   func() time.Time
+	store       *store.Store
+	usage       ratelimit.Store
+	testInvoker TestInvoker
+	log         *slog.Logger
+	now         func() time.Time
 }
 
 // NewServer returns an AdminService that keeps its data in st.
 func NewServer(st *store.Store, opts Options) *Server {
-	s := &Server{store: st, usage: opts.Usage, log: opts.Logger, now: opts.Now}
+	s := &Server{store: st, usage: opts.Usage, testInvoker: opts.TestInvoker, log: opts.Logger, now: opts.Now}
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}

@@ -158,6 +158,42 @@ func (t PathTemplate) Params() []string {
 	return names
 }
 
+// PathParam is the value a request path gives one parameter of a
+// template.
+type PathParam struct{ Name, Value string }
+
+// Match matches a request path (without its query string) against t
+// segment by segment, as the gateway's routes do: a literal matches its
+// text exactly, a parameter one non-empty segment, a greedy parameter the
+// rest of the path. It returns the parameters' values as they appear in
+// the path, not percent-decoded, in the template's order.
+func (t PathTemplate) Match(path string) ([]PathParam, bool) {
+	segs := strings.Split(strings.TrimPrefix(path, "/"), "/")
+	if path == "" || path == "/" {
+		segs = nil
+	}
+	var out []PathParam
+	for i, s := range t.Segments {
+		if i >= len(segs) || segs[i] == "" {
+			return nil, false
+		}
+		switch s.Kind {
+		case SegmentLiteral:
+			if segs[i] != s.Value {
+				return nil, false
+			}
+		case SegmentParam:
+			out = append(out, PathParam{Name: s.Value, Value: segs[i]})
+		case SegmentGreedy:
+			return append(out, PathParam{Name: s.Value, Value: strings.Join(segs[i:], "/")}), true
+		}
+	}
+	if len(segs) != len(t.Segments) {
+		return nil, false
+	}
+	return out, true
+}
+
 // Greedy reports whether the template ends in a greedy parameter.
 func (t PathTemplate) Greedy() bool {
 	n := len(t.Segments)

@@ -95,3 +95,36 @@ func FuzzParsePathTemplate(f *testing.F) {
 		}
 	})
 }
+
+func TestPathTemplateMatch(t *testing.T) {
+	tests := []struct {
+		template, path string
+		want           []PathParam
+		ok             bool
+	}{
+		{"/", "/", nil, true},
+		{"/", "", nil, true},
+		{"/", "/pets", nil, false},
+		{"/pets", "/pets", nil, true},
+		{"/pets", "/pets/", nil, false},
+		{"/pets/{id}", "/pets/a%20b", []PathParam{{"id", "a%20b"}}, true},
+		{"/pets/{id}", "/pets/", nil, false},
+		{"/pets/{id}", "/pets/1/2", nil, false},
+		{"/pets/{id}/toys/{toy}", "/pets/1/toys/ball", []PathParam{{"id", "1"}, {"toy", "ball"}}, true},
+		{"/files/{proxy+}", "/files/a/b/c", []PathParam{{"proxy", "a/b/c"}}, true},
+		{"/files/{proxy+}", "/files", nil, false},
+		{"/files/{proxy+}", "/files/", nil, false},
+		{"/{proxy+}", "/x", []PathParam{{"proxy", "x"}}, true},
+		{"/Pets", "/pets", nil, false},
+	}
+	for _, tc := range tests {
+		tmpl, err := ParsePathTemplate(tc.template)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, ok := tmpl.Match(tc.path)
+		if ok != tc.ok || !slices.Equal(got, tc.want) {
+			t.Errorf("%s.Match(%q) = %v, %v; want %v, %v", tc.template, tc.path, got, ok, tc.want, tc.ok)
+		}
+	}
+}

@@ -22,9 +22,11 @@ import (
 	"github.com/archway-gateway/archway/authz"
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/extproc"
+	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 	"github.com/archway-gateway/archway/extproc/integration"
 	"github.com/archway-gateway/archway/internal/admin"
 	"github.com/archway-gateway/archway/internal/store"
+	"github.com/archway-gateway/archway/internal/testinvoke"
 	"github.com/archway-gateway/archway/internal/watcher"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 	"github.com/archway-gateway/archway/ratelimit"
@@ -178,7 +180,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	st := store.New(etcd.Client)
-	adm := admin.NewServer(st, admin.Options{Logger: cfg.Logger.With("component", "admin"), Now: cfg.Now, Usage: s.limits})
+	adm := admin.NewServer(st, admin.Options{
+		Logger: cfg.Logger.With("component", "admin"), Now: cfg.Now, Usage: s.limits,
+		TestInvoker: testinvoke.New(testinvoke.Options{
+			Logger: cfg.Logger.With("component", "testinvoke"), Now: cfg.Now, CAFile: cfg.Translate.CAFile,
+			BaseDomain: cfg.Translate.BaseDomain, APIKeyIDHeader: cfg.Authz.KeyIDHeader,
+		}),
+	})
 	if err := applyFiles(ctx, adm, cfg.Apply, cfg.Logger); err != nil {
 		s.closeListeners()
 		_ = s.etcd.Close()
@@ -222,22 +230,27 @@ func (s *Server) registerServices(cfg Config) {
 	rlsLog := cfg.Logger.With("component", "ratelimit")
 	s.rlsLimiter = ratelimit.NewLimiter(s.limits, ratelimit.FailOpen, cfg.Now, rlsLog)
 	ratelimit.NewRLS(s.watcher.Current, s.rlsLimiter, rlsLog).Register(s.xds.srv)
+	// Refusals and failures of both services answer with the APIs'
+	// gateway responses, compiled once per configuration for both.
+	responses := gatewayresponse.NewSets(cfg.Logger.With("component", "gatewayresponse"))
 	s.authz = authz.New(authz.Options{
-		Config:       s.watcher.Current,
-		Store:        s.limits,
-		Now:          cfg.Now,
-		Logger:       cfg.Logger.With("component", "authz"),
-		KeyIDHeader:  cfg.Authz.KeyIDHeader,
-		PlanIDHeader: cfg.Authz.PlanIDHeader,
+		Config:           s.watcher.Current,
+		Store:            s.limits,
+		Now:              cfg.Now,
+		Logger:           cfg.Logger.With("component", "authz"),
+		KeyIDHeader:      cfg.Authz.KeyIDHeader,
+		PlanIDHeader:     cfg.Authz.PlanIDHeader,
+		GatewayResponses: responses,
 	})
 	s.authz.Register(s.xds.srv)
 	procLog := cfg.Logger.With("component", "extproc")
 	extproc.New(extproc.Options{
 		Lookup: integration.NewLookup(s.watcher.Current, integration.Options{
-			Logger:         procLog,
-			Now:            cfg.Now,
-			XFFTrustedHops: int(cfg.Translate.XFFTrustedHops),
-			APIKeyIDHeader: cfg.Authz.KeyIDHeader,
+			Logger:           procLog,
+			Now:              cfg.Now,
+			XFFTrustedHops:   int(cfg.Translate.XFFTrustedHops),
+			APIKeyIDHeader:   cfg.Authz.KeyIDHeader,
+			GatewayResponses: responses,
 		}),
 		Logger: procLog,
 	}).Register(s.xds.srv)

@@ -62,10 +62,13 @@ func translateAPI(s settings, api *model.API) *apiUnit {
 			}
 		}
 	}
-	meta := routeMetadata(map[string]string{envoy.MetadataAPIID: api.ID})
-	host = append(host, notFoundRoute(notFoundRouteName(api.ID, ""), prefixMatch("/"), api.Protocol, meta))
+	host = append(host, apiNotFound(api, "", prefixMatch("/")))
 	if s.PathStyle {
-		path = append(path, notFoundRoute(notFoundRouteName(api.ID, ""), segmentPrefixMatch(pathStylePrefix(api.ID)), api.Protocol, meta))
+		path = append(path, apiNotFound(api, "", segmentPrefixMatch(pathStylePrefix(api.ID))))
+	}
+	if err := checkRoutes(host, path); err != nil {
+		u.problems = append(u.problems, Problem{APIID: api.ID, Err: err})
+		return u
 	}
 	u.vhost = apiVirtualHost(api.ID, s.BaseDomain, host)
 	if s.PathStyle {
@@ -90,8 +93,36 @@ func stagesInOrder(stages []*model.Stage) []*model.Stage {
 
 // stageNotFound answers a stage's requests that none of its routes match.
 func stageNotFound(api *model.API, stage, prefix string) *routev3.Route {
-	meta := routeMetadata(map[string]string{envoy.MetadataAPIID: api.ID, envoy.MetadataStage: stage})
-	return notFoundRoute(notFoundRouteName(api.ID, stage), segmentPrefixMatch(prefix+stagePrefix(stage)), api.Protocol, meta)
+	return apiNotFound(api, stage, segmentPrefixMatch(prefix+stagePrefix(stage)))
+}
+
+// apiNotFound answers the requests of api (of stage, unless it is empty)
+// that m matches and no route of the API does: API Gateway's default
+// answer, or, when the API customizes it, the ext_proc service's (see
+// notFoundExtProc). A route that cannot be built is left without its
+// action, which checkRoutes reports.
+func apiNotFound(api *model.API, stage string, m *routev3.RouteMatch) *routev3.Route {
+	ids := map[string]string{envoy.MetadataAPIID: api.ID}
+	if stage != "" {
+		ids[envoy.MetadataStage] = stage
+	}
+	r := notFoundRoute(notFoundRouteName(api.ID, stage), m, api.Protocol, routeMetadata(ids))
+	if err := notFoundExtProc(r, api, stage); err != nil {
+		r.Action = nil
+	}
+	return r
+}
+
+// checkRoutes validates the routes of an API that are not a stage's.
+func checkRoutes(lists ...[]*routev3.Route) error {
+	for _, list := range lists {
+		for _, r := range list {
+			if err := r.ValidateAll(); err != nil {
+				return fmt.Errorf("route %s: %w", r.GetName(), err)
+			}
+		}
+	}
+	return nil
 }
 
 // isStageName reports whether name is a stage name API Gateway accepts:

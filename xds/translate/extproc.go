@@ -52,6 +52,8 @@ const allowedRoutingMutations = ":method"
 // not make is ignored and counted in the filter's
 // rejected_header_mutations.
 //
+// With the response headers Envoy sends extProcResponseAttributes.
+//
 // It fails closed (failure_mode_allow false): when Archway cannot be
 // reached, breaks the stream or does not answer in extProcMessageTimeout,
 // the client gets Envoy's 500 (504 on a timeout) rather than a request
@@ -74,6 +76,23 @@ func extProcFilter() *extprocv3.ExternalProcessor {
 		MutationRules: &mutationrulesv3.HeaderMutationRules{
 			AllowExpression: &matcherv3.RegexMatcher{Regex: allowedRoutingMutations},
 		},
+		ResponseAttributes: extProcResponseAttributes(),
+	}
+}
+
+// extProcResponseAttributes are the attributes Envoy sends the service
+// with the response headers (extproc.ResponseAttributes, which the
+// translator does not import): Envoy's response code details, by which
+// the service tells Envoy's own replies (response_timeout,
+// upstream_reset_before_response_started{...}, request_payload_too_large)
+// from the backend's response (via_upstream), and what the service needs
+// of the request on a stream Envoy opens at the response, whose request
+// headers the route skips (responseHeadersMode). Envoy evaluates each as
+// a CEL expression and leaves out one that yields nothing.
+func extProcResponseAttributes() []string {
+	return []string{
+		"response.code_details", "request.method", "request.path", "request.host", "request.id",
+		"request.headers['accept']", "request.headers['user-agent']", "request.headers['x-forwarded-for']",
 	}
 }
 
@@ -87,6 +106,23 @@ func requestHeadersMode() *extprocv3.ProcessingMode {
 	return &extprocv3.ProcessingMode{
 		RequestHeaderMode:   extprocv3.ProcessingMode_SEND,
 		ResponseHeaderMode:  extprocv3.ProcessingMode_SKIP,
+		RequestTrailerMode:  extprocv3.ProcessingMode_SKIP,
+		ResponseTrailerMode: extprocv3.ProcessingMode_SKIP,
+	}
+}
+
+// responseHeadersMode is the processing_mode of a proxy route of an API
+// that customizes a gateway response type Envoy's own replies stand for
+// (model.API.CustomizesEnvoyReplies): Envoy opens the stream only when the
+// response headers arrive, the backend's or Envoy's own reply (a timeout,
+// a refused connection), so that the service can answer the latter with
+// the API's override; the request costs nothing. The service reads the
+// request from the response attributes. Checked against the real Envoy,
+// which opens the stream at the response and sends the attributes.
+func responseHeadersMode() *extprocv3.ProcessingMode {
+	return &extprocv3.ProcessingMode{
+		RequestHeaderMode:   extprocv3.ProcessingMode_SKIP,
+		ResponseHeaderMode:  extprocv3.ProcessingMode_SEND,
 		RequestTrailerMode:  extprocv3.ProcessingMode_SKIP,
 		ResponseTrailerMode: extprocv3.ProcessingMode_SKIP,
 	}
@@ -218,10 +254,73 @@ func (b *targetBuilder) validation(t *routeTarget, r *model.Route, ids map[strin
 			t.bodyLimit = maxRequestBody
 		}
 	}
+	if t.proxy != nil && b.api.CustomizesEnvoyReplies() {
+		pm.ResponseHeaderMode = extprocv3.ProcessingMode_SEND
+	}
 	a, err := extProcPerRoute(pm, ids)
 	if err != nil {
 		return err
 	}
 	t.setPerFilter(envoy.FilterExtProc, a)
+	return nil
+}
+
+// proxyProcessing enables ext_proc on a proxy route for what Envoy cannot
+// do by configuration:
+//
+//   - the integration's method override (HTTPProxy.Method): the service
+//     sets :method from the request headers (requestHeadersMode, which
+//     allowedRoutingMutations lets it change);
+//   - the API's overrides of what Envoy's own replies stand for (see
+//     model.API.CustomizesEnvoyReplies): the service answers a timeout or
+//     a refused connection with them, as Envoy's local reply mappers
+//     (localReplyConfig) know only API Gateway's defaults. Without a
+//     method override the stream opens at the response
+//     (responseHeadersMode), so the backend's answers cost one round trip
+//     to the service and requests none.
+//
+// A route whose validator already sends ext_proc its request keeps that
+// mode, with the response added for the overrides (see validation).
+func (b *targetBuilder) proxyProcessing(t *routeTarget, h *model.HTTPProxy, ids map[string]string) error {
+	replies := b.api.CustomizesEnvoyReplies()
+	if h.Method == "" && !replies {
+		return nil
+	}
+	if _, ok := t.perFilter[envoy.FilterExtProc]; ok {
+		return nil
+	}
+	pm := responseHeadersMode()
+	if h.Method != "" {
+		pm = requestHeadersMode()
+		if replies {
+			pm.ResponseHeaderMode = extprocv3.ProcessingMode_SEND
+		}
+	}
+	a, err := extProcPerRoute(pm, ids)
+	if err != nil {
+		return err
+	}
+	t.setPerFilter(envoy.FilterExtProc, a)
+	return nil
+}
+
+// notFoundExtProc makes the service answer the requests r, an API's
+// not-found route, catches when the API customizes their gateway response
+// (model.API.CustomizesNotFound): Envoy sends the request headers, with route ID
+// model.NotFoundRouteID and the API's (and stage's) IDs, before the
+// route's direct response, which stays the answer if the service lets the
+// request go on. Envoy runs ext_proc's request phase before a route's
+// direct response (checked against the real Envoy).
+func notFoundExtProc(r *routev3.Route, api *model.API, stage string) error {
+	if !api.CustomizesNotFound() {
+		return nil
+	}
+	a, err := extProcPerRoute(requestHeadersMode(), map[string]string{
+		envoy.MetadataAPIID: api.ID, envoy.MetadataStage: stage, envoy.MetadataRouteID: model.NotFoundRouteID,
+	})
+	if err != nil {
+		return err
+	}
+	r.TypedPerFilterConfig = map[string]*anypb.Any{envoy.FilterExtProc: a}
 	return nil
 }

@@ -44,6 +44,15 @@ func TestExtProcAgreesWithService(t *testing.T) {
 	if diff := cmp.Diff(extproc.Mode{RequestBody: true, ResponseBody: true}.ProcessingMode(), exchangeMode(), protocmp.Transform()); diff != "" {
 		t.Errorf("function and HTTP processing_mode differs from the service's (-service +translator):\n%s", diff)
 	}
+	if diff := cmp.Diff(extproc.Mode{SkipRequest: true, ResponseHeaders: true}.ProcessingMode(), responseHeadersMode(), protocmp.Transform()); diff != "" {
+		t.Errorf("response-only processing_mode differs from the service's (-service +translator):\n%s", diff)
+	}
+	if diff := cmp.Diff(extproc.ResponseAttributes(), extProcResponseAttributes()); diff != "" {
+		t.Errorf("response attributes differ from what the service reads (-service +translator):\n%s", diff)
+	}
+	if messageNetworkError != extproc.MessageNetworkError {
+		t.Errorf("network error message %q, the service's %q", messageNetworkError, extproc.MessageNetworkError)
+	}
 	if maxRequestBody != extproc.DefaultMaxBody {
 		t.Errorf("request bodies buffered up to %d, the service takes %d", maxRequestBody, extproc.DefaultMaxBody)
 	}

@@ -32,6 +32,9 @@ type fixtureAPI struct {
 	Protocol    string              `json:"protocol"` // HTTP or REST
 	Stages      []fixtureStage      `json:"stages"`
 	Deployments []fixtureDeployment `json:"deployments"`
+	// GatewayResponses are the API's customized gateway responses, by
+	// type.
+	GatewayResponses map[string]*model.GatewayResponse `json:"gatewayResponses"`
 }
 
 type fixtureStage struct {
@@ -189,7 +192,12 @@ func (a *fixtureAPI) api() (*model.API, error) {
 		stages = append(stages, st)
 	}
 	protocol := map[string]model.Protocol{"HTTP": model.ProtocolHTTP, "REST": model.ProtocolREST}[a.Protocol]
-	return model.NewAPI(a.ID, a.Name, protocol, stages)
+	api, err := model.NewAPI(a.ID, a.Name, protocol, stages)
+	if err != nil {
+		return nil, err
+	}
+	api.GatewayResponses = a.GatewayResponses
+	return api, nil
 }
 
 func (fd *fixtureDeployment) deployment() (*model.Deployment, error) {

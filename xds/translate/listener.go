@@ -48,11 +48,17 @@ func httpListener(s settings) (*listenerv3.Listener, error) {
 //     X-Forwarded-For for the backend;
 //   - a fresh x-request-id on every external request;
 //   - the backend's Server header passed through, as API Gateway does;
+//   - Envoy's own replies for a failed integration in API Gateway's form
+//     (see localReplyConfig);
 //   - routes over the ADS stream: one route configuration per API, chosen
 //     by the Host through scoped RDS (see scoped.go), or, path-style, the
 //     one route configuration of the whole gateway through RDS.
 func connectionManager(s settings) (*hcmv3.HttpConnectionManager, error) {
 	filters, err := httpFilters()
+	if err != nil {
+		return nil, err
+	}
+	localReplies, err := localReplyConfig()
 	if err != nil {
 		return nil, err
 	}
@@ -68,6 +74,7 @@ func connectionManager(s settings) (*hcmv3.HttpConnectionManager, error) {
 		ServerHeaderTransformation:   hcmv3.HttpConnectionManager_PASS_THROUGH,
 		RouteSpecifier:               scopedRoutes(),
 		HttpFilters:                  filters,
+		LocalReplyConfig:             localReplies,
 	}
 	if s.PathStyle {
 		// A path-style request names its API in the path, which no scope

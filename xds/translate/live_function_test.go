@@ -94,6 +94,9 @@ func functionProcessor(log *routeLog) func(extproc.RouteMetadata) extproc.Proces
 				}, nil
 			},
 			OnResponse: func(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
+				if x.LocalReply != "" {
+					return nil, nil // Envoy's own reply, already API Gateway's default
+				}
 				return &extproc.Decision{
 					Status:      standInStatus,
 					Set:         []extproc.HeaderOp{{Name: "content-type", Value: "application/json"}},
@@ -166,12 +169,12 @@ func TestEnvoyInvokesFunction(t *testing.T) {
 	}
 
 	// Last, for Envoy opens a stream for it before refusing the body. Envoy
-	// answers 413, and its local reply then passes ext_proc's response
-	// phase, where the processor decides what the client gets (the
-	// stand-in's Server, which got no request body, fails it with a 500).
+	// answers 413, which its local reply mapper makes API Gateway's, and
+	// the reply then passes ext_proc's response phase, where the processor
+	// sees it as Envoy's own (Exchange.LocalReply) and leaves it.
 	resp, data := send(t, gateway, http.MethodPost, "livefn0001.execute-api.localhost", "/prod/items/big", strings.Repeat("x", maxRequestBody+1), nil)
-	if resp.StatusCode < 400 {
-		t.Errorf("body over 10 MB: %d %.100q, want an error", resp.StatusCode, data)
+	if resp.StatusCode != http.StatusRequestEntityTooLarge || string(data) != `{"message":"Request Too Long"}` {
+		t.Errorf("body over 10 MB: %d %.100q, want API Gateway's 413", resp.StatusCode, data)
 	}
 	if seen := fn.take(); len(seen) != 0 {
 		t.Errorf("body over 10 MB reached the function %d times", len(seen))

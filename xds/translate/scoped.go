@@ -70,11 +70,10 @@ func apiScope(apiID string) *routev3.ScopedRouteConfiguration {
 // but do not end in the base domain, which get the API's not-found answer
 // rather than Envoy's empty one.
 func apiRouteConfiguration(api *model.API, vhost *routev3.VirtualHost, maxBody int) *routev3.RouteConfiguration {
-	meta := routeMetadata(map[string]string{envoy.MetadataAPIID: api.ID})
 	other := &routev3.VirtualHost{
 		Name:    defaultVirtualHostName,
 		Domains: []string{"*"},
-		Routes:  []*routev3.Route{notFoundRoute(notFoundRouteName(api.ID, ""), prefixMatch("/"), api.Protocol, meta)},
+		Routes:  []*routev3.Route{apiNotFound(api, "", prefixMatch("/"))},
 	}
 	return routeConfiguration(apiRouteConfigName(api.ID), []*routev3.VirtualHost{vhost, other}, maxBody)
 }

@@ -214,6 +214,9 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 	if err == nil {
 		err = b.validation(t, r, ids)
 	}
+	if err == nil && r.Integration.HTTPProxy != nil {
+		err = b.proxyProcessing(t, r.Integration.HTTPProxy, ids)
+	}
 	if err != nil {
 		return nil, err
 	}
@@ -227,7 +230,8 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 // gets 504; and the stage's throttle of the route, if any (routeRateLimits).
 //
 // HTTPProxy.Method is not applied here: Envoy cannot rewrite :method in
-// configuration, so the method override belongs to ext_proc.
+// configuration, so the method override belongs to ext_proc (see
+// proxyProcessing).
 func (b *targetBuilder) proxy(t *routeTarget, r *model.Route, h *model.HTTPProxy) error {
 	u, err := resolveUpstream(h.URI, b.stage.Variables)
 	if err != nil {
