@@ -20,6 +20,8 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
+
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 
 // liveMaxBody is the Server's body limit in the live test, far under
@@ -147,10 +149,10 @@ func TestEnvoyAcceptsResponses(t *testing.T) {
 	extprocAddr := serveGRPC(t, s)
 	backend := httptest.NewServer(http.HandlerFunc(echoBackend))
 	t.Cleanup(backend.Close)
-	gateway := freeLoopbackAddr(t)
+	gateway := testnet.ClosedAddr(t)
 	runEnvoy(t, bin, map[string]string{
 		"GATEWAY_PORT": port(t, gateway), "EXTPROC_PORT": port(t, extprocAddr), "BACKEND_PORT": port(t, backend.Listener.Addr().String()),
-		"REFUSED_PORT": port(t, freeLoopbackAddr(t)),
+		"REFUSED_PORT": port(t, testnet.ClosedAddr(t)),
 	})
 	waitForGateway(t, gateway)
 
@@ -316,20 +318,6 @@ func runEnvoy(t *testing.T, bin string, vars map[string]string) {
 		cancel()
 		_ = cmd.Wait()
 	})
-}
-
-// freeLoopbackAddr returns a loopback address no one listens on now.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
 
 // port returns the port of addr.

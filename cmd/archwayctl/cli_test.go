@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 
 // result is what one run of the CLI printed and returned.
@@ -74,7 +76,7 @@ func TestUsageErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			args := append([]string{"--addr", closedAddr(t)}, tc.args...)
+			args := append([]string{"--addr", testnet.ClosedAddr(t)}, tc.args...)
 			r := runCLI(t, nil, "", args...)
 			if r.code != exitUsage {
 				t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, exitUsage, r.err)
@@ -128,7 +130,7 @@ func TestApplyDecodeErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			args := append([]string{"--addr", closedAddr(t)}, tc.args...)
+			args := append([]string{"--addr", testnet.ClosedAddr(t)}, tc.args...)
 			r := runCLI(t, nil, tc.stdin, args...)
 			if r.code != exitFailure || r.err != tc.want {
 				t.Errorf("exit %d, stderr:\n%s\nwant exit %d, stderr:\n%s", r.code, r.err, exitFailure, tc.want)
@@ -140,7 +142,7 @@ func TestApplyDecodeErrors(t *testing.T) {
 // TestAddrFromEnvironment checks that ARCHWAY_ADDR picks the server, and
 // that the unreachable-server message names it.
 func TestAddrFromEnvironment(t *testing.T) {
-	addr := closedAddr(t)
+	addr := testnet.ClosedAddr(t)
 	r := runCLI(t, map[string]string{"ARCHWAY_ADDR": addr}, "", "get", "apis")
 	want := "archwayctl: cannot reach the admin API at " + addr + ": "
 	if r.code != exitFailure || !strings.HasPrefix(r.err, want) {

@@ -12,6 +12,8 @@ import (
 	"sigs.k8s.io/yaml"
 
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 
 // These tests run the built binary against the real admin API over a real
@@ -166,7 +168,7 @@ func TestDeployAndRollback(t *testing.T) {
 }
 
 func TestUnreachableServer(t *testing.T) {
-	addr := closedAddr(t)
+	addr := testnet.ClosedAddr(t)
 	r := runBinary(t, nil, "", "--addr", addr, "get", "apis")
 	want := "archwayctl: cannot reach the admin API at " + addr + ": "
 	if r.code != exitFailure || !strings.HasPrefix(r.err, want) {

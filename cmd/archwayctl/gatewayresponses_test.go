@@ -11,6 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 
 // TestGatewayResponses customizes gateway responses with the CLI, one
@@ -295,7 +297,7 @@ func TestGatewayResponseUsageErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			args := append([]string{"--addr", closedAddr(t)}, tc.args...)
+			args := append([]string{"--addr", testnet.ClosedAddr(t)}, tc.args...)
 			r := runCLI(t, nil, "", args...)
 			if r.code != exitUsage {
 				t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, exitUsage, r.err)

@@ -136,20 +136,6 @@ func requireToken(token string) grpc.UnaryServerInterceptor {
 	}
 }
 
-// closedAddr returns a loopback address nothing listens on.
-func closedAddr(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	if err := lis.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
-}
-
 // runBinary runs the built archwayctl with only the given environment.
 func runBinary(t *testing.T, env []string, stdin string, args ...string) result {
 	t.Helper()

@@ -161,7 +161,7 @@ func parseURIPath(p string) []uriPart {
 		}
 		literal(p[:i])
 		p = p[i:]
-		if rest, ok := strings.CutPrefix(p, stageVariablePrefix); ok {
+		if rest, ok := strings.CutPrefix(p, model.StageVariablePrefix); ok {
 			if name, after, ok := strings.Cut(rest, "}"); ok && name != "" {
 				parts = append(parts, uriPart{kind: partStageVariable, text: name})
 				p = after
@@ -182,9 +182,6 @@ func parseURIPath(p string) []uriPart {
 	}
 	return parts
 }
-
-// stageVariablePrefix starts a stage variable reference in a URI.
-const stageVariablePrefix = "${stageVariables."
 
 // parseParams turns requestParameters into mappings in order of target.
 func parseParams(m map[string]string) []paramMapping {

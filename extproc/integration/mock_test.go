@@ -24,7 +24,7 @@ func petTemplates() *model.MockTemplates {
 				StatusCode: 200,
 				Headers:    map[string]string{"X-Pet": "'yes'", "X-From-Backend": "integration.response.header.x"},
 				Templates: map[string]string{
-					"application/json": `{"id": "$input.params('id')", "q": "$input.params('q')", "request": "$context.requestId", "stage": "$context.stage", "color": "$stageVariables.color", "ip": "$context.identity.sourceIp", "resource": "$context.resourcePath", "key": "$context.identity.apiKeyId", "body": "$input.body"}`,
+					"application/json": `{"id": "$input.params('id')", "q": "$input.params('q')", "request": "$context.requestId", "stage": "$context.stage", "color": "$stageVariables.color", "ip": "$context.identity.sourceIp", "resource": "$context.resourcePath", "key": "$context.identity.apiKeyId", "keyHeader": "$input.params('x-archway-api-key-id')", "body": "$input.body"}`,
 					"application/xml":  `<pet id="$input.params('id')"/>`,
 				},
 			},
@@ -91,7 +91,7 @@ func TestMock(t *testing.T) {
 			answer{
 				200,
 				map[string]string{"content-type": "application/json", "x-pet": "yes"},
-				`{"id": "7", "q": "a b", "request": "req-1", "stage": "test", "color": "blue", "ip": "203.0.113.9", "resource": "/pets/{id}", "key": "key-1", "body": ""}`,
+				`{"id": "7", "q": "a b", "request": "req-1", "stage": "test", "color": "blue", "ip": "203.0.113.9", "resource": "/pets/{id}", "key": "key-1", "keyHeader": "", "body": ""}`,
 			},
 		},
 		"pattern selects 4xx": {

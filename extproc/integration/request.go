@@ -66,7 +66,10 @@ func (l *lookup) caller(x *extproc.Exchange) caller {
 
 // mappingRequest builds what mapping templates see of x: the method
 // request (its parameters and body) and the context Envoy and the route
-// give it.
+// give it. Its headers are the client's, without those Envoy and
+// Archway's services use among themselves (x-envoy-*, x-archway-*), as a
+// function's event (see eventHeaders): the caller's API key ID is
+// $context.identity.apiKeyId, not a header.
 func (l *lookup) mappingRequest(x *extproc.Exchange, rr routeRequest) *mapping.Request {
 	path, rawQuery, _ := strings.Cut(x.Path, "?")
 	c := l.caller(x)
@@ -89,7 +92,9 @@ func (l *lookup) mappingRequest(x *extproc.Exchange, rr routeRequest) *mapping.R
 		APIKeyID:       c.apiKeyID,
 	}
 	for _, h := range x.Headers {
-		r.Header = append(r.Header, mapping.Param{Name: h.Name, Value: h.Value})
+		if !internalHeader(h.Name) {
+			r.Header = append(r.Header, mapping.Param{Name: h.Name, Value: h.Value})
+		}
 	}
 	return r
 }

@@ -2,26 +2,13 @@ package e2e
 
 import (
 	"encoding/json"
-	"net"
 	"net/http"
 	"testing"
 
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
-)
 
-// deadURL is the base URL of a loopback port nothing listens on.
-func deadURL(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	if err := lis.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
-}
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
+)
 
 // TestGatewayResponses sends requests through Envoy to an API that
 // customizes its gateway responses (testdata/gateway-responses.yaml) and
@@ -34,7 +21,7 @@ func deadURL(t *testing.T) string {
 func TestGatewayResponses(t *testing.T) {
 	g := startGateway(t, gatewayOptions{})
 	api := g.applyFile(t, "testdata/gateway-responses.yaml", map[string]string{
-		"BACKEND_URL": startHTTPBackend(t), "DEAD_URL": deadURL(t),
+		"BACKEND_URL": startHTTPBackend(t), "DEAD_URL": "http://" + testnet.ClosedAddr(t),
 	}).GetId()
 	// Until the API is served, unknown hosts and paths get Envoy's 404
 	// {"message":"Not Found"}; the API's own not-found answer says it is.

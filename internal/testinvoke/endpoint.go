@@ -24,10 +24,6 @@ import (
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
-// stageVariablePrefix starts a stage variable reference in an integration
-// URI, ${stageVariables.name}.
-const stageVariablePrefix = "${stageVariables."
-
 // target is where the translator's route sends a request: the endpoint's
 // scheme and authority, the Host it expects, the path of an HTTP proxy
 // (other integrations' processors set the path), and the timeout.
@@ -55,7 +51,7 @@ func endpointTarget(route *model.Route, st *model.Stage, requestTarget string) (
 	default:
 		return nil, nil
 	}
-	s, err := substituteStageVariables(uri, st.Variables)
+	s, err := model.SubstituteStageVariables(uri, st.Variables)
 	if err != nil {
 		return nil, err
 	}
@@ -132,32 +128,6 @@ func proxyPath(uriPath string, t model.PathTemplate, requestTarget string) (stri
 	if _, q, ok := strings.Cut(requestTarget, "?"); ok {
 		b.WriteString("?" + q)
 	}
-	return b.String(), nil
-}
-
-// substituteStageVariables replaces every ${stageVariables.name} in s, as
-// the translator does: a variable the stage does not define is an error
-// (the translator refuses to serve the route), not an empty string.
-func substituteStageVariables(s string, vars map[string]string) (string, error) {
-	var b strings.Builder
-	for range len(s) + 1 {
-		i := strings.Index(s, stageVariablePrefix)
-		if i < 0 {
-			break
-		}
-		b.WriteString(s[:i])
-		name, after, ok := strings.Cut(s[i+len(stageVariablePrefix):], "}")
-		if !ok || name == "" {
-			return "", errors.New("integration URI has a malformed ${stageVariables.name} reference")
-		}
-		v, ok := vars[name]
-		if !ok {
-			return "", fmt.Errorf("integration URI uses stage variable %q, which the stage does not define", name)
-		}
-		b.WriteString(v)
-		s = after
-	}
-	b.WriteString(s)
 	return b.String(), nil
 }
 

@@ -3,7 +3,6 @@ package testinvoke_test
 import (
 	"encoding/json"
 	"io"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -19,6 +18,8 @@ import (
 	"github.com/archway-gateway/archway/internal/admin"
 	"github.com/archway-gateway/archway/internal/testinvoke"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
+
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 
 // seen is what a backend received.
@@ -97,20 +98,6 @@ func emulator(w http.ResponseWriter, r *http.Request) {
 	_ = json.NewEncoder(w).Encode(map[string]any{
 		"statusCode": 201, "headers": map[string]string{"X-Fn": "yes", "Content-Type": "application/json"}, "body": string(body),
 	})
-}
-
-// closedURL is a loopback URL nothing listens on.
-func closedURL(t *testing.T) string {
-	t.Helper()
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := lis.Addr().String()
-	if err := lis.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return "http://" + addr
 }
 
 // invocation is a test request of route GET /pets/{id} of a REST API
@@ -426,7 +413,7 @@ func TestInvokeValidation(t *testing.T) {
 
 func TestInvokeEndpointFailures(t *testing.T) {
 	_, slow := startBackend(t, func(_ http.ResponseWriter, r *http.Request) { <-r.Context().Done() })
-	closed := closedURL(t)
+	closed := "http://" + testnet.ClosedAddr(t)
 	tests := map[string]struct {
 		in                       *adminv1.Integration
 		endpointStatus, wantCode int32

@@ -129,7 +129,7 @@ func checkRoutes(lists ...[]*routev3.Route) error {
 // letters, digits, '-' and '_', at most 128 of them. Any other stage name
 // could not be a path segment.
 func isStageName(name string) bool {
-	return len(name) <= 128 && isVariableName(strings.ReplaceAll(name, "-", "_"))
+	return len(name) <= 128 && model.IsVariableName(strings.ReplaceAll(name, "-", "_"))
 }
 
 // stageRoutes is the translation of one stage.

@@ -19,6 +19,8 @@ import (
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/internal/model"
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
+
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 
 // TestEnvoyAnswersLikeAPIGateway runs the real Envoy on a translation of
@@ -42,7 +44,7 @@ func TestEnvoyAnswersLikeAPIGateway(t *testing.T) {
 		}
 		return extproc.Funcs{Modes: extproc.Mode{ResponseHeaders: true}, OnRequest: standInNotFound, OnResponse: standInLocalReply}
 	})
-	gateway, admin := startLocalReplyGateway(t, bin, strings.TrimPrefix(backend.URL, "http://"), freeLoopbackAddr(t), services)
+	gateway, admin := startLocalReplyGateway(t, bin, strings.TrimPrefix(backend.URL, "http://"), testnet.ClosedAddr(t), services)
 
 	const internal = "InternalServerErrorException"
 	for name, c := range map[string]struct {
@@ -130,7 +132,7 @@ func startLocalReplyGateway(t *testing.T, bin, backend, refused, servicesAddr st
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.GatewayAddr = freeLoopbackAddr(t)
+	opts.GatewayAddr = testnet.ClosedAddr(t)
 	res, err := Translate(cfg, opts)
 	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("Translate: %v %v", err, res.Problems)
@@ -139,7 +141,7 @@ func startLocalReplyGateway(t *testing.T, bin, backend, refused, servicesAddr st
 	if err != nil {
 		t.Fatal(err)
 	}
-	admin = freeLoopbackAddr(t)
+	admin = testnet.ClosedAddr(t)
 	b.Admin = &bootstrapv3.Admin{Address: socketAddress(t, admin)}
 	runEnvoy(t, bin, b)
 	waitForGateway(t, opts.GatewayAddr)

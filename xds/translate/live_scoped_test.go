@@ -17,6 +17,8 @@ import (
 
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
+
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 
 // TestEnvoyServesScopedRoutes serves the host-style translation of
@@ -101,7 +103,7 @@ type scopedGateway struct {
 // test ends.
 func startScopedGateway(t *testing.T, bin, fixture string, delta bool) *scopedGateway {
 	t.Helper()
-	g := &scopedGateway{addr: freeLoopbackAddr(t), node: "scoped-" + strconv.FormatBool(delta), fixture: fixture}
+	g := &scopedGateway{addr: testnet.ClosedAddr(t), node: "scoped-" + strconv.FormatBool(delta), fixture: fixture}
 	var err error
 	if g.tr, err = NewTranslator(Options{GatewayAddr: g.addr}); err != nil {
 		t.Fatal(err)

@@ -20,6 +20,8 @@ import (
 
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
+
+	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 
 // echo is what the test backend answers: the request as it arrived.
@@ -40,7 +42,7 @@ func TestEnvoyServesTranslation(t *testing.T) {
 	backend := httptest.NewServer(http.HandlerFunc(echoHandler))
 	t.Cleanup(backend.Close)
 	backendHost := strings.TrimPrefix(backend.URL, "http://")
-	gateway := startLiveGateway(t, bin, "gateway.yaml", backendHost, freeLoopbackAddr(t)) // no route calls Archway
+	gateway := startLiveGateway(t, bin, "gateway.yaml", backendHost, testnet.ClosedAddr(t)) // no route calls Archway
 
 	tests := map[string]struct {
 		method, host, path string
@@ -156,7 +158,7 @@ func startLiveGateway(t *testing.T, bin, fixture, backend, servicesAddr string) 
 	if err != nil {
 		t.Fatal(err)
 	}
-	opts.GatewayAddr = freeLoopbackAddr(t)
+	opts.GatewayAddr = testnet.ClosedAddr(t)
 	res, err := Translate(cfg, opts)
 	if err != nil || len(res.Problems) > 0 {
 		t.Fatalf("Translate: %v %v", err, res.Problems)
@@ -202,20 +204,6 @@ func serveGRPC(t *testing.T, g *grpc.Server) string {
 		<-done
 	})
 	return lis.Addr().String()
-}
-
-// freeLoopbackAddr returns a loopback address no one listens on now.
-func freeLoopbackAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	addr := l.Addr().String()
-	if err := l.Close(); err != nil {
-		t.Fatal(err)
-	}
-	return addr
 }
 
 // waitForGateway waits until Envoy's listener on addr answers.

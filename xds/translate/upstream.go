@@ -2,12 +2,13 @@ package translate
 
 import (
 	"errors"
-	"fmt"
 	"net/netip"
 	"strconv"
 	"strings"
 
 	"github.com/archway-gateway/archway/envoy"
+
+	"github.com/archway-gateway/archway/internal/model"
 )
 
 // upstream is an HTTP proxy integration's URI as one stage sends to it:
@@ -31,13 +32,9 @@ type pathPart struct {
 	param bool
 }
 
-// stageVariablePrefix starts a stage variable reference,
-// ${stageVariables.name}, as API Gateway writes them.
-const stageVariablePrefix = "${stageVariables."
-
 // resolveUpstream substitutes vars into uri and parses the result.
 func resolveUpstream(uri string, vars map[string]string) (upstream, error) {
-	s, err := substituteStageVariables(uri, vars)
+	s, err := model.SubstituteStageVariables(uri, vars)
 	if err != nil {
 		return upstream{}, err
 	}
@@ -62,32 +59,6 @@ func resolveUpstream(uri string, vars map[string]string) (upstream, error) {
 	}
 	u.path, err = splitPath(rest[end:])
 	return u, err
-}
-
-// substituteStageVariables replaces every ${stageVariables.name} in s. A
-// reference to an undefined variable is an error rather than an empty
-// string: it would silently send requests somewhere else.
-func substituteStageVariables(s string, vars map[string]string) (string, error) {
-	var b strings.Builder
-	for {
-		i := strings.Index(s, stageVariablePrefix)
-		if i < 0 {
-			b.WriteString(s)
-			return b.String(), nil
-		}
-		b.WriteString(s[:i])
-		rest := s[i+len(stageVariablePrefix):]
-		name, after, ok := strings.Cut(rest, "}")
-		if !ok || !isVariableName(name) {
-			return "", errors.New("integration URI has a malformed ${stageVariables.name} reference")
-		}
-		v, ok := vars[name]
-		if !ok {
-			return "", fmt.Errorf("integration URI uses stage variable %q, which the stage does not define", name)
-		}
-		b.WriteString(v)
-		s = after
-	}
 }
 
 func (u *upstream) parseAuthority(authority string) error {
@@ -184,7 +155,7 @@ func splitPath(path string) ([]pathPart, error) {
 			break
 		}
 		name, rest, ok := strings.Cut(path[1:], "}")
-		if !ok || !isVariableName(name) {
+		if !ok || !model.IsVariableName(name) {
 			return nil, errors.New("integration URI path has a malformed {param} reference")
 		}
 		parts = append(parts, pathPart{text: name, param: true})
@@ -234,20 +205,6 @@ func isDNSLabel(s string) bool {
 	for i := 0; i < len(s); i++ {
 		c := s[i]
 		if (c < 'a' || 'z' < c) && (c < '0' || '9' < c) && c != '-' && c != '_' {
-			return false
-		}
-	}
-	return true
-}
-
-// isVariableName reports whether s can name a stage variable or path
-// parameter: letters, digits and '_'.
-func isVariableName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if !isAlnum(s[i]) && s[i] != '_' {
 			return false
 		}
 	}
