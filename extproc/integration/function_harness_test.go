@@ -1,14 +1,12 @@
 package integration
 
 import (
-	"context"
 	"net/http"
 	"strconv"
 	"testing"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-	"google.golang.org/grpc/metadata"
 	"google.golang.org/protobuf/types/known/structpb"
 
 	"github.com/archway-gateway/archway/extproc"
@@ -99,27 +97,7 @@ func invoke(t *testing.T, c extprocv3.ExternalProcessorClient, req request, fn f
 // response code details details, or the backend's when details is empty.
 func invokeReply(t *testing.T, c extprocv3.ExternalProcessorClient, req request, fn functionResult, details string) (upstream, clientResponse) {
 	t.Helper()
-	var kv []string
-	for _, h := range route1.GRPCInitialMetadata() {
-		kv = append(kv, h.GetKey(), h.GetValue())
-	}
-	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), kv...))
-	defer cancel()
-	st, err := c.Process(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	exchange := func(m *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
-		t.Helper()
-		if err := st.Send(m); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := st.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}
+	exchange := openStream(t, c, route1)
 	hs := []*corev3.HeaderValue{
 		{Key: ":method", RawValue: []byte(req.method)},
 		{Key: ":path", RawValue: []byte(req.path)},

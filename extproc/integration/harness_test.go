@@ -49,6 +49,34 @@ func serve(t *testing.T, cfg func() *model.Config, o Options) extprocv3.External
 	return extprocv3.NewExternalProcessorClient(conn)
 }
 
+// openStream opens an ext_proc stream the way Envoy does for a route md
+// names (its IDs as the stream's metadata) and returns a function that
+// sends one message and returns the answer. The stream ends with the test.
+func openStream(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.RouteMetadata) func(*extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
+	t.Helper()
+	var kv []string
+	for _, h := range md.GRPCInitialMetadata() {
+		kv = append(kv, h.GetKey(), h.GetValue())
+	}
+	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), kv...))
+	t.Cleanup(cancel)
+	st, err := c.Process(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return func(m *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
+		t.Helper()
+		if err := st.Send(m); err != nil {
+			t.Fatal(err)
+		}
+		resp, err := st.Recv()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return resp
+	}
+}
+
 // request is an HTTP request as Envoy describes it to ext_proc.
 type request struct {
 	method, path string
@@ -62,16 +90,7 @@ type request struct {
 // exchange to end with an immediate response.
 func send(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.RouteMetadata, r request) answer {
 	t.Helper()
-	var kv []string
-	for _, h := range md.GRPCInitialMetadata() {
-		kv = append(kv, h.GetKey(), h.GetValue())
-	}
-	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), kv...))
-	defer cancel()
-	st, err := c.Process(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
+	exchange := openStream(t, c, md)
 	hs := []*corev3.HeaderValue{
 		{Key: ":method", RawValue: []byte(r.method)},
 		{Key: ":path", RawValue: []byte(r.path)},
@@ -89,13 +108,7 @@ func send(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.RouteMet
 		}})
 	}
 	for i, m := range msgs {
-		if err := st.Send(m); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := st.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
+		resp := exchange(m)
 		if ir := resp.GetImmediateResponse(); ir != nil {
 			a := answer{status: int(ir.GetStatus().GetCode()), headers: map[string]string{}, body: string(ir.GetBody())}
 			for _, h := range ir.GetHeaders().GetSetHeaders() {

@@ -1,11 +1,9 @@
 package integration
 
 import (
-	"context"
 	"testing"
 
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/internal/model"
@@ -187,27 +185,7 @@ func TestProxyEnvoyReplies(t *testing.T) {
 // attributes.
 func respondOnly(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.RouteMetadata, fn functionResult, details string, attrs ...[2]string) clientResponse {
 	t.Helper()
-	var kv []string
-	for _, h := range md.GRPCInitialMetadata() {
-		kv = append(kv, h.GetKey(), h.GetValue())
-	}
-	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), kv...))
-	defer cancel()
-	st, err := c.Process(ctx)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return respond(t, func(m *extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
-		t.Helper()
-		if err := st.Send(m); err != nil {
-			t.Fatal(err)
-		}
-		resp, err := st.Recv()
-		if err != nil {
-			t.Fatal(err)
-		}
-		return resp
-	}, fn, details, attrs...)
+	return respond(t, openStream(t, c, md), fn, details, attrs...)
 }
 
 // TestNotFoundReplies checks the answer to requests no route of an API
