@@ -93,8 +93,9 @@ bench-ratelimit: bench-tools
 	bench/ratelimit/run.sh
 
 ## bench-extproc: the ext_proc round trip of a templated HTTP integration over gRPC on loopback, with the service's own time and the templates alone (docs/benchmarks.md).
+## It runs at GOGC=400, the garbage collector target `archway serve` sets unless GOGC is given.
 bench-extproc:
-	$(GO) test -run '^$$' -bench 'ExtProc' -benchtime 20000x -count 5 ./extproc/integration
+	GOGC=$${GOGC:-400} $(GO) test -run '^$$' -bench 'ExtProc' -benchtime 20000x -count 5 ./extproc/integration
 
 clean:
 	rm -rf $(TOOLS) .data
