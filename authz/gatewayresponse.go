@@ -119,10 +119,16 @@ func mappingRequest(req *authv3.CheckRequest, in input, cfg *model.Config, now t
 			}
 		}
 	}
+	// $context.requestId is the x-request-id Envoy gives every request,
+	// as the ext_proc service reads it; the CheckRequest's own id is
+	// Envoy's stream number.
 	accept := ""
 	for _, p := range r.Header {
-		if p.Name == "accept" {
+		switch p.Name {
+		case "accept":
 			accept = p.Value
+		case "x-request-id":
+			r.RequestID = p.Value
 		}
 	}
 	return r, accept

@@ -223,7 +223,8 @@ func (c call) request() *authv3.CheckRequest {
 		headers[k] = v
 	}
 	http := &authv3.AttributeContext_HttpRequest{
-		Id: headers["x-request-id"], Method: "GET", Path: headers[":path"], Host: headers[":authority"],
+		// Envoy's id of the stream, not the x-request-id header.
+		Id: "14350106818291621077", Method: "GET", Path: headers[":path"], Host: headers[":authority"],
 		Scheme: "http", Protocol: "HTTP/1.1",
 	}
 	if c.headerMap {
