@@ -89,6 +89,9 @@ type generation struct {
 	// validations are keyed by the route's validator, which the watcher
 	// shares between Configs with the route.
 	validations map[*model.Validation]*compiledValidation
+	// models are the compiled named models of the deployments whose
+	// routes name one.
+	models map[*model.Deployment]*deploymentModels
 	// processors are the processors of cfg's routes, by the IDs Envoy
 	// sends; a route that needs none is absent.
 	processors map[routeKey]extproc.Processor
@@ -160,6 +163,7 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 	g := &generation{
 		cfg: cfg, mocks: map[*model.Integration]*compiledMock{}, https: map[*model.Integration]*compiledHTTP{},
 		validations: map[*model.Validation]*compiledValidation{}, processors: map[routeKey]extproc.Processor{},
+		models: map[*model.Deployment]*deploymentModels{},
 	}
 	if cfg == nil {
 		return g
@@ -209,8 +213,13 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 }
 
 // compileValidations compiles the active request validators of d's
-// routes into g, reusing prev's.
+// routes into g, reusing prev's. The watcher gives each deployment
+// validators of its own, so a validator that names models is compiled
+// against its deployment's.
 func (l *lookup) compileValidations(g, prev *generation, api *model.API, d *model.Deployment) {
+	if dm := prev.models[d]; dm != nil {
+		g.models[d] = dm // kept, compiled once, while d is served
+	}
 	for _, r := range d.Routes {
 		v := r.Validation
 		if !v.Active() || g.validations[v] != nil {
@@ -219,13 +228,32 @@ func (l *lookup) compileValidations(g, prev *generation, api *model.API, d *mode
 		if g.validations[v] = prev.validations[v]; g.validations[v] != nil {
 			continue
 		}
-		cv := compileValidation(v)
+		var dm *deploymentModels
+		if v.Body && len(v.RequestModels) > 0 {
+			dm = l.deploymentModels(g, api, d)
+		}
+		cv := compileValidation(v, dm)
 		if cv.err != nil {
 			l.opts.Logger.Error("request validation does not compile; the route's requests will get 500",
 				slog.String("api_id", api.ID), slog.String("route_id", r.ID), slog.Any("error", cv.err))
 		}
 		g.validations[v] = cv
 	}
+}
+
+// deploymentModels returns d's compiled models, compiling them into g on
+// first use (compileValidations has put the earlier generation's there).
+func (l *lookup) deploymentModels(g *generation, api *model.API, d *model.Deployment) *deploymentModels {
+	if dm := g.models[d]; dm != nil {
+		return dm
+	}
+	dm := compileModels(d)
+	if dm.err != nil {
+		l.opts.Logger.Error("models do not compile; requests of routes that name one will get 500",
+			slog.String("api_id", api.ID), slog.String("deployment_id", d.ID), slog.Any("error", dm.err))
+	}
+	g.models[d] = dm
+	return dm
 }
 
 // logBroken reports the templates and patterns of m that did not compile;

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"maps"
 	"net/http"
 	"net/url"
@@ -37,11 +38,13 @@ type compiledValidation struct {
 // fails: a model that does not compile is kept as the route's error, so
 // that one bad route does not take the rest of the configuration down.
 //
-// Each model is compiled on its own, under a name of its own: the model
-// maps content types to self-contained documents (references stay within
-// one model, "#/definitions/..."), and a content type such as
-// application/json is not a model name validate can resolve.
-func compileValidation(v *model.Validation) *compiledValidation {
+// Each inline model is compiled on its own, under a name of its own: the
+// model maps content types to self-contained documents (references stay
+// within one model, "#/definitions/..."), and a content type such as
+// application/json is not a model name validate can resolve. Named models
+// (v.RequestModels) are taken from dm, the compiled models of the route's
+// deployment, where their references to each other resolve.
+func compileValidation(v *model.Validation, dm *deploymentModels) *compiledValidation {
 	cv := &compiledValidation{
 		validator:    validate.Validator{Params: v.Parameters, Body: v.Body},
 		requirements: validate.Requirements{Query: v.Query, Header: v.Header, Path: v.Path},
@@ -61,8 +64,54 @@ func compileValidation(v *model.Validation) *compiledValidation {
 		}
 		cv.schemas[ct], _ = models.Schema(name)
 	}
+	for _, ct := range slices.Sorted(maps.Keys(v.RequestModels)) {
+		s, err := dm.schema(v.RequestModels[ct])
+		if err != nil {
+			errs = append(errs, fmt.Errorf("request model for %q: %w", ct, err))
+			continue
+		}
+		cv.schemas[ct] = s
+	}
 	cv.err = errors.Join(errs...)
 	return cv
+}
+
+// deploymentModels are the compiled named models of one deployment,
+// compiled together so that they may refer to each other, once per
+// deployment and shared by its routes' validators.
+type deploymentModels struct {
+	models *validate.Models
+	// err is why the set did not compile; the validators of routes that
+	// name a model then fail their requests with it.
+	err error
+}
+
+// compileModels compiles the models of d as one set.
+func compileModels(d *model.Deployment) *deploymentModels {
+	src := make(map[string]string, len(d.Models))
+	for _, m := range d.Models {
+		src[m.Name] = m.Schema
+	}
+	models, err := validate.Compile(src)
+	if err != nil {
+		return &deploymentModels{err: fmt.Errorf("the deployment's models do not compile: %w", err)}
+	}
+	return &deploymentModels{models: models}
+}
+
+// schema returns the compiled model with the given name.
+func (dm *deploymentModels) schema(name string) (*validate.Schema, error) {
+	if dm == nil {
+		return nil, fmt.Errorf("model %q: the deployment has no models", name)
+	}
+	if dm.err != nil {
+		return nil, dm.err
+	}
+	s, ok := dm.models.Schema(name)
+	if !ok {
+		return nil, fmt.Errorf("model %q is not a model of the deployment", name)
+	}
+	return s, nil
 }
 
 // validatingProcessor runs a route's request validator before its
@@ -98,7 +147,7 @@ func (p *validatingProcessor) Request(ctx context.Context, x *extproc.Exchange) 
 		return nil, p.v.err
 	}
 	if f := validate.Check(p.v.validator, p.v.requirements, p.v.schemas, p.validationRequest(x)); f != nil {
-		return p.refuse(x, f)
+		return p.refuse(ctx, x, f)
 	}
 	if p.next == nil {
 		return nil, nil
@@ -140,11 +189,17 @@ func (p *validatingProcessor) validationRequest(x *extproc.Exchange) *validate.R
 // response of the failure's kind: 400 with the validator's message
 // ($context.error.message) and detail
 // ($context.error.validationErrorString).
-func (p *validatingProcessor) refuse(x *extproc.Exchange, f *validate.Failure) (*extproc.Decision, error) {
+func (p *validatingProcessor) refuse(ctx context.Context, x *extproc.Exchange, f *validate.Failure) (*extproc.Decision, error) {
 	t := gatewayresponse.BadRequestBody
 	if f.Kind == validate.BadRequestParameters {
 		t = gatewayresponse.BadRequestParameters
 	}
+	// What API Gateway's execution log says of a refused request; at debug
+	// level, as the detail may quote the body's values.
+	p.l.opts.Logger.LogAttrs(ctx, slog.LevelDebug, "request failed validation",
+		slog.String("api_id", p.rr.api.ID), slog.String("route_id", p.rr.route.ID),
+		slog.String("kind", f.Kind.String()), slog.String("message", f.Message),
+		slog.String("validation_error", f.ValidationErrorString))
 	req := p.l.mappingRequest(x, p.rr)
 	info := mapping.ErrorInfo{Message: f.Message, ValidationErrorString: f.ValidationErrorString}
 	resp, err := p.rr.responses.Render(t, req, info, x.Headers.Get(headerAccept))

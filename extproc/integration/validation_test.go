@@ -94,6 +94,12 @@ type outcome struct {
 func validateExchange(t *testing.T, c extprocv3.ExternalProcessorClient, route string, r request, mode extproc.Mode) outcome {
 	t.Helper()
 	md := extproc.RouteMetadata{APIID: "api1", Stage: "test", RouteID: route, DeploymentID: "d1"}
+	return validateExchangeAt(t, c, md, r, mode)
+}
+
+// validateExchangeAt is validateExchange for the route md names.
+func validateExchangeAt(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.RouteMetadata, r request, mode extproc.Mode) outcome {
+	t.Helper()
 	var kv []string
 	for _, h := range md.GRPCInitialMetadata() {
 		kv = append(kv, h.GetKey(), h.GetValue())

@@ -12,7 +12,7 @@ import (
 
 // apiMutable lists the fields of an Api that updates may change.
 func apiMutable() []string {
-	return []string{"name", "description", "protocol", "tags", "api_key_source", "gateway_responses", "binary_media_types"}
+	return []string{"name", "description", "protocol", "tags", "api_key_source", "gateway_responses", "binary_media_types", "models"}
 }
 
 // validateAPI checks the client-set fields of an API.
@@ -24,16 +24,18 @@ func validateAPI(v *violations, field string, api *adminv1.Api) {
 	v.keySource(field+".api_key_source", api.GetApiKeySource())
 	v.gatewayResponses(field+".gateway_responses", api.GetGatewayResponses())
 	v.binaryMediaTypes(field+".binary_media_types", api.GetBinaryMediaTypes())
+	v.models(field+".models", api.GetModels())
 }
 
 // normalizeAPI puts the client-set fields of an API in their stored form,
 // once they are valid: gateway responses in order of type, marked as
-// customizations.
+// customizations; models in order of name.
 func normalizeAPI(api *adminv1.Api) {
 	for _, r := range api.GetGatewayResponses() {
 		r.DefaultResponse = false
 	}
 	sortGatewayResponses(api.GatewayResponses)
+	normalizeModels(api.Models)
 }
 
 // keySource checks where an API's routes that require a key find it.
@@ -73,6 +75,7 @@ func (s *Server) CreateApi(ctx context.Context, req *adminv1.CreateApiRequest) (
 		ApiKeySource:     in.GetApiKeySource(),
 		GatewayResponses: in.GetGatewayResponses(),
 		BinaryMediaTypes: in.GetBinaryMediaTypes(),
+		Models:           in.GetModels(),
 	}
 	validateAPI(v, "api", api)
 	if err := v.err(); err != nil {

@@ -77,6 +77,7 @@ func (s *Server) draftNamed(ctx context.Context, def *adminv1.ApiDefinition) (*d
 			ApiKeySource:     def.GetApiKeySource(),
 			GatewayResponses: def.GetGatewayResponses(),
 			BinaryMediaTypes: def.GetBinaryMediaTypes(),
+			Models:           def.GetModels(),
 			CreateTime:       now,
 			UpdateTime:       now,
 		}
@@ -105,6 +106,7 @@ func (d *draft) applyDefinition(def *adminv1.ApiDefinition, pruneStages bool) {
 		api.Description, api.Protocol, api.Tags = def.GetDescription(), normalizeProtocol(def.GetProtocol()), def.GetTags()
 		api.ApiKeySource = def.GetApiKeySource()
 		api.GatewayResponses, api.BinaryMediaTypes = def.GetGatewayResponses(), def.GetBinaryMediaTypes()
+		api.Models = def.GetModels()
 		normalizeAPI(api)
 		if !proto.Equal(api, d.API) {
 			api.UpdateTime = d.now
@@ -259,8 +261,8 @@ func reuse[T proto.Message](want, old T, now *timestamppb.Timestamp) bool {
 
 // validateDefinition checks a whole definition. Besides each resource's own
 // fields, names must be unique within their kind, as must routes by method
-// and path shape, and every route must name an integration of the
-// definition: a definition is complete in itself.
+// and path shape, and every route must name an integration, and only
+// models, of the definition: a definition is complete in itself.
 func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition) {
 	v.name(field+".name", def.GetName())
 	v.description(field+".description", def.GetDescription())
@@ -269,6 +271,7 @@ func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition)
 	v.keySource(field+".api_key_source", def.GetApiKeySource())
 	v.gatewayResponses(field+".gateway_responses", def.GetGatewayResponses())
 	v.binaryMediaTypes(field+".binary_media_types", def.GetBinaryMediaTypes())
+	v.models(field+".models", def.GetModels())
 	integrations := make(map[string]int, len(def.GetIntegrations()))
 	for i, in := range def.GetIntegrations() {
 		f := listField(field+".integrations", i)
@@ -282,7 +285,7 @@ func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition)
 			integrations[in.GetName()] = i
 		}
 	}
-	validateRouteDefinitions(v, field+".routes", def.GetRoutes(), integrations)
+	validateRouteDefinitions(v, field+".routes", def.GetRoutes(), integrations, modelNames(def.GetModels()))
 	stages := make(map[string]int, len(def.GetStages()))
 	for i, in := range def.GetStages() {
 		f := listField(field+".stages", i)
@@ -300,8 +303,9 @@ func validateDefinition(v *violations, field string, def *adminv1.ApiDefinition)
 	}
 }
 
-// validateRouteDefinitions checks the routes of a definition.
-func validateRouteDefinitions(v *violations, field string, defs []*adminv1.RouteDefinition, integrations map[string]int) {
+// validateRouteDefinitions checks the routes of a definition, whose
+// validations may name the definition's models.
+func validateRouteDefinitions(v *violations, field string, defs []*adminv1.RouteDefinition, integrations map[string]int, models map[string]bool) {
 	seen := make(map[string]int, len(defs))
 	for i, in := range defs {
 		f := listField(field, i)
@@ -316,6 +320,7 @@ func validateRouteDefinitions(v *violations, field string, defs []*adminv1.Route
 		v.description(f+".description", in.GetDescription())
 		v.tags(f+".tags", in.GetTags())
 		v.requestValidation(f+".request_validation", in.GetRequestValidation(), t, ok)
+		v.namedModels(f+".request_validation.request_models", in.GetRequestValidation(), models, "the definition")
 		if !ok || !model.ValidMethod(in.GetMethod()) {
 			continue
 		}

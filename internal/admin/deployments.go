@@ -13,7 +13,8 @@ import (
 // change: a deployment is a snapshot, so only what describes it can.
 func deploymentMutable() []string { return []string{"description", "tags"} }
 
-// CreateDeployment snapshots an API's current routes and integrations. With
+// CreateDeployment snapshots an API's current routes, integrations and
+// models. With
 // stage_name set, the stage (created if missing) serves the new deployment
 // in the same transaction.
 func (s *Server) CreateDeployment(ctx context.Context, req *adminv1.CreateDeploymentRequest) (*adminv1.Deployment, error) {
@@ -104,7 +105,7 @@ func (s *Server) GetDeployment(ctx context.Context, req *adminv1.GetDeploymentRe
 }
 
 // ListDeployments returns one page of an API's deployments in id order,
-// without their routes and integrations.
+// without their routes, integrations and models.
 func (s *Server) ListDeployments(ctx context.Context, req *adminv1.ListDeploymentsRequest) (*adminv1.ListDeploymentsResponse, error) {
 	list, next, err := listPage(ctx, s, req, req.GetApiId(), req.GetPageSize(), req.GetPageToken(),
 		store.DeploymentsPrefix, s.store.ListDeployments)
@@ -112,7 +113,7 @@ func (s *Server) ListDeployments(ctx context.Context, req *adminv1.ListDeploymen
 		return nil, err
 	}
 	for _, dep := range list {
-		dep.Routes, dep.Integrations = nil, nil
+		dep.Routes, dep.Integrations, dep.Models = nil, nil, nil
 	}
 	return &adminv1.ListDeploymentsResponse{Deployments: list, NextPageToken: next}, nil
 }

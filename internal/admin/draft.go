@@ -48,8 +48,8 @@ type draft struct {
 	// newDeployments holds the ids of deployments this change creates;
 	// they are never pruned by it.
 	newDeployments map[string]bool
-	// contentChanged records a change to the routes or integrations, which
-	// auto-deploying stages must follow.
+	// contentChanged records a change to the routes, integrations or
+	// models, which auto-deploying stages must follow.
 	contentChanged bool
 	// forceDeploy records that a stage started to auto-deploy, so it must
 	// serve the current routes and integrations at once.
@@ -110,8 +110,12 @@ func (d *draft) del(key string, m proto.Message) {
 	}
 }
 
-// putAPI replaces the API record.
+// putAPI replaces the API record. A change of its models is a change of
+// content: deployments snapshot them.
 func (d *draft) putAPI(api *adminv1.Api) {
+	if !slices.EqualFunc(api.GetModels(), d.API.GetModels(), func(a, b *adminv1.Model) bool { return proto.Equal(a, b) }) {
+		d.contentChanged = true
+	}
 	d.API = api
 	d.put(store.APIKey(api.GetId()), api)
 }
@@ -207,8 +211,8 @@ func (d *draft) servedBy(id string) []string {
 	return names
 }
 
-// newDeployment adds a deployment of the API's routes and integrations as
-// they are now in the draft.
+// newDeployment adds a deployment of the API's routes, integrations and
+// models as they are now in the draft.
 func (d *draft) newDeployment(description string, tags map[string]string) *adminv1.Deployment {
 	dep := &adminv1.Deployment{
 		Id:           newID(),
@@ -217,6 +221,7 @@ func (d *draft) newDeployment(description string, tags map[string]string) *admin
 		Tags:         tags,
 		Routes:       snapshot(d.Routes, (*adminv1.Route).GetId),
 		Integrations: snapshot(d.Integrations, (*adminv1.Integration).GetId),
+		Models:       snapshot(d.API.GetModels(), (*adminv1.Model).GetName),
 		CreateTime:   d.now,
 		UpdateTime:   d.now,
 	}

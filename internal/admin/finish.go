@@ -20,6 +20,9 @@ func (d *draft) finish() error {
 	if err := d.checkLimits(); err != nil {
 		return err
 	}
+	if err := d.checkModelUse(); err != nil {
+		return err
+	}
 	d.autoDeploy()
 	return d.pruneDeployments()
 }
@@ -40,15 +43,15 @@ func (d *draft) checkLimits() error {
 		}
 	}
 	if d.contentChanged && d.contentSize() > maxContentBytes {
-		return limitExceeded("bytes of routes and integrations per API", maxContentBytes, "api "+d.apiID())
+		return limitExceeded("bytes of routes, integrations and models per API", maxContentBytes, "api "+d.apiID())
 	}
 	return nil
 }
 
-// contentSize is the encoded size of the draft's routes and integrations:
-// about what a deployment of them stores.
+// contentSize is the encoded size of the draft's routes, integrations and
+// models: about what a deployment of them stores.
 func (d *draft) contentSize() int {
-	n := 0
+	n := modelsSize(d.API.GetModels())
 	for _, r := range d.Routes {
 		n += proto.Size(r)
 	}
@@ -58,8 +61,8 @@ func (d *draft) contentSize() int {
 	return n
 }
 
-// autoDeploy deploys the draft's routes and integrations to every stage
-// with auto_deploy set, if they changed or a stage just started to
+// autoDeploy deploys the draft's routes, integrations and models to every
+// stage with auto_deploy set, if they changed or a stage just started to
 // auto-deploy. As in HTTP APIs of Amazon API Gateway, the deployment is
 // part of the same change, so an auto-deploying stage never serves a state
 // the API did not have.

@@ -37,6 +37,29 @@ func (v *violations) requestValidation(field string, rv *adminv1.RequestValidati
 		}
 	}
 	v.bodyModels(field+".body_models", rv.GetBodyModels())
+	v.requestModels(field+".request_models", rv.GetRequestModels(), rv.GetBodyModels())
+}
+
+// requestModels checks the content type → model name map of a validation,
+// whose names the route's API must have (see namedModels). A content type
+// has one model, inline or named.
+func (v *violations) requestModels(field string, names, inline map[string]string) {
+	if len(names) > maxBodyModels {
+		v.add(field, "at most %d models are allowed, got %d", maxBodyModels, len(names))
+	}
+	for _, ct := range slices.Sorted(maps.Keys(names)) {
+		f := mapField(field, ct)
+		if ct != validate.DefaultModelKey && !plainMediaType(ct) {
+			v.add(f, "the key must be a media type such as application/json, in lower case without parameters, or $default")
+			continue
+		}
+		if _, dup := inline[ct]; dup {
+			v.add(f, "%s also has an inline model in body_models; give it one or the other", ct)
+		}
+		if name := names[ct]; !validModelName(name) {
+			v.add(f, "must be the name of a model of the API: 1-%d letters and digits, got %q", maxModelNameLen, name)
+		}
+	}
 }
 
 func checkRequiredParameter(p string, t model.PathTemplate, pathOK bool) string {

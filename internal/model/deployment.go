@@ -4,13 +4,15 @@ import (
 	"cmp"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 	"strings"
 	"time"
 )
 
-// Deployment is an immutable snapshot of an API's routes and integrations,
-// the unit a stage serves. Stages that serve the same deployment share it.
+// Deployment is an immutable snapshot of an API's routes, integrations and
+// models, the unit a stage serves. Stages that serve the same deployment
+// share it.
 type Deployment struct {
 	ID string
 	// Routes are sorted by ID.
@@ -18,6 +20,21 @@ type Deployment struct {
 	// Integrations are sorted by ID. Every route's integration is one of
 	// them.
 	Integrations []*Integration
+	// Models are the API's named models as deployed, sorted by name. Every
+	// model a route's validation names is one of them.
+	Models []*Model
+}
+
+// Model is one of an API's named models, as API Gateway's Model resource:
+// a JSON Schema (draft 4) document that routes name in their validation
+// and that may refer to the other models of its deployment.
+type Model struct {
+	// Name is unique within the deployment.
+	Name string
+	// ContentType is the media type the model describes; it is informative,
+	// as in AWS: a route's validation says which content type it checks.
+	ContentType string
+	Schema      string
 }
 
 // Route sends requests that match its method and path template to its
@@ -53,10 +70,16 @@ type Validation struct {
 	// Models maps content types (or "$default") to JSON Schema documents.
 	// The map must only be read.
 	Models map[string]string
+	// RequestModels maps content types (or "$default") to the names of
+	// models of the route's deployment, as AWS's requestModels; no content
+	// type is also in Models. The map must only be read.
+	RequestModels map[string]string
 }
 
 // NeedsBody reports whether validating a request needs its body.
-func (v *Validation) NeedsBody() bool { return v != nil && v.Body && len(v.Models) > 0 }
+func (v *Validation) NeedsBody() bool {
+	return v != nil && v.Body && len(v.Models)+len(v.RequestModels) > 0
+}
 
 // Active reports whether the validation checks anything.
 func (v *Validation) Active() bool {
@@ -211,8 +234,18 @@ type IntegrationResponse struct {
 // by ID. It fails unless IDs are unique, every route has a valid method and
 // an integration from integrations, no two routes of one method have paths
 // of the same shape (they would match the same requests, and Envoy would
-// silently pick the first), and every integration is valid.
+// silently pick the first), and every integration is valid. The deployment
+// has no models, so no route's validation may name one.
 func NewDeployment(id string, routes []*Route, integrations []*Integration) (*Deployment, error) {
+	return NewDeploymentWithModels(id, routes, integrations, nil)
+}
+
+// NewDeploymentWithModels is NewDeployment for a deployment with the API's
+// named models, sorted by name. It also fails unless model names are
+// unique and not empty, and every model a route's validation names is one
+// of models, for a content type the route does not also give an inline
+// model.
+func NewDeploymentWithModels(id string, routes []*Route, integrations []*Integration, models []*Model) (*Deployment, error) {
 	if id == "" {
 		return nil, errors.New("deployment id is empty")
 	}
@@ -224,7 +257,55 @@ func NewDeployment(id string, routes []*Route, integrations []*Integration) (*De
 	if err != nil {
 		return nil, fmt.Errorf("deployment %q: %w", id, err)
 	}
-	return &Deployment{ID: id, Routes: rs, Integrations: ints}, nil
+	ms, err := sortModels(models)
+	if err == nil {
+		err = checkRequestModels(rs, ms)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("deployment %q: %w", id, err)
+	}
+	return &Deployment{ID: id, Routes: rs, Integrations: ints, Models: ms}, nil
+}
+
+// sortModels checks models and sorts them by name; none is nil, not
+// an empty slice.
+func sortModels(models []*Model) ([]*Model, error) {
+	if len(models) == 0 {
+		return nil, nil
+	}
+	sorted := slices.Clone(models)
+	seen := make(map[string]bool, len(sorted))
+	for _, m := range sorted {
+		if m == nil || m.Name == "" {
+			return nil, errors.New("nil model or model without a name")
+		}
+		if seen[m.Name] {
+			return nil, fmt.Errorf("model %q appears twice", m.Name)
+		}
+		seen[m.Name] = true
+	}
+	slices.SortFunc(sorted, func(a, b *Model) int { return cmp.Compare(a.Name, b.Name) })
+	return sorted, nil
+}
+
+// checkRequestModels checks that every model a route of rs names is one of
+// ms, sorted by name, and that no content type has two models.
+func checkRequestModels(rs []*Route, ms []*Model) error {
+	for _, r := range rs {
+		if r.Validation == nil {
+			continue
+		}
+		for _, ct := range slices.Sorted(maps.Keys(r.Validation.RequestModels)) {
+			name := r.Validation.RequestModels[ct]
+			if _, dup := r.Validation.Models[ct]; dup {
+				return fmt.Errorf("route %q: content type %q has both an inline and a named model", r.ID, ct)
+			}
+			if _, ok := slices.BinarySearchFunc(ms, name, func(m *Model, n string) int { return cmp.Compare(m.Name, n) }); !ok {
+				return fmt.Errorf("route %q: model %q for %q is not in the deployment", r.ID, name, ct)
+			}
+		}
+	}
+	return nil
 }
 
 func sortIntegrations(integrations []*Integration) ([]*Integration, error) {

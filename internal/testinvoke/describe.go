@@ -2,14 +2,10 @@ package testinvoke
 
 import (
 	"maps"
-	"net/http"
-	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/archway-gateway/archway/extproc"
-	"github.com/archway-gateway/archway/extproc/validate"
 	"github.com/archway-gateway/archway/internal/model"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
@@ -86,47 +82,3 @@ func integrationKind(in *model.Integration) string {
 	return "unknown"
 }
 
-// validationFinding says why the validator of route refused the request
-// x: the validator's message and, for a body, what its model found. The
-// processor answered with the gateway response alone; this runs the same
-// check again for its detail.
-func validationFinding(route *model.Route, x extproc.Exchange) string {
-	v := route.Validation
-	schemas := map[string]*validate.Schema{}
-	if v.NeedsBody() {
-		for i, ct := range slices.Sorted(maps.Keys(v.Models)) {
-			name := "model" + strconv.Itoa(i)
-			if models, err := validate.Compile(map[string]string{name: v.Models[ct]}); err == nil {
-				schemas[ct], _ = models.Schema(name)
-			}
-		}
-	}
-	path, rawQuery, _ := strings.Cut(x.Path, "?")
-	req := &validate.Request{
-		Header: http.Header{}, ContentType: x.Headers.Get(headerContentType), Body: x.Body,
-		Path: map[string]string{},
-	}
-	req.Query, _ = url.ParseQuery(rawQuery)
-	for _, h := range x.Headers {
-		req.Header.Add(h.Name, h.Value)
-	}
-	for _, prefix := range []string{"/" + x.Route.Stage, ""} {
-		if rest, ok := strings.CutPrefix(path, prefix); ok {
-			if params := rawParams(route.Path, rest); params != nil {
-				for k, val := range params {
-					req.Path[k], _ = url.PathUnescape(val)
-				}
-				break
-			}
-		}
-	}
-	f := validate.Check(validate.Validator{Params: v.Parameters, Body: v.Body},
-		validate.Requirements{Query: v.Query, Header: v.Header, Path: v.Path}, schemas, req)
-	if f == nil {
-		return "see the response"
-	}
-	if f.ValidationErrorString == "" || f.ValidationErrorString == f.Message {
-		return f.Kind.String() + ": " + f.Message
-	}
-	return f.Kind.String() + ": " + f.Message + ": " + f.ValidationErrorString
-}

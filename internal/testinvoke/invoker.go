@@ -141,6 +141,7 @@ func (iv *Invoker) prepare(inv *admin.TestInvocation) (*run, error) {
 	r := &run{iv: iv, inv: inv, api: api, stage: api.Stages[0], logs: &bytes.Buffer{}}
 	r.route = r.stage.Deployment.Routes[0]
 	logger := slog.New(slog.NewTextHandler(r.logs, &slog.HandlerOptions{
+		Level: slog.LevelDebug,
 		ReplaceAttr: func(groups []string, a slog.Attr) slog.Attr {
 			if len(groups) == 0 && a.Key == slog.TimeKey {
 				return slog.Attr{}
@@ -171,7 +172,8 @@ func (iv *Invoker) prepare(inv *admin.TestInvocation) (*run, error) {
 // processor returns the processor the ext_proc service would run for
 // route, served alone by a copy of api's stage.
 func (iv *Invoker) processor(api *model.API, route *model.Route, md extproc.RouteMetadata, logger *slog.Logger) (extproc.Processor, error) {
-	d, err := model.NewDeployment(DeploymentID, []*model.Route{route}, []*model.Integration{route.Integration})
+	d, err := model.NewDeploymentWithModels(DeploymentID, []*model.Route{route}, []*model.Integration{route.Integration},
+		api.Stages[0].Deployment.Models)
 	if err != nil {
 		return nil, status.Errorf(codes.FailedPrecondition, "route %s cannot be served as defined: %v", route.ID, err)
 	}

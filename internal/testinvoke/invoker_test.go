@@ -368,11 +368,11 @@ func TestInvokeValidation(t *testing.T) {
 	}{
 		"missing parameter": {
 			target: "/pets/1", body: `{"name": "Rex"}`, wantSteps: validateSteps, wantStatus: 400,
-			wantDetail: "BAD_REQUEST_PARAMETERS",
+			wantDetail: `kind=BAD_REQUEST_PARAMETERS message="Missing required request parameters: [owner]"`,
 		},
 		"invalid body": {
 			target: "/pets/1?owner=me", body: `{"name": 7}`, wantSteps: validateSteps, wantStatus: 400,
-			wantDetail: "BAD_REQUEST_BODY",
+			wantDetail: `kind=BAD_REQUEST_BODY message="Invalid request body" validation_error="[instance type (integer)`,
 		},
 		"valid": {
 			target: "/pets/1?owner=me", body: `{"name": "Rex"}`, wantStatus: 200, calls: 1,

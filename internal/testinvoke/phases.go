@@ -39,7 +39,7 @@ func (r *run) validate(ctx context.Context) (response, bool) {
 	case d != nil && d.Reply != nil:
 		resp := fromReply(d.Reply)
 		fillStep(step, resp)
-		step.Detail = joinDetail("the request failed validation: "+validationFinding(r.route, x), r.drainLogs())
+		step.Detail = joinDetail("the request failed validation", r.drainLogs())
 		return resp, true
 	}
 	step.Detail = joinDetail("the request passed validation", r.drainLogs())

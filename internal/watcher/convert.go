@@ -123,8 +123,8 @@ func convertProtocol(p adminv1.Protocol) (model.Protocol, error) {
 	return 0, fmt.Errorf("unsupported protocol %v", p)
 }
 
-// convertDeployment converts a deployment's snapshot of routes and
-// integrations; the deployment is served whole or not at all.
+// convertDeployment converts a deployment's snapshot of routes,
+// integrations and models; the deployment is served whole or not at all.
 func convertDeployment(id string, d *adminv1.Deployment) (*model.Deployment, error) {
 	ints := make([]*model.Integration, 0, len(d.GetIntegrations()))
 	byID := make(map[string]*model.Integration, len(d.GetIntegrations()))
@@ -144,7 +144,19 @@ func convertDeployment(id string, d *adminv1.Deployment) (*model.Deployment, err
 		}
 		routes = append(routes, mr)
 	}
-	return model.NewDeployment(id, routes, ints)
+	return model.NewDeploymentWithModels(id, routes, ints, convertModels(d.GetModels()))
+}
+
+// convertModels converts a deployment's snapshot of the API's models.
+func convertModels(ms []*adminv1.Model) []*model.Model {
+	if len(ms) == 0 {
+		return nil
+	}
+	out := make([]*model.Model, len(ms))
+	for i, m := range ms {
+		out[i] = &model.Model{Name: m.GetName(), ContentType: m.GetContentType(), Schema: m.GetSchema()}
+	}
+	return out
 }
 
 func convertRoute(r *adminv1.Route, ints map[string]*model.Integration) (*model.Route, error) {
@@ -172,6 +184,8 @@ func convertValidation(rv *adminv1.RequestValidation) *model.Validation {
 		Parameters: rv.GetValidateParameters(),
 		Body:       rv.GetValidateBody(),
 		Models:     cloneMap(rv.GetBodyModels()),
+		// Model names, resolved within the deployment's models.
+		RequestModels: cloneMap(rv.GetRequestModels()),
 	}
 	for _, p := range rv.GetRequiredParameters() {
 		if name, ok := strings.CutPrefix(p, "method.request.querystring."); ok {

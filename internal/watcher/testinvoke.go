@@ -20,7 +20,7 @@ func RouteAPI(api *adminv1.Api, route *adminv1.Route, in *adminv1.Integration, s
 		return nil, err
 	}
 	d, err := convertDeployment(deploymentID, &adminv1.Deployment{
-		Routes: []*adminv1.Route{route}, Integrations: []*adminv1.Integration{in},
+		Routes: []*adminv1.Route{route}, Integrations: []*adminv1.Integration{in}, Models: api.GetModels(),
 	})
 	if err != nil {
 		return nil, err

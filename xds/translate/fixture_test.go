@@ -82,6 +82,9 @@ type fixtureValidation struct {
 	Header     []string          `json:"header"`
 	Path       []string          `json:"path"`
 	Models     map[string]string `json:"models"`
+	// RequestModels name models of the deployment, which fixtures do not
+	// have yet; the field keeps the conversion to model.Validation.
+	RequestModels map[string]string `json:"requestModels"`
 }
 
 func (fv *fixtureValidation) validation() *model.Validation {

@@ -2507,8 +2507,11 @@ type ApiDefinition struct {
 	GatewayResponses []*GatewayResponse `protobuf:"bytes,9,rep,name=gateway_responses,json=gatewayResponses,proto3" json:"gateway_responses,omitempty"`
 	// As Api.binary_media_types.
 	BinaryMediaTypes []string `protobuf:"bytes,10,rep,name=binary_media_types,json=binaryMediaTypes,proto3" json:"binary_media_types,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// As Api.models: the whole set, replacing the API's. Routes of the
+	// definition may only name these models.
+	Models        []*Model `protobuf:"bytes,11,rep,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *ApiDefinition) Reset() {
@@ -2607,6 +2610,13 @@ func (x *ApiDefinition) GetGatewayResponses() []*GatewayResponse {
 func (x *ApiDefinition) GetBinaryMediaTypes() []string {
 	if x != nil {
 		return x.BinaryMediaTypes
+	}
+	return nil
+}
+
+func (x *ApiDefinition) GetModels() []*Model {
+	if x != nil {
+		return x.Models
 	}
 	return nil
 }
@@ -4675,7 +4685,7 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\n" +
 	"stage_name\x18\x02 \x01(\tR\tstageName\x12#\n" +
 	"\rdeployment_id\x18\x03 \x01(\tR\fdeploymentId\x12\x12\n" +
-	"\x04etag\x18\x04 \x01(\tR\x04etag\"\xfc\x04\n" +
+	"\x04etag\x18\x04 \x01(\tR\x04etag\"\xad\x05\n" +
 	"\rApiDefinition\x12\x12\n" +
 	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
 	"\vdescription\x18\x02 \x01(\tR\vdescription\x126\n" +
@@ -4687,7 +4697,8 @@ const file_archway_admin_v1_admin_proto_rawDesc = "" +
 	"\x0eapi_key_source\x18\b \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x12N\n" +
 	"\x11gateway_responses\x18\t \x03(\v2!.archway.admin.v1.GatewayResponseR\x10gatewayResponses\x12,\n" +
 	"\x12binary_media_types\x18\n" +
-	" \x03(\tR\x10binaryMediaTypes\x1a7\n" +
+	" \x03(\tR\x10binaryMediaTypes\x12/\n" +
+	"\x06models\x18\v \x03(\v2\x17.archway.admin.v1.ModelR\x06models\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd5\x03\n" +
@@ -5006,18 +5017,19 @@ var file_archway_admin_v1_admin_proto_goTypes = []any{
 	(*Stage)(nil),                        // 89: archway.admin.v1.Stage
 	(Protocol)(0),                        // 90: archway.admin.v1.Protocol
 	(ApiKeySource)(0),                    // 91: archway.admin.v1.ApiKeySource
-	(*HttpProxyIntegration)(nil),         // 92: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),              // 93: archway.admin.v1.MockIntegration
-	(*FunctionIntegration)(nil),          // 94: archway.admin.v1.FunctionIntegration
-	(*HttpIntegration)(nil),              // 95: archway.admin.v1.HttpIntegration
-	(*RequestValidation)(nil),            // 96: archway.admin.v1.RequestValidation
-	(*ThrottleSettings)(nil),             // 97: archway.admin.v1.ThrottleSettings
-	(*EnvoyNode)(nil),                    // 98: archway.admin.v1.EnvoyNode
-	(*ApiKey)(nil),                       // 99: archway.admin.v1.ApiKey
-	(*UsagePlan)(nil),                    // 100: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),                 // 101: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),                     // 102: archway.admin.v1.KeyUsage
-	(*emptypb.Empty)(nil),                // 103: google.protobuf.Empty
+	(*Model)(nil),                        // 92: archway.admin.v1.Model
+	(*HttpProxyIntegration)(nil),         // 93: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),              // 94: archway.admin.v1.MockIntegration
+	(*FunctionIntegration)(nil),          // 95: archway.admin.v1.FunctionIntegration
+	(*HttpIntegration)(nil),              // 96: archway.admin.v1.HttpIntegration
+	(*RequestValidation)(nil),            // 97: archway.admin.v1.RequestValidation
+	(*ThrottleSettings)(nil),             // 98: archway.admin.v1.ThrottleSettings
+	(*EnvoyNode)(nil),                    // 99: archway.admin.v1.EnvoyNode
+	(*ApiKey)(nil),                       // 100: archway.admin.v1.ApiKey
+	(*UsagePlan)(nil),                    // 101: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),                 // 102: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),                     // 103: archway.admin.v1.KeyUsage
+	(*emptypb.Empty)(nil),                // 104: google.protobuf.Empty
 }
 var file_archway_admin_v1_admin_proto_depIdxs = []int32{
 	83,  // 0: archway.admin.v1.PutGatewayResponseRequest.gateway_response:type_name -> archway.admin.v1.GatewayResponse
@@ -5056,141 +5068,142 @@ var file_archway_admin_v1_admin_proto_depIdxs = []int32{
 	46,  // 33: archway.admin.v1.ApiDefinition.stages:type_name -> archway.admin.v1.StageDefinition
 	91,  // 34: archway.admin.v1.ApiDefinition.api_key_source:type_name -> archway.admin.v1.ApiKeySource
 	83,  // 35: archway.admin.v1.ApiDefinition.gateway_responses:type_name -> archway.admin.v1.GatewayResponse
-	78,  // 36: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
-	92,  // 37: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	93,  // 38: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
-	94,  // 39: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
-	95,  // 40: archway.admin.v1.IntegrationDefinition.http:type_name -> archway.admin.v1.HttpIntegration
-	79,  // 41: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
-	96,  // 42: archway.admin.v1.RouteDefinition.request_validation:type_name -> archway.admin.v1.RequestValidation
-	80,  // 43: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
-	81,  // 44: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
-	97,  // 45: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	82,  // 46: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
-	43,  // 47: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
-	0,   // 48: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
-	84,  // 49: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
-	48,  // 50: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
-	98,  // 51: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
-	99,  // 52: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	99,  // 53: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	99,  // 54: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
-	85,  // 55: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
-	99,  // 56: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
-	100, // 57: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	100, // 58: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
-	100, // 59: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
-	85,  // 60: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
-	101, // 61: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
-	102, // 62: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
-	97,  // 63: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	10,  // 64: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
-	11,  // 65: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
-	12,  // 66: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
-	14,  // 67: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
-	15,  // 68: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
-	16,  // 69: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
-	17,  // 70: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
-	18,  // 71: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
-	20,  // 72: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
-	21,  // 73: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
-	22,  // 74: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
-	23,  // 75: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
-	24,  // 76: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
-	26,  // 77: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
-	27,  // 78: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
-	28,  // 79: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
-	29,  // 80: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
-	30,  // 81: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
-	32,  // 82: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
-	33,  // 83: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
-	34,  // 84: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
-	35,  // 85: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
-	36,  // 86: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
-	38,  // 87: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
-	39,  // 88: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
-	40,  // 89: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
-	42,  // 90: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
-	47,  // 91: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
-	50,  // 92: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
-	52,  // 93: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
-	53,  // 94: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
-	54,  // 95: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
-	56,  // 96: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
-	57,  // 97: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
-	58,  // 98: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
-	60,  // 99: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
-	62,  // 100: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
-	63,  // 101: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
-	64,  // 102: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
-	66,  // 103: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
-	67,  // 104: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
-	68,  // 105: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
-	69,  // 106: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
-	70,  // 107: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
-	72,  // 108: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
-	74,  // 109: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
-	1,   // 110: archway.admin.v1.AdminService.PutGatewayResponse:input_type -> archway.admin.v1.PutGatewayResponseRequest
-	2,   // 111: archway.admin.v1.AdminService.GetGatewayResponse:input_type -> archway.admin.v1.GetGatewayResponseRequest
-	3,   // 112: archway.admin.v1.AdminService.ListGatewayResponses:input_type -> archway.admin.v1.ListGatewayResponsesRequest
-	5,   // 113: archway.admin.v1.AdminService.DeleteGatewayResponse:input_type -> archway.admin.v1.DeleteGatewayResponseRequest
-	7,   // 114: archway.admin.v1.AdminService.TestInvokeRoute:input_type -> archway.admin.v1.TestInvokeRouteRequest
-	84,  // 115: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
-	84,  // 116: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
-	13,  // 117: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
-	84,  // 118: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
-	103, // 119: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
-	86,  // 120: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
-	86,  // 121: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
-	19,  // 122: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
-	86,  // 123: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
-	103, // 124: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
-	87,  // 125: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
-	87,  // 126: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
-	25,  // 127: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
-	87,  // 128: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
-	103, // 129: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
-	88,  // 130: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
-	88,  // 131: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
-	31,  // 132: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
-	88,  // 133: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
-	103, // 134: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
-	89,  // 135: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
-	89,  // 136: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
-	37,  // 137: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
-	89,  // 138: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
-	103, // 139: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
-	41,  // 140: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
-	89,  // 141: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
-	49,  // 142: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
-	51,  // 143: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
-	99,  // 144: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
-	99,  // 145: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
-	55,  // 146: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
-	99,  // 147: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
-	103, // 148: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
-	59,  // 149: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
-	61,  // 150: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
-	100, // 151: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	100, // 152: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	65,  // 153: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
-	100, // 154: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
-	103, // 155: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
-	101, // 156: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
-	103, // 157: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
-	71,  // 158: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
-	73,  // 159: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
-	102, // 160: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
-	83,  // 161: archway.admin.v1.AdminService.PutGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
-	83,  // 162: archway.admin.v1.AdminService.GetGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
-	4,   // 163: archway.admin.v1.AdminService.ListGatewayResponses:output_type -> archway.admin.v1.ListGatewayResponsesResponse
-	103, // 164: archway.admin.v1.AdminService.DeleteGatewayResponse:output_type -> google.protobuf.Empty
-	9,   // 165: archway.admin.v1.AdminService.TestInvokeRoute:output_type -> archway.admin.v1.TestInvokeRouteResponse
-	115, // [115:166] is the sub-list for method output_type
-	64,  // [64:115] is the sub-list for method input_type
-	64,  // [64:64] is the sub-list for extension type_name
-	64,  // [64:64] is the sub-list for extension extendee
-	0,   // [0:64] is the sub-list for field type_name
+	92,  // 36: archway.admin.v1.ApiDefinition.models:type_name -> archway.admin.v1.Model
+	78,  // 37: archway.admin.v1.IntegrationDefinition.tags:type_name -> archway.admin.v1.IntegrationDefinition.TagsEntry
+	93,  // 38: archway.admin.v1.IntegrationDefinition.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	94,  // 39: archway.admin.v1.IntegrationDefinition.mock:type_name -> archway.admin.v1.MockIntegration
+	95,  // 40: archway.admin.v1.IntegrationDefinition.function:type_name -> archway.admin.v1.FunctionIntegration
+	96,  // 41: archway.admin.v1.IntegrationDefinition.http:type_name -> archway.admin.v1.HttpIntegration
+	79,  // 42: archway.admin.v1.RouteDefinition.tags:type_name -> archway.admin.v1.RouteDefinition.TagsEntry
+	97,  // 43: archway.admin.v1.RouteDefinition.request_validation:type_name -> archway.admin.v1.RequestValidation
+	80,  // 44: archway.admin.v1.StageDefinition.variables:type_name -> archway.admin.v1.StageDefinition.VariablesEntry
+	81,  // 45: archway.admin.v1.StageDefinition.tags:type_name -> archway.admin.v1.StageDefinition.TagsEntry
+	98,  // 46: archway.admin.v1.StageDefinition.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	82,  // 47: archway.admin.v1.StageDefinition.route_throttles:type_name -> archway.admin.v1.StageDefinition.RouteThrottlesEntry
+	43,  // 48: archway.admin.v1.ApplyApiRequest.definition:type_name -> archway.admin.v1.ApiDefinition
+	0,   // 49: archway.admin.v1.Change.action:type_name -> archway.admin.v1.Change.Action
+	84,  // 50: archway.admin.v1.ApplyApiResponse.api:type_name -> archway.admin.v1.Api
+	48,  // 51: archway.admin.v1.ApplyApiResponse.changes:type_name -> archway.admin.v1.Change
+	99,  // 52: archway.admin.v1.ListFleetResponse.nodes:type_name -> archway.admin.v1.EnvoyNode
+	100, // 53: archway.admin.v1.CreateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	100, // 54: archway.admin.v1.ListApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	100, // 55: archway.admin.v1.UpdateApiKeyRequest.api_key:type_name -> archway.admin.v1.ApiKey
+	85,  // 56: archway.admin.v1.UpdateApiKeyRequest.update_mask:type_name -> google.protobuf.FieldMask
+	100, // 57: archway.admin.v1.ImportApiKeysResponse.api_keys:type_name -> archway.admin.v1.ApiKey
+	101, // 58: archway.admin.v1.CreateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	101, // 59: archway.admin.v1.ListUsagePlansResponse.usage_plans:type_name -> archway.admin.v1.UsagePlan
+	101, // 60: archway.admin.v1.UpdateUsagePlanRequest.usage_plan:type_name -> archway.admin.v1.UsagePlan
+	85,  // 61: archway.admin.v1.UpdateUsagePlanRequest.update_mask:type_name -> google.protobuf.FieldMask
+	102, // 62: archway.admin.v1.ListUsagePlanKeysResponse.keys:type_name -> archway.admin.v1.UsagePlanKey
+	103, // 63: archway.admin.v1.GetUsageResponse.items:type_name -> archway.admin.v1.KeyUsage
+	98,  // 64: archway.admin.v1.StageDefinition.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	10,  // 65: archway.admin.v1.AdminService.CreateApi:input_type -> archway.admin.v1.CreateApiRequest
+	11,  // 66: archway.admin.v1.AdminService.GetApi:input_type -> archway.admin.v1.GetApiRequest
+	12,  // 67: archway.admin.v1.AdminService.ListApis:input_type -> archway.admin.v1.ListApisRequest
+	14,  // 68: archway.admin.v1.AdminService.UpdateApi:input_type -> archway.admin.v1.UpdateApiRequest
+	15,  // 69: archway.admin.v1.AdminService.DeleteApi:input_type -> archway.admin.v1.DeleteApiRequest
+	16,  // 70: archway.admin.v1.AdminService.CreateRoute:input_type -> archway.admin.v1.CreateRouteRequest
+	17,  // 71: archway.admin.v1.AdminService.GetRoute:input_type -> archway.admin.v1.GetRouteRequest
+	18,  // 72: archway.admin.v1.AdminService.ListRoutes:input_type -> archway.admin.v1.ListRoutesRequest
+	20,  // 73: archway.admin.v1.AdminService.UpdateRoute:input_type -> archway.admin.v1.UpdateRouteRequest
+	21,  // 74: archway.admin.v1.AdminService.DeleteRoute:input_type -> archway.admin.v1.DeleteRouteRequest
+	22,  // 75: archway.admin.v1.AdminService.CreateIntegration:input_type -> archway.admin.v1.CreateIntegrationRequest
+	23,  // 76: archway.admin.v1.AdminService.GetIntegration:input_type -> archway.admin.v1.GetIntegrationRequest
+	24,  // 77: archway.admin.v1.AdminService.ListIntegrations:input_type -> archway.admin.v1.ListIntegrationsRequest
+	26,  // 78: archway.admin.v1.AdminService.UpdateIntegration:input_type -> archway.admin.v1.UpdateIntegrationRequest
+	27,  // 79: archway.admin.v1.AdminService.DeleteIntegration:input_type -> archway.admin.v1.DeleteIntegrationRequest
+	28,  // 80: archway.admin.v1.AdminService.CreateDeployment:input_type -> archway.admin.v1.CreateDeploymentRequest
+	29,  // 81: archway.admin.v1.AdminService.GetDeployment:input_type -> archway.admin.v1.GetDeploymentRequest
+	30,  // 82: archway.admin.v1.AdminService.ListDeployments:input_type -> archway.admin.v1.ListDeploymentsRequest
+	32,  // 83: archway.admin.v1.AdminService.UpdateDeployment:input_type -> archway.admin.v1.UpdateDeploymentRequest
+	33,  // 84: archway.admin.v1.AdminService.DeleteDeployment:input_type -> archway.admin.v1.DeleteDeploymentRequest
+	34,  // 85: archway.admin.v1.AdminService.CreateStage:input_type -> archway.admin.v1.CreateStageRequest
+	35,  // 86: archway.admin.v1.AdminService.GetStage:input_type -> archway.admin.v1.GetStageRequest
+	36,  // 87: archway.admin.v1.AdminService.ListStages:input_type -> archway.admin.v1.ListStagesRequest
+	38,  // 88: archway.admin.v1.AdminService.UpdateStage:input_type -> archway.admin.v1.UpdateStageRequest
+	39,  // 89: archway.admin.v1.AdminService.DeleteStage:input_type -> archway.admin.v1.DeleteStageRequest
+	40,  // 90: archway.admin.v1.AdminService.Deploy:input_type -> archway.admin.v1.DeployRequest
+	42,  // 91: archway.admin.v1.AdminService.Rollback:input_type -> archway.admin.v1.RollbackRequest
+	47,  // 92: archway.admin.v1.AdminService.ApplyApi:input_type -> archway.admin.v1.ApplyApiRequest
+	50,  // 93: archway.admin.v1.AdminService.ListFleet:input_type -> archway.admin.v1.ListFleetRequest
+	52,  // 94: archway.admin.v1.AdminService.CreateApiKey:input_type -> archway.admin.v1.CreateApiKeyRequest
+	53,  // 95: archway.admin.v1.AdminService.GetApiKey:input_type -> archway.admin.v1.GetApiKeyRequest
+	54,  // 96: archway.admin.v1.AdminService.ListApiKeys:input_type -> archway.admin.v1.ListApiKeysRequest
+	56,  // 97: archway.admin.v1.AdminService.UpdateApiKey:input_type -> archway.admin.v1.UpdateApiKeyRequest
+	57,  // 98: archway.admin.v1.AdminService.DeleteApiKey:input_type -> archway.admin.v1.DeleteApiKeyRequest
+	58,  // 99: archway.admin.v1.AdminService.ImportApiKeys:input_type -> archway.admin.v1.ImportApiKeysRequest
+	60,  // 100: archway.admin.v1.AdminService.ExportApiKeys:input_type -> archway.admin.v1.ExportApiKeysRequest
+	62,  // 101: archway.admin.v1.AdminService.CreateUsagePlan:input_type -> archway.admin.v1.CreateUsagePlanRequest
+	63,  // 102: archway.admin.v1.AdminService.GetUsagePlan:input_type -> archway.admin.v1.GetUsagePlanRequest
+	64,  // 103: archway.admin.v1.AdminService.ListUsagePlans:input_type -> archway.admin.v1.ListUsagePlansRequest
+	66,  // 104: archway.admin.v1.AdminService.UpdateUsagePlan:input_type -> archway.admin.v1.UpdateUsagePlanRequest
+	67,  // 105: archway.admin.v1.AdminService.DeleteUsagePlan:input_type -> archway.admin.v1.DeleteUsagePlanRequest
+	68,  // 106: archway.admin.v1.AdminService.CreateUsagePlanKey:input_type -> archway.admin.v1.CreateUsagePlanKeyRequest
+	69,  // 107: archway.admin.v1.AdminService.DeleteUsagePlanKey:input_type -> archway.admin.v1.DeleteUsagePlanKeyRequest
+	70,  // 108: archway.admin.v1.AdminService.ListUsagePlanKeys:input_type -> archway.admin.v1.ListUsagePlanKeysRequest
+	72,  // 109: archway.admin.v1.AdminService.GetUsage:input_type -> archway.admin.v1.GetUsageRequest
+	74,  // 110: archway.admin.v1.AdminService.UpdateUsage:input_type -> archway.admin.v1.UpdateUsageRequest
+	1,   // 111: archway.admin.v1.AdminService.PutGatewayResponse:input_type -> archway.admin.v1.PutGatewayResponseRequest
+	2,   // 112: archway.admin.v1.AdminService.GetGatewayResponse:input_type -> archway.admin.v1.GetGatewayResponseRequest
+	3,   // 113: archway.admin.v1.AdminService.ListGatewayResponses:input_type -> archway.admin.v1.ListGatewayResponsesRequest
+	5,   // 114: archway.admin.v1.AdminService.DeleteGatewayResponse:input_type -> archway.admin.v1.DeleteGatewayResponseRequest
+	7,   // 115: archway.admin.v1.AdminService.TestInvokeRoute:input_type -> archway.admin.v1.TestInvokeRouteRequest
+	84,  // 116: archway.admin.v1.AdminService.CreateApi:output_type -> archway.admin.v1.Api
+	84,  // 117: archway.admin.v1.AdminService.GetApi:output_type -> archway.admin.v1.Api
+	13,  // 118: archway.admin.v1.AdminService.ListApis:output_type -> archway.admin.v1.ListApisResponse
+	84,  // 119: archway.admin.v1.AdminService.UpdateApi:output_type -> archway.admin.v1.Api
+	104, // 120: archway.admin.v1.AdminService.DeleteApi:output_type -> google.protobuf.Empty
+	86,  // 121: archway.admin.v1.AdminService.CreateRoute:output_type -> archway.admin.v1.Route
+	86,  // 122: archway.admin.v1.AdminService.GetRoute:output_type -> archway.admin.v1.Route
+	19,  // 123: archway.admin.v1.AdminService.ListRoutes:output_type -> archway.admin.v1.ListRoutesResponse
+	86,  // 124: archway.admin.v1.AdminService.UpdateRoute:output_type -> archway.admin.v1.Route
+	104, // 125: archway.admin.v1.AdminService.DeleteRoute:output_type -> google.protobuf.Empty
+	87,  // 126: archway.admin.v1.AdminService.CreateIntegration:output_type -> archway.admin.v1.Integration
+	87,  // 127: archway.admin.v1.AdminService.GetIntegration:output_type -> archway.admin.v1.Integration
+	25,  // 128: archway.admin.v1.AdminService.ListIntegrations:output_type -> archway.admin.v1.ListIntegrationsResponse
+	87,  // 129: archway.admin.v1.AdminService.UpdateIntegration:output_type -> archway.admin.v1.Integration
+	104, // 130: archway.admin.v1.AdminService.DeleteIntegration:output_type -> google.protobuf.Empty
+	88,  // 131: archway.admin.v1.AdminService.CreateDeployment:output_type -> archway.admin.v1.Deployment
+	88,  // 132: archway.admin.v1.AdminService.GetDeployment:output_type -> archway.admin.v1.Deployment
+	31,  // 133: archway.admin.v1.AdminService.ListDeployments:output_type -> archway.admin.v1.ListDeploymentsResponse
+	88,  // 134: archway.admin.v1.AdminService.UpdateDeployment:output_type -> archway.admin.v1.Deployment
+	104, // 135: archway.admin.v1.AdminService.DeleteDeployment:output_type -> google.protobuf.Empty
+	89,  // 136: archway.admin.v1.AdminService.CreateStage:output_type -> archway.admin.v1.Stage
+	89,  // 137: archway.admin.v1.AdminService.GetStage:output_type -> archway.admin.v1.Stage
+	37,  // 138: archway.admin.v1.AdminService.ListStages:output_type -> archway.admin.v1.ListStagesResponse
+	89,  // 139: archway.admin.v1.AdminService.UpdateStage:output_type -> archway.admin.v1.Stage
+	104, // 140: archway.admin.v1.AdminService.DeleteStage:output_type -> google.protobuf.Empty
+	41,  // 141: archway.admin.v1.AdminService.Deploy:output_type -> archway.admin.v1.DeployResponse
+	89,  // 142: archway.admin.v1.AdminService.Rollback:output_type -> archway.admin.v1.Stage
+	49,  // 143: archway.admin.v1.AdminService.ApplyApi:output_type -> archway.admin.v1.ApplyApiResponse
+	51,  // 144: archway.admin.v1.AdminService.ListFleet:output_type -> archway.admin.v1.ListFleetResponse
+	100, // 145: archway.admin.v1.AdminService.CreateApiKey:output_type -> archway.admin.v1.ApiKey
+	100, // 146: archway.admin.v1.AdminService.GetApiKey:output_type -> archway.admin.v1.ApiKey
+	55,  // 147: archway.admin.v1.AdminService.ListApiKeys:output_type -> archway.admin.v1.ListApiKeysResponse
+	100, // 148: archway.admin.v1.AdminService.UpdateApiKey:output_type -> archway.admin.v1.ApiKey
+	104, // 149: archway.admin.v1.AdminService.DeleteApiKey:output_type -> google.protobuf.Empty
+	59,  // 150: archway.admin.v1.AdminService.ImportApiKeys:output_type -> archway.admin.v1.ImportApiKeysResponse
+	61,  // 151: archway.admin.v1.AdminService.ExportApiKeys:output_type -> archway.admin.v1.ExportApiKeysResponse
+	101, // 152: archway.admin.v1.AdminService.CreateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	101, // 153: archway.admin.v1.AdminService.GetUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	65,  // 154: archway.admin.v1.AdminService.ListUsagePlans:output_type -> archway.admin.v1.ListUsagePlansResponse
+	101, // 155: archway.admin.v1.AdminService.UpdateUsagePlan:output_type -> archway.admin.v1.UsagePlan
+	104, // 156: archway.admin.v1.AdminService.DeleteUsagePlan:output_type -> google.protobuf.Empty
+	102, // 157: archway.admin.v1.AdminService.CreateUsagePlanKey:output_type -> archway.admin.v1.UsagePlanKey
+	104, // 158: archway.admin.v1.AdminService.DeleteUsagePlanKey:output_type -> google.protobuf.Empty
+	71,  // 159: archway.admin.v1.AdminService.ListUsagePlanKeys:output_type -> archway.admin.v1.ListUsagePlanKeysResponse
+	73,  // 160: archway.admin.v1.AdminService.GetUsage:output_type -> archway.admin.v1.GetUsageResponse
+	103, // 161: archway.admin.v1.AdminService.UpdateUsage:output_type -> archway.admin.v1.KeyUsage
+	83,  // 162: archway.admin.v1.AdminService.PutGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
+	83,  // 163: archway.admin.v1.AdminService.GetGatewayResponse:output_type -> archway.admin.v1.GatewayResponse
+	4,   // 164: archway.admin.v1.AdminService.ListGatewayResponses:output_type -> archway.admin.v1.ListGatewayResponsesResponse
+	104, // 165: archway.admin.v1.AdminService.DeleteGatewayResponse:output_type -> google.protobuf.Empty
+	9,   // 166: archway.admin.v1.AdminService.TestInvokeRoute:output_type -> archway.admin.v1.TestInvokeRouteResponse
+	116, // [116:167] is the sub-list for method output_type
+	65,  // [65:116] is the sub-list for method input_type
+	65,  // [65:65] is the sub-list for extension type_name
+	65,  // [65:65] is the sub-list for extension extendee
+	0,   // [0:65] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_admin_proto_init() }

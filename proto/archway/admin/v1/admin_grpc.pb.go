@@ -101,11 +101,12 @@ type AdminServiceClient interface {
 	UpdateIntegration(ctx context.Context, in *UpdateIntegrationRequest, opts ...grpc.CallOption) (*Integration, error)
 	// Fails with FAILED_PRECONDITION while a route refers to the integration.
 	DeleteIntegration(ctx context.Context, in *DeleteIntegrationRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
-	// Snapshots the API's current routes and integrations. With stage_name set,
-	// the stage (created if missing) serves the new deployment.
+	// Snapshots the API's current routes, integrations and models. With
+	// stage_name set, the stage (created if missing) serves the new
+	// deployment.
 	CreateDeployment(ctx context.Context, in *CreateDeploymentRequest, opts ...grpc.CallOption) (*Deployment, error)
 	GetDeployment(ctx context.Context, in *GetDeploymentRequest, opts ...grpc.CallOption) (*Deployment, error)
-	// Lists deployments without their routes and integrations; use
+	// Lists deployments without their routes, integrations and models; use
 	// GetDeployment for those.
 	ListDeployments(ctx context.Context, in *ListDeploymentsRequest, opts ...grpc.CallOption) (*ListDeploymentsResponse, error)
 	// Only description and tags may change: a deployment is immutable.
@@ -117,9 +118,9 @@ type AdminServiceClient interface {
 	ListStages(ctx context.Context, in *ListStagesRequest, opts ...grpc.CallOption) (*ListStagesResponse, error)
 	UpdateStage(ctx context.Context, in *UpdateStageRequest, opts ...grpc.CallOption) (*Stage, error)
 	DeleteStage(ctx context.Context, in *DeleteStageRequest, opts ...grpc.CallOption) (*emptypb.Empty, error)
-	// Deploy makes a deployment of the API's current routes and integrations
-	// and points the stage at it, creating the stage if it does not exist, in
-	// one transaction.
+	// Deploy makes a deployment of the API's current routes, integrations and
+	// models and points the stage at it, creating the stage if it does not
+	// exist, in one transaction.
 	Deploy(ctx context.Context, in *DeployRequest, opts ...grpc.CallOption) (*DeployResponse, error)
 	// Rollback points a stage at an earlier deployment of the same API.
 	Rollback(ctx context.Context, in *RollbackRequest, opts ...grpc.CallOption) (*Stage, error)
@@ -730,11 +731,12 @@ type AdminServiceServer interface {
 	UpdateIntegration(context.Context, *UpdateIntegrationRequest) (*Integration, error)
 	// Fails with FAILED_PRECONDITION while a route refers to the integration.
 	DeleteIntegration(context.Context, *DeleteIntegrationRequest) (*emptypb.Empty, error)
-	// Snapshots the API's current routes and integrations. With stage_name set,
-	// the stage (created if missing) serves the new deployment.
+	// Snapshots the API's current routes, integrations and models. With
+	// stage_name set, the stage (created if missing) serves the new
+	// deployment.
 	CreateDeployment(context.Context, *CreateDeploymentRequest) (*Deployment, error)
 	GetDeployment(context.Context, *GetDeploymentRequest) (*Deployment, error)
-	// Lists deployments without their routes and integrations; use
+	// Lists deployments without their routes, integrations and models; use
 	// GetDeployment for those.
 	ListDeployments(context.Context, *ListDeploymentsRequest) (*ListDeploymentsResponse, error)
 	// Only description and tags may change: a deployment is immutable.
@@ -746,9 +748,9 @@ type AdminServiceServer interface {
 	ListStages(context.Context, *ListStagesRequest) (*ListStagesResponse, error)
 	UpdateStage(context.Context, *UpdateStageRequest) (*Stage, error)
 	DeleteStage(context.Context, *DeleteStageRequest) (*emptypb.Empty, error)
-	// Deploy makes a deployment of the API's current routes and integrations
-	// and points the stage at it, creating the stage if it does not exist, in
-	// one transaction.
+	// Deploy makes a deployment of the API's current routes, integrations and
+	// models and points the stage at it, creating the stage if it does not
+	// exist, in one transaction.
 	Deploy(context.Context, *DeployRequest) (*DeployResponse, error)
 	// Rollback points a stage at an earlier deployment of the same API.
 	Rollback(context.Context, *RollbackRequest) (*Stage, error)

@@ -298,7 +298,7 @@ func (x QuotaSettings_Period) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use QuotaSettings_Period.Descriptor instead.
 func (QuotaSettings_Period) EnumDescriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3, 0}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4, 0}
 }
 
 type ApiStatus_State int32
@@ -349,7 +349,7 @@ func (x ApiStatus_State) Number() protoreflect.EnumNumber {
 
 // Deprecated: Use ApiStatus_State.Descriptor instead.
 func (ApiStatus_State) EnumDescriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4, 0}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5, 0}
 }
 
 // Api is the root of every other resource: routes, integrations, stages and
@@ -386,8 +386,17 @@ type Api struct {
 	// decoded for a client whose Accept names such a type. At most 25, each
 	// a type/subtype of at most 128 characters, either part may be "*".
 	BinaryMediaTypes []string `protobuf:"bytes,12,rep,name=binary_media_types,json=binaryMediaTypes,proto3" json:"binary_media_types,omitempty"`
-	unknownFields    protoimpl.UnknownFields
-	sizeCache        protoimpl.SizeCache
+	// The API's named models, as AWS's Model resources: JSON Schema (draft 4)
+	// documents that routes name in request_validation.request_models and
+	// that may refer to each other. Unlike gateway responses they take
+	// effect when deployed: a deployment snapshots them with the routes
+	// and integrations, and a change to them auto-deploys like a change to
+	// a route. Set as a whole with UpdateApi (update_mask "models"); a
+	// change that removes or renames a model a route names fails with
+	// FAILED_PRECONDITION naming the routes. At most 100.
+	Models        []*Model `protobuf:"bytes,13,rep,name=models,proto3" json:"models,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
 }
 
 func (x *Api) Reset() {
@@ -504,6 +513,92 @@ func (x *Api) GetBinaryMediaTypes() []string {
 	return nil
 }
 
+func (x *Api) GetModels() []*Model {
+	if x != nil {
+		return x.Models
+	}
+	return nil
+}
+
+// Model is one of an API's named models, as AWS's Model resource and the
+// definitions of an OpenAPI file that API Gateway imports.
+type Model struct {
+	state protoimpl.MessageState `protogen:"open.v1"`
+	// Unique within the API; 1-128 letters and digits, as AWS's.
+	Name string `protobuf:"bytes,1,opt,name=name,proto3" json:"name,omitempty"`
+	// At most 1024 bytes, as every description.
+	Description string `protobuf:"bytes,2,opt,name=description,proto3" json:"description,omitempty"`
+	// The media type the model describes, as AWS's contentType: lower case,
+	// without parameters. Empty is stored as application/json.
+	ContentType string `protobuf:"bytes,3,opt,name=content_type,json=contentType,proto3" json:"content_type,omitempty"`
+	// A JSON Schema (draft 4) document of at most 64 KiB. It may refer to its
+	// own definitions ("#/definitions/X") and to the other models of the
+	// API by AWS's URL
+	// ("https://apigateway.amazonaws.com/restapis/{api}/models/{name}", any
+	// api id) or by name relative to it ("Pet"); nothing else is fetched.
+	Schema        string `protobuf:"bytes,4,opt,name=schema,proto3" json:"schema,omitempty"`
+	unknownFields protoimpl.UnknownFields
+	sizeCache     protoimpl.SizeCache
+}
+
+func (x *Model) Reset() {
+	*x = Model{}
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+	ms.StoreMessageInfo(mi)
+}
+
+func (x *Model) String() string {
+	return protoimpl.X.MessageStringOf(x)
+}
+
+func (*Model) ProtoMessage() {}
+
+func (x *Model) ProtoReflect() protoreflect.Message {
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	if x != nil {
+		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
+		if ms.LoadMessageInfo() == nil {
+			ms.StoreMessageInfo(mi)
+		}
+		return ms
+	}
+	return mi.MessageOf(x)
+}
+
+// Deprecated: Use Model.ProtoReflect.Descriptor instead.
+func (*Model) Descriptor() ([]byte, []int) {
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+}
+
+func (x *Model) GetName() string {
+	if x != nil {
+		return x.Name
+	}
+	return ""
+}
+
+func (x *Model) GetDescription() string {
+	if x != nil {
+		return x.Description
+	}
+	return ""
+}
+
+func (x *Model) GetContentType() string {
+	if x != nil {
+		return x.ContentType
+	}
+	return ""
+}
+
+func (x *Model) GetSchema() string {
+	if x != nil {
+		return x.Schema
+	}
+	return ""
+}
+
 // GatewayResponse customizes one of the answers the gateway gives itself,
 // as AWS's GatewayResponse resource and the
 // x-amazon-apigateway-gateway-responses OpenAPI extension.
@@ -542,7 +637,7 @@ type GatewayResponse struct {
 
 func (x *GatewayResponse) Reset() {
 	*x = GatewayResponse{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -554,7 +649,7 @@ func (x *GatewayResponse) String() string {
 func (*GatewayResponse) ProtoMessage() {}
 
 func (x *GatewayResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[1]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -567,7 +662,7 @@ func (x *GatewayResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use GatewayResponse.ProtoReflect.Descriptor instead.
 func (*GatewayResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{1}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
 }
 
 func (x *GatewayResponse) GetResponseType() string {
@@ -622,7 +717,7 @@ type ThrottleSettings struct {
 
 func (x *ThrottleSettings) Reset() {
 	*x = ThrottleSettings{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -634,7 +729,7 @@ func (x *ThrottleSettings) String() string {
 func (*ThrottleSettings) ProtoMessage() {}
 
 func (x *ThrottleSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[2]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -647,7 +742,7 @@ func (x *ThrottleSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ThrottleSettings.ProtoReflect.Descriptor instead.
 func (*ThrottleSettings) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{2}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
 }
 
 func (x *ThrottleSettings) GetRateLimit() float64 {
@@ -680,7 +775,7 @@ type QuotaSettings struct {
 
 func (x *QuotaSettings) Reset() {
 	*x = QuotaSettings{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -692,7 +787,7 @@ func (x *QuotaSettings) String() string {
 func (*QuotaSettings) ProtoMessage() {}
 
 func (x *QuotaSettings) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[3]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -705,7 +800,7 @@ func (x *QuotaSettings) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use QuotaSettings.ProtoReflect.Descriptor instead.
 func (*QuotaSettings) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{3}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4}
 }
 
 func (x *QuotaSettings) GetLimit() int64 {
@@ -745,7 +840,7 @@ type ApiStatus struct {
 
 func (x *ApiStatus) Reset() {
 	*x = ApiStatus{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -757,7 +852,7 @@ func (x *ApiStatus) String() string {
 func (*ApiStatus) ProtoMessage() {}
 
 func (x *ApiStatus) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[4]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -770,7 +865,7 @@ func (x *ApiStatus) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStatus.ProtoReflect.Descriptor instead.
 func (*ApiStatus) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{4}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5}
 }
 
 func (x *ApiStatus) GetState() ApiStatus_State {
@@ -824,7 +919,7 @@ type EnvoyNode struct {
 
 func (x *EnvoyNode) Reset() {
 	*x = EnvoyNode{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -836,7 +931,7 @@ func (x *EnvoyNode) String() string {
 func (*EnvoyNode) ProtoMessage() {}
 
 func (x *EnvoyNode) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[5]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -849,7 +944,7 @@ func (x *EnvoyNode) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use EnvoyNode.ProtoReflect.Descriptor instead.
 func (*EnvoyNode) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{5}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{6}
 }
 
 func (x *EnvoyNode) GetId() string {
@@ -929,7 +1024,7 @@ type Nack struct {
 
 func (x *Nack) Reset() {
 	*x = Nack{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -941,7 +1036,7 @@ func (x *Nack) String() string {
 func (*Nack) ProtoMessage() {}
 
 func (x *Nack) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[6]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -954,7 +1049,7 @@ func (x *Nack) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Nack.ProtoReflect.Descriptor instead.
 func (*Nack) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{6}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
 }
 
 func (x *Nack) GetVersion() string {
@@ -1015,7 +1110,7 @@ type Route struct {
 
 func (x *Route) Reset() {
 	*x = Route{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1027,7 +1122,7 @@ func (x *Route) String() string {
 func (*Route) ProtoMessage() {}
 
 func (x *Route) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[7]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1040,7 +1135,7 @@ func (x *Route) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Route.ProtoReflect.Descriptor instead.
 func (*Route) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{7}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
 }
 
 func (x *Route) GetId() string {
@@ -1147,14 +1242,20 @@ type RequestValidation struct {
 	// the method's requestModels with the model written inline; "$default"
 	// applies to content types without their own. At most 10, each at most
 	// 64 KiB; "#/definitions/..." references stay within one model.
-	BodyModels    map[string]string `protobuf:"bytes,4,rep,name=body_models,json=bodyModels,proto3" json:"body_models,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	BodyModels map[string]string `protobuf:"bytes,4,rep,name=body_models,json=bodyModels,proto3" json:"body_models,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
+	// Content type → the name of a model of the API (Api.models), as the
+	// method's requestModels; "$default" applies to content types without
+	// their own. The named model is checked with the other models it
+	// refers to, as the deployment the route is served from has them. A
+	// content type may not also be in body_models. At most 10.
+	RequestModels map[string]string `protobuf:"bytes,5,rep,name=request_models,json=requestModels,proto3" json:"request_models,omitempty" protobuf_key:"bytes,1,opt,name=key" protobuf_val:"bytes,2,opt,name=value"`
 	unknownFields protoimpl.UnknownFields
 	sizeCache     protoimpl.SizeCache
 }
 
 func (x *RequestValidation) Reset() {
 	*x = RequestValidation{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1166,7 +1267,7 @@ func (x *RequestValidation) String() string {
 func (*RequestValidation) ProtoMessage() {}
 
 func (x *RequestValidation) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[8]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1179,7 +1280,7 @@ func (x *RequestValidation) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use RequestValidation.ProtoReflect.Descriptor instead.
 func (*RequestValidation) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{8}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
 }
 
 func (x *RequestValidation) GetValidateParameters() bool {
@@ -1210,6 +1311,13 @@ func (x *RequestValidation) GetBodyModels() map[string]string {
 	return nil
 }
 
+func (x *RequestValidation) GetRequestModels() map[string]string {
+	if x != nil {
+		return x.RequestModels
+	}
+	return nil
+}
+
 // HttpProxyIntegration forwards the request, as it is, to an HTTP(S) URL.
 type HttpProxyIntegration struct {
 	state protoimpl.MessageState `protogen:"open.v1"`
@@ -1226,7 +1334,7 @@ type HttpProxyIntegration struct {
 
 func (x *HttpProxyIntegration) Reset() {
 	*x = HttpProxyIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1238,7 +1346,7 @@ func (x *HttpProxyIntegration) String() string {
 func (*HttpProxyIntegration) ProtoMessage() {}
 
 func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[9]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1251,7 +1359,7 @@ func (x *HttpProxyIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpProxyIntegration.ProtoReflect.Descriptor instead.
 func (*HttpProxyIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{9}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
 }
 
 func (x *HttpProxyIntegration) GetUri() string {
@@ -1304,7 +1412,7 @@ type MockIntegration struct {
 
 func (x *MockIntegration) Reset() {
 	*x = MockIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1316,7 +1424,7 @@ func (x *MockIntegration) String() string {
 func (*MockIntegration) ProtoMessage() {}
 
 func (x *MockIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[10]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1329,7 +1437,7 @@ func (x *MockIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use MockIntegration.ProtoReflect.Descriptor instead.
 func (*MockIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{10}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
 }
 
 func (x *MockIntegration) GetStatusCode() int32 {
@@ -1398,7 +1506,7 @@ type FunctionIntegration struct {
 
 func (x *FunctionIntegration) Reset() {
 	*x = FunctionIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1410,7 +1518,7 @@ func (x *FunctionIntegration) String() string {
 func (*FunctionIntegration) ProtoMessage() {}
 
 func (x *FunctionIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[11]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1423,7 +1531,7 @@ func (x *FunctionIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use FunctionIntegration.ProtoReflect.Descriptor instead.
 func (*FunctionIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{11}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
 }
 
 func (x *FunctionIntegration) GetUri() string {
@@ -1489,7 +1597,7 @@ type HttpIntegration struct {
 
 func (x *HttpIntegration) Reset() {
 	*x = HttpIntegration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1501,7 +1609,7 @@ func (x *HttpIntegration) String() string {
 func (*HttpIntegration) ProtoMessage() {}
 
 func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[12]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1514,7 +1622,7 @@ func (x *HttpIntegration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use HttpIntegration.ProtoReflect.Descriptor instead.
 func (*HttpIntegration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{12}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
 }
 
 func (x *HttpIntegration) GetUri() string {
@@ -1590,7 +1698,7 @@ type IntegrationResponse struct {
 
 func (x *IntegrationResponse) Reset() {
 	*x = IntegrationResponse{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1602,7 +1710,7 @@ func (x *IntegrationResponse) String() string {
 func (*IntegrationResponse) ProtoMessage() {}
 
 func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[13]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1615,7 +1723,7 @@ func (x *IntegrationResponse) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use IntegrationResponse.ProtoReflect.Descriptor instead.
 func (*IntegrationResponse) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{13}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
 }
 
 func (x *IntegrationResponse) GetSelectionPattern() string {
@@ -1673,7 +1781,7 @@ type Integration struct {
 
 func (x *Integration) Reset() {
 	*x = Integration{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1685,7 +1793,7 @@ func (x *Integration) String() string {
 func (*Integration) ProtoMessage() {}
 
 func (x *Integration) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[14]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1698,7 +1806,7 @@ func (x *Integration) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Integration.ProtoReflect.Descriptor instead.
 func (*Integration) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{14}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
 }
 
 func (x *Integration) GetId() string {
@@ -1828,8 +1936,9 @@ func (*Integration_Function) isIntegration_Kind() {}
 
 func (*Integration_Http) isIntegration_Kind() {}
 
-// Deployment is an immutable snapshot of an API's routes and integrations.
-// Stages serve deployments; only the description and tags may change.
+// Deployment is an immutable snapshot of an API's routes, integrations and
+// models. Stages serve deployments; only the description and tags may
+// change.
 type Deployment struct {
 	state       protoimpl.MessageState `protogen:"open.v1"`
 	Id          string                 `protobuf:"bytes,1,opt,name=id,proto3" json:"id,omitempty"`
@@ -1839,6 +1948,9 @@ type Deployment struct {
 	// The routes and integrations as they were when the deployment was made.
 	Routes       []*Route       `protobuf:"bytes,5,rep,name=routes,proto3" json:"routes,omitempty"`
 	Integrations []*Integration `protobuf:"bytes,6,rep,name=integrations,proto3" json:"integrations,omitempty"`
+	// The API's models as they were when the deployment was made, which its
+	// routes' request_models name; in order of name.
+	Models []*Model `protobuf:"bytes,11,rep,name=models,proto3" json:"models,omitempty"`
 	// True if the deployment was made automatically because a stage of the
 	// API has auto_deploy set.
 	AutoDeployed  bool                   `protobuf:"varint,7,opt,name=auto_deployed,json=autoDeployed,proto3" json:"auto_deployed,omitempty"`
@@ -1851,7 +1963,7 @@ type Deployment struct {
 
 func (x *Deployment) Reset() {
 	*x = Deployment{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1863,7 +1975,7 @@ func (x *Deployment) String() string {
 func (*Deployment) ProtoMessage() {}
 
 func (x *Deployment) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[15]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -1876,7 +1988,7 @@ func (x *Deployment) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Deployment.ProtoReflect.Descriptor instead.
 func (*Deployment) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{15}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
 }
 
 func (x *Deployment) GetId() string {
@@ -1917,6 +2029,13 @@ func (x *Deployment) GetRoutes() []*Route {
 func (x *Deployment) GetIntegrations() []*Integration {
 	if x != nil {
 		return x.Integrations
+	}
+	return nil
+}
+
+func (x *Deployment) GetModels() []*Model {
+	if x != nil {
+		return x.Models
 	}
 	return nil
 }
@@ -1982,7 +2101,7 @@ type Stage struct {
 
 func (x *Stage) Reset() {
 	*x = Stage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -1994,7 +2113,7 @@ func (x *Stage) String() string {
 func (*Stage) ProtoMessage() {}
 
 func (x *Stage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[16]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2007,7 +2126,7 @@ func (x *Stage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use Stage.ProtoReflect.Descriptor instead.
 func (*Stage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{16}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
 }
 
 func (x *Stage) GetApiId() string {
@@ -2124,7 +2243,7 @@ type ApiKey struct {
 
 func (x *ApiKey) Reset() {
 	*x = ApiKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2136,7 +2255,7 @@ func (x *ApiKey) String() string {
 func (*ApiKey) ProtoMessage() {}
 
 func (x *ApiKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[17]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2149,7 +2268,7 @@ func (x *ApiKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiKey.ProtoReflect.Descriptor instead.
 func (*ApiKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{17}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
 }
 
 func (x *ApiKey) GetId() string {
@@ -2243,7 +2362,7 @@ type ApiStage struct {
 
 func (x *ApiStage) Reset() {
 	*x = ApiStage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2255,7 +2374,7 @@ func (x *ApiStage) String() string {
 func (*ApiStage) ProtoMessage() {}
 
 func (x *ApiStage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[18]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2268,7 +2387,7 @@ func (x *ApiStage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use ApiStage.ProtoReflect.Descriptor instead.
 func (*ApiStage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{18}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
 }
 
 func (x *ApiStage) GetApiId() string {
@@ -2322,7 +2441,7 @@ type UsagePlan struct {
 
 func (x *UsagePlan) Reset() {
 	*x = UsagePlan{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2334,7 +2453,7 @@ func (x *UsagePlan) String() string {
 func (*UsagePlan) ProtoMessage() {}
 
 func (x *UsagePlan) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[19]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2347,7 +2466,7 @@ func (x *UsagePlan) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlan.ProtoReflect.Descriptor instead.
 func (*UsagePlan) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{19}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{20}
 }
 
 func (x *UsagePlan) GetId() string {
@@ -2448,7 +2567,7 @@ type UsagePlanKey struct {
 
 func (x *UsagePlanKey) Reset() {
 	*x = UsagePlanKey{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2460,7 +2579,7 @@ func (x *UsagePlanKey) String() string {
 func (*UsagePlanKey) ProtoMessage() {}
 
 func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[20]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2473,7 +2592,7 @@ func (x *UsagePlanKey) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use UsagePlanKey.ProtoReflect.Descriptor instead.
 func (*UsagePlanKey) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{20}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{21}
 }
 
 func (x *UsagePlanKey) GetUsagePlanId() string {
@@ -2516,7 +2635,7 @@ type KeyUsage struct {
 
 func (x *KeyUsage) Reset() {
 	*x = KeyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[22]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2528,7 +2647,7 @@ func (x *KeyUsage) String() string {
 func (*KeyUsage) ProtoMessage() {}
 
 func (x *KeyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[21]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[22]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2541,7 +2660,7 @@ func (x *KeyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use KeyUsage.ProtoReflect.Descriptor instead.
 func (*KeyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{21}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{22}
 }
 
 func (x *KeyUsage) GetKeyId() string {
@@ -2573,7 +2692,7 @@ type DailyUsage struct {
 
 func (x *DailyUsage) Reset() {
 	*x = DailyUsage{}
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[22]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[23]
 	ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 	ms.StoreMessageInfo(mi)
 }
@@ -2585,7 +2704,7 @@ func (x *DailyUsage) String() string {
 func (*DailyUsage) ProtoMessage() {}
 
 func (x *DailyUsage) ProtoReflect() protoreflect.Message {
-	mi := &file_archway_admin_v1_resources_proto_msgTypes[22]
+	mi := &file_archway_admin_v1_resources_proto_msgTypes[23]
 	if x != nil {
 		ms := protoimpl.X.MessageStateOf(protoimpl.Pointer(x))
 		if ms.LoadMessageInfo() == nil {
@@ -2598,7 +2717,7 @@ func (x *DailyUsage) ProtoReflect() protoreflect.Message {
 
 // Deprecated: Use DailyUsage.ProtoReflect.Descriptor instead.
 func (*DailyUsage) Descriptor() ([]byte, []int) {
-	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{22}
+	return file_archway_admin_v1_resources_proto_rawDescGZIP(), []int{23}
 }
 
 func (x *DailyUsage) GetDate() string {
@@ -2626,7 +2745,7 @@ var File_archway_admin_v1_resources_proto protoreflect.FileDescriptor
 
 const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\n" +
-	" archway/admin/v1/resources.proto\x12\x10archway.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xf8\x04\n" +
+	" archway/admin/v1/resources.proto\x12\x10archway.admin.v1\x1a\x1egoogle/protobuf/duration.proto\x1a\x1fgoogle/protobuf/timestamp.proto\"\xa9\x05\n" +
 	"\x03Api\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x12\n" +
 	"\x04name\x18\x02 \x01(\tR\x04name\x12 \n" +
@@ -2642,10 +2761,16 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\x0eapi_key_source\x18\n" +
 	" \x01(\x0e2\x1e.archway.admin.v1.ApiKeySourceR\fapiKeySource\x12N\n" +
 	"\x11gateway_responses\x18\v \x03(\v2!.archway.admin.v1.GatewayResponseR\x10gatewayResponses\x12,\n" +
-	"\x12binary_media_types\x18\f \x03(\tR\x10binaryMediaTypes\x1a7\n" +
+	"\x12binary_media_types\x18\f \x03(\tR\x10binaryMediaTypes\x12/\n" +
+	"\x06models\x18\r \x03(\v2\x17.archway.admin.v1.ModelR\x06models\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xe4\x03\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"x\n" +
+	"\x05Model\x12\x12\n" +
+	"\x04name\x18\x01 \x01(\tR\x04name\x12 \n" +
+	"\vdescription\x18\x02 \x01(\tR\vdescription\x12!\n" +
+	"\fcontent_type\x18\x03 \x01(\tR\vcontentType\x12\x16\n" +
+	"\x06schema\x18\x04 \x01(\tR\x06schema\"\xe4\x03\n" +
 	"\x0fGatewayResponse\x12#\n" +
 	"\rresponse_type\x18\x01 \x01(\tR\fresponseType\x12\x1f\n" +
 	"\vstatus_code\x18\x02 \x01(\x05R\n" +
@@ -2717,14 +2842,18 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\x12request_validation\x18\f \x01(\v2#.archway.admin.v1.RequestValidationR\x11requestValidation\x1a7\n" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
-	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xaf\x02\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"\xd0\x03\n" +
 	"\x11RequestValidation\x12/\n" +
 	"\x13validate_parameters\x18\x01 \x01(\bR\x12validateParameters\x12#\n" +
 	"\rvalidate_body\x18\x02 \x01(\bR\fvalidateBody\x12/\n" +
 	"\x13required_parameters\x18\x03 \x03(\tR\x12requiredParameters\x12T\n" +
 	"\vbody_models\x18\x04 \x03(\v23.archway.admin.v1.RequestValidation.BodyModelsEntryR\n" +
-	"bodyModels\x1a=\n" +
+	"bodyModels\x12]\n" +
+	"\x0erequest_models\x18\x05 \x03(\v26.archway.admin.v1.RequestValidation.RequestModelsEntryR\rrequestModels\x1a=\n" +
 	"\x0fBodyModelsEntry\x12\x10\n" +
+	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
+	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\x1a@\n" +
+	"\x12RequestModelsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01\"u\n" +
 	"\x14HttpProxyIntegration\x12\x10\n" +
@@ -2797,7 +2926,7 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\tTagsEntry\x12\x10\n" +
 	"\x03key\x18\x01 \x01(\tR\x03key\x12\x14\n" +
 	"\x05value\x18\x02 \x01(\tR\x05value:\x028\x01B\x06\n" +
-	"\x04kind\"\xf1\x03\n" +
+	"\x04kind\"\xa2\x04\n" +
 	"\n" +
 	"Deployment\x12\x0e\n" +
 	"\x02id\x18\x01 \x01(\tR\x02id\x12\x15\n" +
@@ -2805,7 +2934,8 @@ const file_archway_admin_v1_resources_proto_rawDesc = "" +
 	"\vdescription\x18\x03 \x01(\tR\vdescription\x12:\n" +
 	"\x04tags\x18\x04 \x03(\v2&.archway.admin.v1.Deployment.TagsEntryR\x04tags\x12/\n" +
 	"\x06routes\x18\x05 \x03(\v2\x17.archway.admin.v1.RouteR\x06routes\x12A\n" +
-	"\fintegrations\x18\x06 \x03(\v2\x1d.archway.admin.v1.IntegrationR\fintegrations\x12#\n" +
+	"\fintegrations\x18\x06 \x03(\v2\x1d.archway.admin.v1.IntegrationR\fintegrations\x12/\n" +
+	"\x06models\x18\v \x03(\v2\x17.archway.admin.v1.ModelR\x06models\x12#\n" +
 	"\rauto_deployed\x18\a \x01(\bR\fautoDeployed\x12;\n" +
 	"\vcreate_time\x18\b \x01(\v2\x1a.google.protobuf.TimestampR\n" +
 	"createTime\x12;\n" +
@@ -2935,7 +3065,7 @@ func file_archway_admin_v1_resources_proto_rawDescGZIP() []byte {
 }
 
 var file_archway_admin_v1_resources_proto_enumTypes = make([]protoimpl.EnumInfo, 6)
-var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 42)
+var file_archway_admin_v1_resources_proto_msgTypes = make([]protoimpl.MessageInfo, 44)
 var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(Protocol)(0),                 // 0: archway.admin.v1.Protocol
 	(ApiKeySource)(0),             // 1: archway.admin.v1.ApiKeySource
@@ -2944,124 +3074,129 @@ var file_archway_admin_v1_resources_proto_goTypes = []any{
 	(QuotaSettings_Period)(0),     // 4: archway.admin.v1.QuotaSettings.Period
 	(ApiStatus_State)(0),          // 5: archway.admin.v1.ApiStatus.State
 	(*Api)(nil),                   // 6: archway.admin.v1.Api
-	(*GatewayResponse)(nil),       // 7: archway.admin.v1.GatewayResponse
-	(*ThrottleSettings)(nil),      // 8: archway.admin.v1.ThrottleSettings
-	(*QuotaSettings)(nil),         // 9: archway.admin.v1.QuotaSettings
-	(*ApiStatus)(nil),             // 10: archway.admin.v1.ApiStatus
-	(*EnvoyNode)(nil),             // 11: archway.admin.v1.EnvoyNode
-	(*Nack)(nil),                  // 12: archway.admin.v1.Nack
-	(*Route)(nil),                 // 13: archway.admin.v1.Route
-	(*RequestValidation)(nil),     // 14: archway.admin.v1.RequestValidation
-	(*HttpProxyIntegration)(nil),  // 15: archway.admin.v1.HttpProxyIntegration
-	(*MockIntegration)(nil),       // 16: archway.admin.v1.MockIntegration
-	(*FunctionIntegration)(nil),   // 17: archway.admin.v1.FunctionIntegration
-	(*HttpIntegration)(nil),       // 18: archway.admin.v1.HttpIntegration
-	(*IntegrationResponse)(nil),   // 19: archway.admin.v1.IntegrationResponse
-	(*Integration)(nil),           // 20: archway.admin.v1.Integration
-	(*Deployment)(nil),            // 21: archway.admin.v1.Deployment
-	(*Stage)(nil),                 // 22: archway.admin.v1.Stage
-	(*ApiKey)(nil),                // 23: archway.admin.v1.ApiKey
-	(*ApiStage)(nil),              // 24: archway.admin.v1.ApiStage
-	(*UsagePlan)(nil),             // 25: archway.admin.v1.UsagePlan
-	(*UsagePlanKey)(nil),          // 26: archway.admin.v1.UsagePlanKey
-	(*KeyUsage)(nil),              // 27: archway.admin.v1.KeyUsage
-	(*DailyUsage)(nil),            // 28: archway.admin.v1.DailyUsage
-	nil,                           // 29: archway.admin.v1.Api.TagsEntry
-	nil,                           // 30: archway.admin.v1.GatewayResponse.ResponseParametersEntry
-	nil,                           // 31: archway.admin.v1.GatewayResponse.ResponseTemplatesEntry
-	nil,                           // 32: archway.admin.v1.Route.TagsEntry
-	nil,                           // 33: archway.admin.v1.RequestValidation.BodyModelsEntry
-	nil,                           // 34: archway.admin.v1.MockIntegration.HeadersEntry
-	nil,                           // 35: archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	nil,                           // 36: archway.admin.v1.HttpIntegration.RequestTemplatesEntry
-	nil,                           // 37: archway.admin.v1.HttpIntegration.RequestParametersEntry
-	nil,                           // 38: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	nil,                           // 39: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	nil,                           // 40: archway.admin.v1.Integration.TagsEntry
-	nil,                           // 41: archway.admin.v1.Deployment.TagsEntry
-	nil,                           // 42: archway.admin.v1.Stage.VariablesEntry
-	nil,                           // 43: archway.admin.v1.Stage.TagsEntry
-	nil,                           // 44: archway.admin.v1.Stage.RouteThrottlesEntry
-	nil,                           // 45: archway.admin.v1.ApiKey.TagsEntry
-	nil,                           // 46: archway.admin.v1.ApiStage.RouteThrottlesEntry
-	nil,                           // 47: archway.admin.v1.UsagePlan.TagsEntry
-	(*timestamppb.Timestamp)(nil), // 48: google.protobuf.Timestamp
-	(*durationpb.Duration)(nil),   // 49: google.protobuf.Duration
+	(*Model)(nil),                 // 7: archway.admin.v1.Model
+	(*GatewayResponse)(nil),       // 8: archway.admin.v1.GatewayResponse
+	(*ThrottleSettings)(nil),      // 9: archway.admin.v1.ThrottleSettings
+	(*QuotaSettings)(nil),         // 10: archway.admin.v1.QuotaSettings
+	(*ApiStatus)(nil),             // 11: archway.admin.v1.ApiStatus
+	(*EnvoyNode)(nil),             // 12: archway.admin.v1.EnvoyNode
+	(*Nack)(nil),                  // 13: archway.admin.v1.Nack
+	(*Route)(nil),                 // 14: archway.admin.v1.Route
+	(*RequestValidation)(nil),     // 15: archway.admin.v1.RequestValidation
+	(*HttpProxyIntegration)(nil),  // 16: archway.admin.v1.HttpProxyIntegration
+	(*MockIntegration)(nil),       // 17: archway.admin.v1.MockIntegration
+	(*FunctionIntegration)(nil),   // 18: archway.admin.v1.FunctionIntegration
+	(*HttpIntegration)(nil),       // 19: archway.admin.v1.HttpIntegration
+	(*IntegrationResponse)(nil),   // 20: archway.admin.v1.IntegrationResponse
+	(*Integration)(nil),           // 21: archway.admin.v1.Integration
+	(*Deployment)(nil),            // 22: archway.admin.v1.Deployment
+	(*Stage)(nil),                 // 23: archway.admin.v1.Stage
+	(*ApiKey)(nil),                // 24: archway.admin.v1.ApiKey
+	(*ApiStage)(nil),              // 25: archway.admin.v1.ApiStage
+	(*UsagePlan)(nil),             // 26: archway.admin.v1.UsagePlan
+	(*UsagePlanKey)(nil),          // 27: archway.admin.v1.UsagePlanKey
+	(*KeyUsage)(nil),              // 28: archway.admin.v1.KeyUsage
+	(*DailyUsage)(nil),            // 29: archway.admin.v1.DailyUsage
+	nil,                           // 30: archway.admin.v1.Api.TagsEntry
+	nil,                           // 31: archway.admin.v1.GatewayResponse.ResponseParametersEntry
+	nil,                           // 32: archway.admin.v1.GatewayResponse.ResponseTemplatesEntry
+	nil,                           // 33: archway.admin.v1.Route.TagsEntry
+	nil,                           // 34: archway.admin.v1.RequestValidation.BodyModelsEntry
+	nil,                           // 35: archway.admin.v1.RequestValidation.RequestModelsEntry
+	nil,                           // 36: archway.admin.v1.MockIntegration.HeadersEntry
+	nil,                           // 37: archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	nil,                           // 38: archway.admin.v1.HttpIntegration.RequestTemplatesEntry
+	nil,                           // 39: archway.admin.v1.HttpIntegration.RequestParametersEntry
+	nil,                           // 40: archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	nil,                           // 41: archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	nil,                           // 42: archway.admin.v1.Integration.TagsEntry
+	nil,                           // 43: archway.admin.v1.Deployment.TagsEntry
+	nil,                           // 44: archway.admin.v1.Stage.VariablesEntry
+	nil,                           // 45: archway.admin.v1.Stage.TagsEntry
+	nil,                           // 46: archway.admin.v1.Stage.RouteThrottlesEntry
+	nil,                           // 47: archway.admin.v1.ApiKey.TagsEntry
+	nil,                           // 48: archway.admin.v1.ApiStage.RouteThrottlesEntry
+	nil,                           // 49: archway.admin.v1.UsagePlan.TagsEntry
+	(*timestamppb.Timestamp)(nil), // 50: google.protobuf.Timestamp
+	(*durationpb.Duration)(nil),   // 51: google.protobuf.Duration
 }
 var file_archway_admin_v1_resources_proto_depIdxs = []int32{
 	0,  // 0: archway.admin.v1.Api.protocol:type_name -> archway.admin.v1.Protocol
-	29, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
-	48, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
-	48, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
-	10, // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
+	30, // 1: archway.admin.v1.Api.tags:type_name -> archway.admin.v1.Api.TagsEntry
+	50, // 2: archway.admin.v1.Api.create_time:type_name -> google.protobuf.Timestamp
+	50, // 3: archway.admin.v1.Api.update_time:type_name -> google.protobuf.Timestamp
+	11, // 4: archway.admin.v1.Api.status:type_name -> archway.admin.v1.ApiStatus
 	1,  // 5: archway.admin.v1.Api.api_key_source:type_name -> archway.admin.v1.ApiKeySource
-	7,  // 6: archway.admin.v1.Api.gateway_responses:type_name -> archway.admin.v1.GatewayResponse
-	30, // 7: archway.admin.v1.GatewayResponse.response_parameters:type_name -> archway.admin.v1.GatewayResponse.ResponseParametersEntry
-	31, // 8: archway.admin.v1.GatewayResponse.response_templates:type_name -> archway.admin.v1.GatewayResponse.ResponseTemplatesEntry
-	4,  // 9: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
-	5,  // 10: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
-	48, // 11: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
-	48, // 12: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
-	48, // 13: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
-	12, // 14: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
-	48, // 15: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
-	32, // 16: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
-	48, // 17: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
-	48, // 18: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
-	14, // 19: archway.admin.v1.Route.request_validation:type_name -> archway.admin.v1.RequestValidation
-	33, // 20: archway.admin.v1.RequestValidation.body_models:type_name -> archway.admin.v1.RequestValidation.BodyModelsEntry
-	49, // 21: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
-	34, // 22: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
-	35, // 23: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
-	19, // 24: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
-	2,  // 25: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
-	49, // 26: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
-	49, // 27: archway.admin.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
-	36, // 28: archway.admin.v1.HttpIntegration.request_templates:type_name -> archway.admin.v1.HttpIntegration.RequestTemplatesEntry
-	2,  // 29: archway.admin.v1.HttpIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
-	37, // 30: archway.admin.v1.HttpIntegration.request_parameters:type_name -> archway.admin.v1.HttpIntegration.RequestParametersEntry
-	19, // 31: archway.admin.v1.HttpIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
-	38, // 32: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
-	39, // 33: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
-	40, // 34: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
-	15, // 35: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
-	16, // 36: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
-	17, // 37: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
-	18, // 38: archway.admin.v1.Integration.http:type_name -> archway.admin.v1.HttpIntegration
-	48, // 39: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
-	48, // 40: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
-	41, // 41: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
-	13, // 42: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
-	20, // 43: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
-	48, // 44: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
-	48, // 45: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
-	42, // 46: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
-	43, // 47: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
-	48, // 48: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
-	48, // 49: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
-	8,  // 50: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	44, // 51: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
-	45, // 52: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
-	48, // 53: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
-	48, // 54: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
-	46, // 55: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
-	8,  // 56: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
-	9,  // 57: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
-	24, // 58: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
-	3,  // 59: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
-	47, // 60: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
-	48, // 61: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
-	48, // 62: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
-	48, // 63: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
-	48, // 64: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
-	28, // 65: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
-	8,  // 66: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	8,  // 67: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
-	68, // [68:68] is the sub-list for method output_type
-	68, // [68:68] is the sub-list for method input_type
-	68, // [68:68] is the sub-list for extension type_name
-	68, // [68:68] is the sub-list for extension extendee
-	0,  // [0:68] is the sub-list for field type_name
+	8,  // 6: archway.admin.v1.Api.gateway_responses:type_name -> archway.admin.v1.GatewayResponse
+	7,  // 7: archway.admin.v1.Api.models:type_name -> archway.admin.v1.Model
+	31, // 8: archway.admin.v1.GatewayResponse.response_parameters:type_name -> archway.admin.v1.GatewayResponse.ResponseParametersEntry
+	32, // 9: archway.admin.v1.GatewayResponse.response_templates:type_name -> archway.admin.v1.GatewayResponse.ResponseTemplatesEntry
+	4,  // 10: archway.admin.v1.QuotaSettings.period:type_name -> archway.admin.v1.QuotaSettings.Period
+	5,  // 11: archway.admin.v1.ApiStatus.state:type_name -> archway.admin.v1.ApiStatus.State
+	50, // 12: archway.admin.v1.ApiStatus.update_time:type_name -> google.protobuf.Timestamp
+	50, // 13: archway.admin.v1.EnvoyNode.connect_time:type_name -> google.protobuf.Timestamp
+	50, // 14: archway.admin.v1.EnvoyNode.ack_time:type_name -> google.protobuf.Timestamp
+	13, // 15: archway.admin.v1.EnvoyNode.last_nack:type_name -> archway.admin.v1.Nack
+	50, // 16: archway.admin.v1.Nack.time:type_name -> google.protobuf.Timestamp
+	33, // 17: archway.admin.v1.Route.tags:type_name -> archway.admin.v1.Route.TagsEntry
+	50, // 18: archway.admin.v1.Route.create_time:type_name -> google.protobuf.Timestamp
+	50, // 19: archway.admin.v1.Route.update_time:type_name -> google.protobuf.Timestamp
+	15, // 20: archway.admin.v1.Route.request_validation:type_name -> archway.admin.v1.RequestValidation
+	34, // 21: archway.admin.v1.RequestValidation.body_models:type_name -> archway.admin.v1.RequestValidation.BodyModelsEntry
+	35, // 22: archway.admin.v1.RequestValidation.request_models:type_name -> archway.admin.v1.RequestValidation.RequestModelsEntry
+	51, // 23: archway.admin.v1.HttpProxyIntegration.timeout:type_name -> google.protobuf.Duration
+	36, // 24: archway.admin.v1.MockIntegration.headers:type_name -> archway.admin.v1.MockIntegration.HeadersEntry
+	37, // 25: archway.admin.v1.MockIntegration.request_templates:type_name -> archway.admin.v1.MockIntegration.RequestTemplatesEntry
+	20, // 26: archway.admin.v1.MockIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	2,  // 27: archway.admin.v1.MockIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
+	51, // 28: archway.admin.v1.FunctionIntegration.timeout:type_name -> google.protobuf.Duration
+	51, // 29: archway.admin.v1.HttpIntegration.timeout:type_name -> google.protobuf.Duration
+	38, // 30: archway.admin.v1.HttpIntegration.request_templates:type_name -> archway.admin.v1.HttpIntegration.RequestTemplatesEntry
+	2,  // 31: archway.admin.v1.HttpIntegration.passthrough_behavior:type_name -> archway.admin.v1.PassthroughBehavior
+	39, // 32: archway.admin.v1.HttpIntegration.request_parameters:type_name -> archway.admin.v1.HttpIntegration.RequestParametersEntry
+	20, // 33: archway.admin.v1.HttpIntegration.integration_responses:type_name -> archway.admin.v1.IntegrationResponse
+	40, // 34: archway.admin.v1.IntegrationResponse.response_headers:type_name -> archway.admin.v1.IntegrationResponse.ResponseHeadersEntry
+	41, // 35: archway.admin.v1.IntegrationResponse.response_templates:type_name -> archway.admin.v1.IntegrationResponse.ResponseTemplatesEntry
+	42, // 36: archway.admin.v1.Integration.tags:type_name -> archway.admin.v1.Integration.TagsEntry
+	16, // 37: archway.admin.v1.Integration.http_proxy:type_name -> archway.admin.v1.HttpProxyIntegration
+	17, // 38: archway.admin.v1.Integration.mock:type_name -> archway.admin.v1.MockIntegration
+	18, // 39: archway.admin.v1.Integration.function:type_name -> archway.admin.v1.FunctionIntegration
+	19, // 40: archway.admin.v1.Integration.http:type_name -> archway.admin.v1.HttpIntegration
+	50, // 41: archway.admin.v1.Integration.create_time:type_name -> google.protobuf.Timestamp
+	50, // 42: archway.admin.v1.Integration.update_time:type_name -> google.protobuf.Timestamp
+	43, // 43: archway.admin.v1.Deployment.tags:type_name -> archway.admin.v1.Deployment.TagsEntry
+	14, // 44: archway.admin.v1.Deployment.routes:type_name -> archway.admin.v1.Route
+	21, // 45: archway.admin.v1.Deployment.integrations:type_name -> archway.admin.v1.Integration
+	7,  // 46: archway.admin.v1.Deployment.models:type_name -> archway.admin.v1.Model
+	50, // 47: archway.admin.v1.Deployment.create_time:type_name -> google.protobuf.Timestamp
+	50, // 48: archway.admin.v1.Deployment.update_time:type_name -> google.protobuf.Timestamp
+	44, // 49: archway.admin.v1.Stage.variables:type_name -> archway.admin.v1.Stage.VariablesEntry
+	45, // 50: archway.admin.v1.Stage.tags:type_name -> archway.admin.v1.Stage.TagsEntry
+	50, // 51: archway.admin.v1.Stage.create_time:type_name -> google.protobuf.Timestamp
+	50, // 52: archway.admin.v1.Stage.update_time:type_name -> google.protobuf.Timestamp
+	9,  // 53: archway.admin.v1.Stage.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	46, // 54: archway.admin.v1.Stage.route_throttles:type_name -> archway.admin.v1.Stage.RouteThrottlesEntry
+	47, // 55: archway.admin.v1.ApiKey.tags:type_name -> archway.admin.v1.ApiKey.TagsEntry
+	50, // 56: archway.admin.v1.ApiKey.create_time:type_name -> google.protobuf.Timestamp
+	50, // 57: archway.admin.v1.ApiKey.update_time:type_name -> google.protobuf.Timestamp
+	48, // 58: archway.admin.v1.ApiStage.route_throttles:type_name -> archway.admin.v1.ApiStage.RouteThrottlesEntry
+	9,  // 59: archway.admin.v1.UsagePlan.throttle:type_name -> archway.admin.v1.ThrottleSettings
+	10, // 60: archway.admin.v1.UsagePlan.quota:type_name -> archway.admin.v1.QuotaSettings
+	25, // 61: archway.admin.v1.UsagePlan.api_stages:type_name -> archway.admin.v1.ApiStage
+	3,  // 62: archway.admin.v1.UsagePlan.failure_mode:type_name -> archway.admin.v1.FailureMode
+	49, // 63: archway.admin.v1.UsagePlan.tags:type_name -> archway.admin.v1.UsagePlan.TagsEntry
+	50, // 64: archway.admin.v1.UsagePlan.create_time:type_name -> google.protobuf.Timestamp
+	50, // 65: archway.admin.v1.UsagePlan.update_time:type_name -> google.protobuf.Timestamp
+	50, // 66: archway.admin.v1.UsagePlan.quota_start_time:type_name -> google.protobuf.Timestamp
+	50, // 67: archway.admin.v1.UsagePlanKey.create_time:type_name -> google.protobuf.Timestamp
+	29, // 68: archway.admin.v1.KeyUsage.days:type_name -> archway.admin.v1.DailyUsage
+	9,  // 69: archway.admin.v1.Stage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	9,  // 70: archway.admin.v1.ApiStage.RouteThrottlesEntry.value:type_name -> archway.admin.v1.ThrottleSettings
+	71, // [71:71] is the sub-list for method output_type
+	71, // [71:71] is the sub-list for method input_type
+	71, // [71:71] is the sub-list for extension type_name
+	71, // [71:71] is the sub-list for extension extendee
+	0,  // [0:71] is the sub-list for field type_name
 }
 
 func init() { file_archway_admin_v1_resources_proto_init() }
@@ -3069,7 +3204,7 @@ func file_archway_admin_v1_resources_proto_init() {
 	if File_archway_admin_v1_resources_proto != nil {
 		return
 	}
-	file_archway_admin_v1_resources_proto_msgTypes[14].OneofWrappers = []any{
+	file_archway_admin_v1_resources_proto_msgTypes[15].OneofWrappers = []any{
 		(*Integration_HttpProxy)(nil),
 		(*Integration_Mock)(nil),
 		(*Integration_Function)(nil),
@@ -3081,7 +3216,7 @@ func file_archway_admin_v1_resources_proto_init() {
 			GoPackagePath: reflect.TypeOf(x{}).PkgPath(),
 			RawDescriptor: unsafe.Slice(unsafe.StringData(file_archway_admin_v1_resources_proto_rawDesc), len(file_archway_admin_v1_resources_proto_rawDesc)),
 			NumEnums:      6,
-			NumMessages:   42,
+			NumMessages:   44,
 			NumExtensions: 0,
 			NumServices:   0,
 		},
