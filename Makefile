@@ -41,7 +41,8 @@ fuzz:
 	@for t in ./internal/model:FuzzParsePathTemplate ./internal/apply:FuzzDecode \
 		./extproc/vtl:FuzzParse ./extproc/vtl:FuzzRender ./extproc/lambda:FuzzDecodeV1 ./extproc/lambda:FuzzDecodeV2 \
 		./extproc/lambda:FuzzEvents ./extproc/validate:FuzzCheck ./extproc/jsonpath:FuzzCompile ./extproc/jsonpath:FuzzEval \
-		./extproc/gatewayresponse:FuzzRender; do \
+		./extproc/gatewayresponse:FuzzRender ./extproc/validate:FuzzFastPath \
+		./extproc/jsonpath:FuzzDecode ./extproc/jsonpath:FuzzWriteString ./extproc/mapping:FuzzEscapeJavaScript; do \
 		pkg=$${t%%:*}; name=$${t#*:}; \
 		for try in 1 2; do \
 			out=$$($(GO) test $$pkg -run '^$$' -fuzz "^$$name\$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 1s 2>&1); rc=$$?; \

@@ -18,6 +18,9 @@ const (
 	// unparsableBody is the detail AWS gives for a body that is not JSON,
 	// including an empty body checked against a model.
 	unparsableBody = "[Unknown error parsing request body]"
+	// hugeNumberBody is the detail for a body holding a number whose
+	// exponent has more than maxExponentDigits digits.
+	hugeNumberBody = "[numeric value out of range]"
 )
 
 // defaultContentType is the media type API Gateway assumes for a request
@@ -182,12 +185,31 @@ func mediaType(contentType string) string {
 
 // Check validates a request body against the model. The body must be one
 // JSON value; an empty body fails, as on AWS.
+//
+// The body is scanned once. A body the model's fast plan confirms is valid
+// is done with (fast.go); any other is decoded from that scan and validated
+// by the schema library, whose errors make AWS's message.
 func (s *Schema) Check(body []byte) *Failure {
-	instance, err := parseBody(body)
-	if err != nil {
-		return &Failure{Kind: BadRequestBody, Message: invalidBodyMessage, ValidationErrorString: unparsableBody}
+	body = trimBOM(body)
+	t, scanned := scanTape(body)
+	if scanned && t.hugeExponent {
+		// Refused rather than handed to the schema library, which would
+		// spend milliseconds on each such number, or panic.
+		return &Failure{Kind: BadRequestBody, Message: invalidBodyMessage, ValidationErrorString: hugeNumberBody}
 	}
-	err = s.schema.Validate(instance)
+	if scanned && s.fast != nil && s.fast.valid(&t) {
+		return nil
+	}
+	var instance any
+	if scanned {
+		instance = t.value(0)
+	} else {
+		var err error
+		if instance, err = parseBody(body); err != nil {
+			return &Failure{Kind: BadRequestBody, Message: invalidBodyMessage, ValidationErrorString: unparsableBody}
+		}
+	}
+	err := s.schema.Validate(instance)
 	if err == nil {
 		return nil
 	}
@@ -202,12 +224,18 @@ func (s *Schema) Check(body []byte) *Failure {
 // utf8BOM may start a JSON body; Jackson skips it.
 const utf8BOM = "\xEF\xBB\xBF"
 
-// parseBody decodes a body as exactly one JSON value, numbers kept as
-// written.
-func parseBody(body []byte) (any, error) {
+// trimBOM drops a leading UTF-8 byte order mark.
+func trimBOM(body []byte) []byte {
 	if len(body) >= len(utf8BOM) && string(body[:len(utf8BOM)]) == utf8BOM {
-		body = body[len(utf8BOM):]
+		return body[len(utf8BOM):]
 	}
+	return body
+}
+
+// parseBody decodes a body, BOM already removed, as exactly one JSON value,
+// numbers kept as written. It decides the bodies the scanner (tape.go) does
+// not vouch for.
+func parseBody(body []byte) (any, error) {
 	if len(bytes.TrimSpace(body)) == 0 {
 		return nil, errors.New("empty body")
 	}

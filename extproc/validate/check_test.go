@@ -158,3 +158,37 @@ func TestKindString(t *testing.T) {
 		})
 	}
 }
+
+// TestHugeExponents checks that a body holding a number whose exponent
+// has four or more digits is refused as invalid before the schema library
+// sees it (which would spend milliseconds on it, or panic), whatever the
+// model says, and that smaller exponents are validated as usual.
+func TestHugeExponents(t *testing.T) {
+	m, err := Compile(map[string]string{"M": `{"type": "object", "properties": {"n": {"type": "number", "maximum": 10}}}`})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, _ := m.Schema("M")
+	tests := map[string]struct {
+		body   string
+		detail string // "" for a valid body
+	}{
+		"huge exponent":          {`{"n": 1e100000}`, hugeNumberBody},
+		"tiny exponent":          {`{"n": 1e-99999999999999999999}`, hugeNumberBody},
+		"unchecked member":       {`{"other": [2E+1000]}`, hugeNumberBody},
+		"three digits, too big":  {`{"n": 1e999}`, "[numeric instance is greater than the required maximum (maximum: 10, found: 1e999)]"},
+		"three digits, in range": {`{"n": 1e-999}`, ""},
+		"exponent in a string":   {`{"s": "1e100000"}`, ""},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			f := s.Check([]byte(tc.body))
+			switch {
+			case tc.detail == "" && f != nil:
+				t.Errorf("Check = %+v, want valid", f)
+			case tc.detail != "" && (f == nil || f.Kind != BadRequestBody || f.ValidationErrorString != tc.detail):
+				t.Errorf("Check = %+v, want BAD_REQUEST_BODY %s", f, tc.detail)
+			}
+		})
+	}
+}

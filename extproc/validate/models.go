@@ -35,6 +35,9 @@ type Schema struct {
 	name   string
 	schema *jsonschema.Schema
 	models *Models
+	// fast confirms valid bodies cheaply (fast.go); nil when the model
+	// uses keywords it does not mirror.
+	fast *fastSchema
 }
 
 // Name returns the model's name, as given to Compile.
@@ -82,7 +85,7 @@ func Compile(models map[string]string) (*Models, error) {
 			errs = append(errs, fmt.Errorf("model %q: %w", name, err))
 			continue
 		}
-		m.schemas[name] = &Schema{name: name, schema: compiled, models: m}
+		m.schemas[name] = &Schema{name: name, schema: compiled, models: m, fast: newFastSchema(compiled)}
 	}
 	if len(errs) > 0 {
 		return nil, errors.Join(errs...)
