@@ -81,4 +81,3 @@ func integrationKind(in *model.Integration) string {
 	}
 	return "unknown"
 }
-
