@@ -20,7 +20,6 @@ import (
 	"google.golang.org/grpc"
 
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 

@@ -11,9 +11,8 @@ import (
 	"google.golang.org/protobuf/proto"
 	"sigs.k8s.io/yaml"
 
-	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
 // These tests run the built binary against the real admin API over a real

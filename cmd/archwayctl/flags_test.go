@@ -6,9 +6,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
 // TestKeysAndPlansUsageErrors checks that the new commands refuse bad

@@ -10,9 +10,8 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
 // TestGatewayResponses customizes gateway responses with the CLI, one

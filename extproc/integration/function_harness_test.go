@@ -30,15 +30,7 @@ func functionConfig(t *testing.T, p model.Protocol, method, version string) *mod
 		t.Fatal(err)
 	}
 	stage := &model.Stage{Name: "test", Variables: map[string]string{"color": "blue"}, Deployment: dep}
-	api, err := model.NewAPI("api1", "pets", p, []*model.Stage{stage})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := model.NewConfig(1, []*model.API{api})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return apiConfig(t, p, stage)
 }
 
 // upstream is the request Envoy sends the function after the processor's

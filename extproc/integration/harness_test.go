@@ -77,6 +77,21 @@ func openStream(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.Ro
 	}
 }
 
+// apiConfig is a Config of one API, api1 ("pets") of protocol p, with the
+// given stages.
+func apiConfig(t *testing.T, p model.Protocol, stages ...*model.Stage) *model.Config {
+	t.Helper()
+	api, err := model.NewAPI("api1", "pets", p, stages)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := model.NewConfig(1, []*model.API{api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cfg
+}
+
 // request is an HTTP request as Envoy describes it to ext_proc.
 type request struct {
 	method, path string

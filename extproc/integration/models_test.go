@@ -57,17 +57,7 @@ func modelsConfig(t *testing.T) *model.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := model.NewAPI("api1", "pets", model.ProtocolREST, []*model.Stage{
-		{Name: "test", Deployment: dep}, {Name: "broken", Deployment: broken},
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := model.NewConfig(1, []*model.API{api})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return apiConfig(t, model.ProtocolREST, &model.Stage{Name: "test", Deployment: dep}, &model.Stage{Name: "broken", Deployment: broken})
 }
 
 // TestNamedModels sends bodies over real gRPC to routes that check them

@@ -108,15 +108,7 @@ func proxyConfig(t *testing.T) *model.Config {
 	if err != nil {
 		t.Fatal(err)
 	}
-	api, err := model.NewAPI("api1", "pets", model.ProtocolREST, []*model.Stage{{Name: "test", Deployment: dep}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg, err := model.NewConfig(1, []*model.API{api})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return cfg
+	return apiConfig(t, model.ProtocolREST, &model.Stage{Name: "test", Deployment: dep})
 }
 
 // TestProxyEnvoyReplies checks a proxied route of an API that customizes

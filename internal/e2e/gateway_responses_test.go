@@ -5,9 +5,8 @@ import (
 	"net/http"
 	"testing"
 
-	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
 // TestGatewayResponses sends requests through Envoy to an API that

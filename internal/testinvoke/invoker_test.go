@@ -17,9 +17,8 @@ import (
 
 	"github.com/archway-gateway/archway/internal/admin"
 	"github.com/archway-gateway/archway/internal/testinvoke"
-	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
+	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
 // seen is what a backend received.

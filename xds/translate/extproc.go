@@ -200,11 +200,9 @@ func extProcPerRoute(pm *extprocv3.ProcessingMode, ids map[string]string) (*anyp
 // 500, as the service itself would answer a failure, rather than anything
 // a client could mistake for the mock's answer.
 func (b *targetBuilder) templateMock(t *routeTarget, ids map[string]string) error {
-	a, err := extProcPerRoute(requestBodyMode(), ids)
-	if err != nil {
+	if err := t.enableExtProc(requestBodyMode(), ids); err != nil {
 		return err
 	}
-	t.setPerFilter(envoy.FilterExtProc, a)
 	t.direct = &routev3.DirectResponseAction{
 		Status: 500,
 		Body:   &corev3.DataSource{Specifier: &corev3.DataSource_InlineString{InlineString: `{"message":"Internal server error"}`}},
@@ -257,12 +255,7 @@ func (b *targetBuilder) validation(t *routeTarget, r *model.Route, ids map[strin
 	if t.proxy != nil && b.api.CustomizesEnvoyReplies() {
 		pm.ResponseHeaderMode = extprocv3.ProcessingMode_SEND
 	}
-	a, err := extProcPerRoute(pm, ids)
-	if err != nil {
-		return err
-	}
-	t.setPerFilter(envoy.FilterExtProc, a)
-	return nil
+	return t.enableExtProc(pm, ids)
 }
 
 // proxyProcessing enables ext_proc on a proxy route for what Envoy cannot
@@ -296,12 +289,7 @@ func (b *targetBuilder) proxyProcessing(t *routeTarget, h *model.HTTPProxy, ids 
 			pm.ResponseHeaderMode = extprocv3.ProcessingMode_SEND
 		}
 	}
-	a, err := extProcPerRoute(pm, ids)
-	if err != nil {
-		return err
-	}
-	t.setPerFilter(envoy.FilterExtProc, a)
-	return nil
+	return t.enableExtProc(pm, ids)
 }
 
 // notFoundExtProc makes the service answer the requests r, an API's

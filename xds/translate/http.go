@@ -6,7 +6,6 @@ import (
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
 	"google.golang.org/protobuf/types/known/durationpb"
 
-	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/model"
 )
 
@@ -54,11 +53,9 @@ func (b *targetBuilder) exchangeRoute(t *routeTarget, r *model.Route, ids map[st
 	if err := b.addCluster(u); err != nil {
 		return nil, err
 	}
-	a, err := extProcPerRoute(exchangeMode(), ids)
-	if err != nil {
+	if err := t.enableExtProc(exchangeMode(), ids); err != nil {
 		return nil, err
 	}
-	t.setPerFilter(envoy.FilterExtProc, a)
 	t.proxy = &routev3.RouteAction{
 		ClusterSpecifier:     &routev3.RouteAction_Cluster{Cluster: u.clusterName()},
 		HostRewriteSpecifier: &routev3.RouteAction_HostRewriteLiteral{HostRewriteLiteral: u.hostHeader()},

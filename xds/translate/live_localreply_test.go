@@ -19,7 +19,6 @@ import (
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/internal/model"
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 

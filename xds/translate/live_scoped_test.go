@@ -17,7 +17,6 @@ import (
 
 	"github.com/archway-gateway/archway/envoy"
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 

@@ -20,7 +20,6 @@ import (
 
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/internal/testutil/testenvoy"
-
 	"github.com/archway-gateway/archway/internal/testutil/testnet"
 )
 

@@ -12,6 +12,7 @@ import (
 	clusterv3 "github.com/envoyproxy/go-control-plane/envoy/config/cluster/v3"
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	routev3 "github.com/envoyproxy/go-control-plane/envoy/config/route/v3"
+	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	matcherv3 "github.com/envoyproxy/go-control-plane/envoy/type/matcher/v3"
 	"google.golang.org/protobuf/types/known/anypb"
 	"google.golang.org/protobuf/types/known/durationpb"
@@ -52,6 +53,18 @@ func (t *routeTarget) setPerFilter(name string, config *anypb.Any) {
 		t.perFilter = make(map[string]*anypb.Any)
 	}
 	t.perFilter[name] = config
+}
+
+// enableExtProc enables the ext_proc filter on the target's routes with
+// processing mode pm, Envoy sending ids as each stream's metadata (see
+// extProcPerRoute).
+func (t *routeTarget) enableExtProc(pm *extprocv3.ProcessingMode, ids map[string]string) error {
+	a, err := extProcPerRoute(pm, ids)
+	if err != nil {
+		return err
+	}
+	t.setPerFilter(envoy.FilterExtProc, a)
+	return nil
 }
 
 // routes mounts the target under prefix: one route per path match, each
