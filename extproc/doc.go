@@ -51,8 +51,9 @@
 // map it to the gateway response type and message. Such a reply may come
 // without the request having reached the processor: a local reply of a
 // filter before ext_proc passes ext_proc's response phase too. Replies of
-// Archway's other services (ext_authz_denied, request_rate_limited) and
-// direct responses to a request the processor never saw pass unchanged;
+// Archway's authorization service (ext_authz_denied) and direct responses
+// to a request the processor never saw pass unchanged; the rate-limit
+// filter's 429 (request_rate_limited) is Envoy's reply like the others;
 // Envoy's own go to the processor. On a route whose mode skips the request
 // (Mode.SkipRequest) the Server reads the request from the attributes.
 // Envoy 1.40 ignores an immediate response to its own local reply, so a

@@ -69,7 +69,10 @@ const (
 	// detailsAuthzDenied is an ext_authz denial, rendered by Archway's
 	// authorization service.
 	detailsAuthzDenied = "ext_authz_denied"
-	// detailsRateLimited is a 429 the rate-limit service asked for.
+	// detailsRateLimited is the 429 of Envoy's rate-limit filter, which
+	// Archway's rate-limit service asked for: a stage or route throttle.
+	// Envoy makes the reply (with the service's body), so it reaches the
+	// processor, which may render the API's THROTTLED override.
 	detailsRateLimited = "request_rate_limited"
 )
 
@@ -105,11 +108,14 @@ const MessageNetworkError = "Network error communicating with endpoint"
 // route's timeout; INTEGRATION_FAILURE when it could not be reached, reset
 // the stream before answering or had no healthy endpoint;
 // REQUEST_TOO_LARGE for a request body over the route's buffer limit;
-// otherwise DEFAULT_4XX for a 4XX status and DEFAULT_5XX for any other.
+// THROTTLED for the 429 of a stage or route throttle; otherwise
+// DEFAULT_4XX for a 4XX status and DEFAULT_5XX for any other.
 func LocalReplyType(details string, status int) gatewayresponse.Type {
 	switch {
 	case details == detailsTooLarge:
 		return gatewayresponse.RequestTooLarge
+	case details == detailsRateLimited:
+		return gatewayresponse.Throttled
 	case isTimeout(details):
 		return gatewayresponse.IntegrationTimeout
 	case isFailure(details):
@@ -160,7 +166,7 @@ func originOf(details string) responseOrigin {
 	switch details {
 	case "", detailsUpstream:
 		return fromBackend
-	case detailsDirect, detailsAuthzDenied, detailsRateLimited:
+	case detailsDirect, detailsAuthzDenied:
 		return fromArchway
 	}
 	return fromEnvoy

@@ -31,6 +31,7 @@ func TestLocalReplyType(t *testing.T) {
 		"reset before answering": {"upstream_reset_before_response_started{remote_reset}", 503, gatewayresponse.IntegrationFailure, MessageNetworkError},
 		"no healthy upstream":    {"no_healthy_upstream", 503, gatewayresponse.IntegrationFailure, MessageNetworkError},
 		"body over the limit":    {"request_payload_too_large", 413, gatewayresponse.RequestTooLarge, ""},
+		"stage throttle":         {"request_rate_limited", 429, gatewayresponse.Throttled, ""},
 		"too large, remapped":    {"request_payload_too_large", 400, gatewayresponse.RequestTooLarge, ""},
 		"other 4XX":              {"path_normalization_failed", 400, gatewayresponse.Default4XX, ""},
 		"other 5XX":              {"response_payload_too_large", 500, gatewayresponse.Default5XX, ""},
@@ -124,10 +125,11 @@ func TestLocalReplies(t *testing.T) {
 			},
 			want: []*extprocv3.ProcessingResponse{continues[phaseResponseHeaders], continues[phaseResponseBody]},
 		},
-		"rate limit before the request passes unchanged": {
-			mode: responseOnly, decision: custom,
+		"rate limit before the request reaches the processor": {
+			mode: responseOnly,
 			msgs: []*extprocv3.ProcessingRequest{withAttributes(respHeaders(true, ":status", "429"), AttrCodeDetails, "request_rate_limited")},
 			want: []*extprocv3.ProcessingResponse{continues[phaseResponseHeaders]},
+			seen: []Exchange{{Route: testRoute, Headers: Headers{}, Status: 429, ResponseHeaders: Headers{}, LocalReply: "request_rate_limited"}},
 		},
 		"connection refused after the request, decided with the body": {
 			mode: exchangeMode, decision: custom,

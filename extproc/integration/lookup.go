@@ -132,8 +132,11 @@ func (l *lookup) integrationProcessor(g *generation, rr routeRequest) extproc.Pr
 		if h := g.https[in]; h != nil {
 			return &httpProcessor{l: l, h: h, rr: rr}
 		}
-	case in.HTTPProxy != nil && (in.HTTPProxy.Method != "" || rr.api.CustomizesEnvoyReplies()):
-		return &proxyProcessor{l: l, rr: rr, method: in.HTTPProxy.Method, replies: rr.api.CustomizesEnvoyReplies()}
+	case in.HTTPProxy != nil:
+		replies := rr.api.CustomizesRouteReplies(rr.stage, rr.route)
+		if in.HTTPProxy.Method != "" || replies {
+			return &proxyProcessor{l: l, rr: rr, method: in.HTTPProxy.Method, replies: replies}
+		}
 	}
 	return nil
 }

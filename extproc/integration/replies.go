@@ -3,6 +3,7 @@ package integration
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/extproc/gatewayresponse"
@@ -25,7 +26,21 @@ func (l *lookup) envoyReply(x *extproc.Exchange, rr routeRequest) (*extproc.Deci
 	if err != nil {
 		return nil, fmt.Errorf("rendering the %s gateway response: %w", t, err)
 	}
-	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
+	headers := fromHTTPHeader(resp.Headers)
+	// A throttle's 429 keeps what it tells the client about its limit,
+	// unless the override maps those headers itself.
+	for _, h := range x.ResponseHeaders {
+		if rateLimitHeader(h.Name) && resp.Headers.Get(h.Name) == "" {
+			headers = append(headers, h)
+		}
+	}
+	return extproc.Respond(resp.Status, headers, resp.Body), nil
+}
+
+// rateLimitHeader reports whether name is one of the headers Envoy's
+// rate-limit filter adds to a throttled request's 429.
+func rateLimitHeader(name string) bool {
+	return strings.HasPrefix(name, "x-ratelimit-") || name == "retry-after"
 }
 
 // proxyProcessor serves a route Envoy proxies, for what Envoy cannot do

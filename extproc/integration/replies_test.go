@@ -209,3 +209,28 @@ func TestNotFoundReplies(t *testing.T) {
 		t.Errorf("an API without gateway responses got not-found processor %T", p)
 	}
 }
+
+// TestThrottledReplies checks a throttled proxy route of an API that
+// customizes THROTTLED only: its responses reach the processor (and the
+// route without a throttle has none), and the rate-limit filter's 429
+// becomes the API's THROTTLED with the filter's rate-limit headers kept.
+func TestThrottledReplies(t *testing.T) {
+	cfg := customized(proxyConfig(t), map[string]*model.GatewayResponse{"THROTTLED": {
+		Templates: map[string]string{"application/json": `{"slow": "$context.error.message"}`},
+	}})
+	if p := NewLookup(func() *model.Config { return cfg }, Options{})(route1); p != nil {
+		t.Fatalf("a route without a throttle got processor %T", p)
+	}
+	cfg = customized(proxyConfig(t), cfg.APIs[0].GatewayResponses)
+	cfg.APIs[0].Stages[0].Throttle = &model.Throttle{Rate: 1, Burst: 1}
+	c := serveConfig(t, cfg)
+	limited := functionResult{429, [][2]string{
+		{"content-type", "application/json"}, {"x-ratelimit-limit", "1"}, {"x-ratelimit-remaining", "0"}, {"x-ratelimit-reset", "1"},
+	}, ""}
+	got := respondOnly(t, c, route1, limited, "request_rate_limited", [2]string{extproc.AttrMethod, "GET"})
+	if got.status != 429 || got.body != `{"slow": "Too Many Requests"}` ||
+		got.headers.Get("x-ratelimit-limit") != "1" || got.headers.Get("x-ratelimit-reset") != "1" ||
+		got.headers.Get("x-amzn-errortype") != "TooManyRequestsException" {
+		t.Errorf("client got %d %v %s; want the API's THROTTLED with the rate-limit headers", got.status, got.headers, got.body)
+	}
+}

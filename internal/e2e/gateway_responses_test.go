@@ -99,6 +99,18 @@ func TestGatewayResponses(t *testing.T) {
 		}
 	}
 
+	// The route throttle admits one request; the next gets the API's
+	// THROTTLED, with the rate-limit filter's headers.
+	if resp := g.send(t, at(hostStyle, api, "test", "GET", "/limited")); resp.status != http.StatusOK {
+		t.Errorf("first GET /limited: %s, want the backend's 200", describe(resp))
+	}
+	resp := g.send(t, at(hostStyle, api, "test", "GET", "/limited"))
+	if resp.status != http.StatusTooManyRequests || resp.body != `{"slow down": "Too Many Requests"}` ||
+		resp.header.Get("X-Throttled") != "yes" || resp.header.Get("X-Ratelimit-Limit") == "" ||
+		resp.header.Get("X-Amzn-Errortype") != "TooManyRequestsException" {
+		t.Errorf("second GET /limited: %s %v, want 429 with the API's THROTTLED and the rate-limit headers", describe(resp), resp.header)
+	}
+
 	// Put a new BAD_REQUEST_BODY: no deploy, and the next requests get it.
 	if _, err := g.admin.PutGatewayResponse(t.Context(), &adminv1.PutGatewayResponseRequest{ApiId: api, GatewayResponse: &adminv1.GatewayResponse{
 		ResponseType: "BAD_REQUEST_BODY", StatusCode: 400,

@@ -125,6 +125,14 @@ func (a *API) CustomizesEnvoyReplies() bool {
 	return a.Customizes("INTEGRATION_TIMEOUT", "INTEGRATION_FAILURE", "REQUEST_TOO_LARGE", "DEFAULT_4XX", "DEFAULT_5XX")
 }
 
+// CustomizesRouteReplies reports whether Envoy's own replies on route r
+// of stage s go through the ext_proc service for the API's gateway
+// responses: those of CustomizesEnvoyReplies, and the 429 of the route's
+// throttle when the API customizes THROTTLED.
+func (a *API) CustomizesRouteReplies(s *Stage, r *Route) bool {
+	return a.CustomizesEnvoyReplies() || a.Customizes("THROTTLED") && s.RouteThrottle(r) != nil
+}
+
 // NotFoundType is the gateway response type of the API's answer to a
 // request no route matches: MISSING_AUTHENTICATION_TOKEN for REST APIs,
 // which do not reveal whether a resource exists, RESOURCE_NOT_FOUND for

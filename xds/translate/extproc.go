@@ -252,7 +252,7 @@ func (b *targetBuilder) validation(t *routeTarget, r *model.Route, ids map[strin
 			t.bodyLimit = maxRequestBody
 		}
 	}
-	if t.proxy != nil && b.api.CustomizesEnvoyReplies() {
+	if t.proxy != nil && b.api.CustomizesRouteReplies(b.stage, r) {
 		pm.ResponseHeaderMode = extprocv3.ProcessingMode_SEND
 	}
 	return t.enableExtProc(pm, ids)
@@ -265,8 +265,8 @@ func (b *targetBuilder) validation(t *routeTarget, r *model.Route, ids map[strin
 //     sets :method from the request headers (requestHeadersMode, which
 //     allowedRoutingMutations lets it change);
 //   - the API's overrides of what Envoy's own replies stand for (see
-//     model.API.CustomizesEnvoyReplies): the service answers a timeout or
-//     a refused connection with them, as Envoy's local reply mappers
+//     model.API.CustomizesRouteReplies): the service answers a timeout, a
+//     refused connection or the route's throttle with them, as Envoy's local reply mappers
 //     (localReplyConfig) know only API Gateway's defaults. Without a
 //     method override the stream opens at the response
 //     (responseHeadersMode), so the backend's answers cost one round trip
@@ -274,8 +274,9 @@ func (b *targetBuilder) validation(t *routeTarget, r *model.Route, ids map[strin
 //
 // A route whose validator already sends ext_proc its request keeps that
 // mode, with the response added for the overrides (see validation).
-func (b *targetBuilder) proxyProcessing(t *routeTarget, h *model.HTTPProxy, ids map[string]string) error {
-	replies := b.api.CustomizesEnvoyReplies()
+func (b *targetBuilder) proxyProcessing(t *routeTarget, r *model.Route, ids map[string]string) error {
+	h := r.Integration.HTTPProxy
+	replies := b.api.CustomizesRouteReplies(b.stage, r)
 	if h.Method == "" && !replies {
 		return nil
 	}

@@ -228,7 +228,7 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 		err = b.validation(t, r, ids)
 	}
 	if err == nil && r.Integration.HTTPProxy != nil {
-		err = b.proxyProcessing(t, r.Integration.HTTPProxy, ids)
+		err = b.proxyProcessing(t, r, ids)
 	}
 	if err != nil {
 		return nil, err
