@@ -9,6 +9,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	healthpb "google.golang.org/grpc/health/grpc_health_v1"
 	"google.golang.org/grpc/status"
@@ -203,4 +204,44 @@ func TestServerXDSHealthWaitsForModel(t *testing.T) {
 		t.Errorf("admin listens on %v although not enabled", srv.AdminAddr())
 	}
 	admintest.WaitServing(t, dial(t, srv.XDSAddr().String()))
+}
+
+// TestAdminTakesTestInvokeBodies checks that the admin API takes a
+// TestInvokeRoute request whose body is past gRPC's default 4 MiB limit,
+// up to API Gateway's 10 MB.
+func TestAdminTakesTestInvokeBodies(t *testing.T) {
+	srv := start(t, testConfig(t, storetest.New(t)))
+	admin := adminClient(t, srv)
+	ctx := context.Background()
+	api, err := admin.CreateApi(ctx, &adminv1.CreateApiRequest{Api: &adminv1.Api{Name: "big", Protocol: adminv1.Protocol_PROTOCOL_REST}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, err := admin.CreateIntegration(ctx, &adminv1.CreateIntegrationRequest{ApiId: api.GetId(), Integration: &adminv1.Integration{
+		Name: "ok", Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{StatusCode: 204}},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	route, err := admin.CreateRoute(ctx, &adminv1.CreateRouteRequest{ApiId: api.GetId(), Route: &adminv1.Route{
+		Method: "POST", Path: "/upload", IntegrationId: in.GetId(),
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		size int
+		want codes.Code
+	}{
+		{6 << 20, codes.OK},
+		{10_000_000, codes.OK},
+		{12 << 20, codes.ResourceExhausted},
+	} {
+		resp, err := admin.TestInvokeRoute(ctx, &adminv1.TestInvokeRouteRequest{
+			ApiId: api.GetId(), RouteId: route.GetId(), PathWithQueryString: "/upload", Body: make([]byte, tc.size),
+		}, grpc.MaxCallRecvMsgSize(64<<20)) // the answer repeats the body in its steps
+		if status.Code(err) != tc.want || err == nil && resp.GetStatus() != 204 {
+			t.Errorf("TestInvokeRoute with a %d-byte body: %v, %v; want %v", tc.size, resp.GetStatus(), err, tc.want)
+		}
+	}
 }
