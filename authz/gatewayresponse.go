@@ -38,14 +38,15 @@ func responseType(o outcome) (gatewayresponse.Type, int) {
 // one for a plain 403). The rate-limit headers of l are added either way.
 func (s *Server) refuse(cfg *model.Config, req *authv3.CheckRequest, in input, o outcome, l limits) *authv3.CheckResponse {
 	t, status := responseType(o)
-	set := s.responses.For(cfg, cfg.API(in.apiID))
+	api := cfg.API(in.apiID)
+	set := s.responses.For(cfg, api)
 	if !set.Customized(t) {
 		if o == outcomeForbidden && !l.set {
 			return s.forbidden
 		}
 		return deniedResponse(o, l)
 	}
-	r, accept := mappingRequest(req, in, cfg, s.now())
+	r, accept := mappingRequest(req, in, api, s.now())
 	msg := ""
 	if o == outcomeUnavailable {
 		msg = "Service Unavailable"
@@ -56,15 +57,10 @@ func (s *Server) refuse(cfg *model.Config, req *authv3.CheckRequest, in input, o
 			"api_id", in.apiID, "type", string(t), "error", err)
 		return deniedResponse(o, l)
 	}
+	// RenderAs gives every header one value.
 	headers := make([]*corev3.HeaderValueOption, 0, len(resp.Headers)+4)
-	for name, values := range resp.Headers {
-		for i, v := range values {
-			h := header(strings.ToLower(name), v)
-			if i > 0 {
-				h.AppendAction = corev3.HeaderValueOption_APPEND_IF_EXISTS_OR_ADD
-			}
-			headers = append(headers, h)
-		}
+	for name := range resp.Headers {
+		headers = append(headers, header(strings.ToLower(name), resp.Headers.Get(name)))
 	}
 	headers = append(headers, l.headers()...)
 	return &authv3.CheckResponse{
@@ -77,10 +73,11 @@ func (s *Server) refuse(cfg *model.Config, req *authv3.CheckRequest, in input, o
 	}
 }
 
-// mappingRequest describes the refused request to a gateway response's
-// templates and header mappings, and returns its Accept header. Path
+// mappingRequest describes the refused request, to a route of api, to a
+// gateway response's templates and header mappings, and returns its
+// Accept header. Path
 // parameters are not matched here; mappings from them are left out.
-func mappingRequest(req *authv3.CheckRequest, in input, cfg *model.Config, now time.Time) (*mapping.Request, string) {
+func mappingRequest(req *authv3.CheckRequest, in input, api *model.API, now time.Time) (*mapping.Request, string) {
 	h := req.GetAttributes().GetRequest().GetHttp()
 	r := &mapping.Request{
 		Method:     h.GetMethod(),
@@ -109,7 +106,7 @@ func mappingRequest(req *authv3.CheckRequest, in input, cfg *model.Config, now t
 			r.Header = append(r.Header, mapping.Param{Name: hv.GetKey(), Value: v})
 		}
 	}
-	if api := cfg.API(in.apiID); api != nil {
+	if api != nil {
 		if st := api.Stage(in.stage); st != nil {
 			r.StageVariables = st.Variables
 			if st.Deployment != nil {

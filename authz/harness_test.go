@@ -276,8 +276,11 @@ func decodeResult(t testing.TB, resp *authv3.CheckResponse) result {
 		}
 		m := map[string]string{}
 		for _, o := range opts {
-			if o.GetAppendAction() != corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD {
-				t.Errorf("header %s: append action %v; want overwrite", o.GetHeader().GetKey(), o.GetAppendAction())
+			// append_action alone says what Envoy does with the header;
+			// the deprecated append field stays unset.
+			appendSet := o.GetAppend() != nil //nolint:staticcheck // deprecated, checked so that it stays unset
+			if o.GetAppendAction() != corev3.HeaderValueOption_OVERWRITE_IF_EXISTS_OR_ADD || appendSet {
+				t.Errorf("header %s: append action %v, append set %v; want overwrite", o.GetHeader().GetKey(), o.GetAppendAction(), appendSet)
 			}
 			m[o.GetHeader().GetKey()] = o.GetHeader().GetValue()
 		}

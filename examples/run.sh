@@ -51,12 +51,10 @@ Try:
   curl http://127.0.0.1:8080/$pets/dev/health
   curl http://$pets.execute-api.localhost:8080/dev/anything?at=all
   curl -X POST http://127.0.0.1:8080/$mocks/test/orders
-  curl -i http://127.0.0.1:8080/$mocks/test/nowhere     # the API's own gateway response (REST's default is a 403)
-  curl -i http://127.0.0.1:8080/$mocks/test/weather      # a MOCK rendered from VTL templates; add ?city=paris
+  curl -i http://127.0.0.1:8080/$mocks/test/nowhere     # 403, as REST APIs answer
+  curl -i http://127.0.0.1:8080/$mocks/test/weather     # a MOCK rendered from VTL templates; add ?city=paris
   $bin/archwayctl test-invoke mocks 'GET /weather' --path '/weather?city=paris'
-  $bin/archwayctl gateway-responses list petstore
-  $bin/archwayctl test-invoke mocks 'GET /weather' --path '/weather?city=paris'
-  $bin/archwayctl gateway-responses list mocks
+  $bin/archwayctl gateway-responses list petstore       # INVALID_API_KEY is the API's own
   $bin/archwayctl get routes --api petstore
   $bin/archwayctl deploy petstore --stage prod          # then try .../$pets/prod/pets
 

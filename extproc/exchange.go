@@ -113,10 +113,10 @@ func (e *exchange) requestBody(ctx context.Context, b *extprocv3.HttpBody) (*ext
 // processor: on a route whose mode skips the request (Envoy opens the
 // stream at the response; the request is then read from attrs), and when
 // Envoy or a filter before ext_proc answered before the request was
-// whole. The replies of Archway's other services (an ext_authz denial, a
-// rate limit) and a route's direct response then pass unchanged: the
-// processor has nothing to add to a request it never saw, and they are
-// Archway's answers already. Envoy's own replies go to the processor.
+// whole. An ext_authz denial and a route's direct response then pass
+// unchanged: the processor has nothing to add to a request it never saw,
+// and they are Archway's answers already. Envoy's own replies, the
+// rate-limit filter's 429 among them, go to the processor.
 func (e *exchange) responseHeaders(ctx context.Context, h *extprocv3.HttpHeaders, attrs map[string]*structpb.Value) (*extprocv3.ProcessingResponse, bool, error) {
 	if e.proc == nil {
 		return e.s.continues[phaseResponseHeaders], false, nil

@@ -156,8 +156,9 @@ const (
 	fromBackend responseOrigin = iota
 	// fromEnvoy: Envoy answered itself.
 	fromEnvoy
-	// fromArchway: a route's direct response, or a reply Archway's
-	// authorization or rate-limit service asked for.
+	// fromArchway: a route's direct response, or an ext_authz denial,
+	// which Archway's authorization service rendered. (The rate-limit
+	// filter's 429 is Envoy's reply: fromEnvoy.)
 	fromArchway
 )
 

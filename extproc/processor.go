@@ -10,9 +10,9 @@ import (
 )
 
 // Mode says which phases of an exchange a Processor needs beyond the
-// request headers, which Envoy sends unless SkipRequest is set. Envoy skips what a route's
-// mode leaves out, so a route that only validates headers costs one round
-// trip and never buffers a body.
+// request headers, which Envoy sends unless SkipRequest is set. Envoy
+// skips what a route's mode leaves out, so a route that only validates
+// headers costs one round trip and never buffers a body.
 type Mode struct {
 	// RequestBody buffers the whole request body before Request is called.
 	RequestBody bool
@@ -60,9 +60,9 @@ func (m Mode) ProcessingMode() *extprocfilterv3.ProcessingMode {
 // Server calls Request once per exchange, after the request headers (and
 // body, if Mode asks for it), and Response once after the response
 // headers (and body), if Mode asks for them, for the backend's response
-// and for Envoy's own replies (Exchange.LocalReply), never for the replies
-// of Archway's other services to a request the processor did not see. A
-// nil Decision lets the message through unchanged. An error answers the
+// and for Envoy's own replies (Exchange.LocalReply, the rate-limit
+// filter's 429 among them), never for an ext_authz denial or a direct
+// response to a request the processor did not see. A nil Decision lets the message through unchanged. An error answers the
 // client with API Gateway's 500 and is logged; it should not carry request
 // bodies or secrets.
 //
@@ -171,8 +171,9 @@ type Exchange struct {
 	// upstream_reset_before_response_started{...}, no_healthy_upstream,
 	// request_payload_too_large, ...), which LocalReplyType maps to the
 	// gateway response type and LocalReplyMessage to its message. It is
-	// empty for the backend's response, a route's direct response and the
-	// replies of Archway's other services. Status, ResponseHeaders and
+	// empty for the backend's response, a route's direct response and an
+	// ext_authz denial (the rate-limit filter's 429 is Envoy's reply, with
+	// details request_rate_limited). Status, ResponseHeaders and
 	// ResponseBody are then Envoy's reply after its local reply mappers
 	// (API Gateway's default answer for the type), and Request may not
 	// have been called: Envoy refuses a body over the route's buffer limit

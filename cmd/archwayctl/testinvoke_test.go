@@ -75,7 +75,7 @@ func TestTestInvokeCommand(t *testing.T) {
 				`{"body":"","client":"c1","target":"/v1/pets/7?x=1"}`,
 			},
 		},
-		"route by id, two-word route, body from stdin": {
+		"two-word route, body from stdin, stage variable": {
 			args:  []string{"shop", "POST", "/echo", "--body-file", "-", "--stage-variable", "a=b"},
 			stdin: "hello",
 			want:  []string{"=== method request\nPOST /echo\n", "; stage variables a=b\n", `"body":"hello"`, `"target":"/echo"`},
@@ -165,6 +165,48 @@ func TestTestInvokeErrors(t *testing.T) {
 			}
 			if r.out != "" {
 				t.Errorf("stdout %q, want nothing", r.out)
+			}
+		})
+	}
+}
+
+// TestPrintTestInvoke prints steps: a body that is not text is described,
+// and the method response is printed once, as the response, only when it
+// is the response.
+func TestPrintTestInvoke(t *testing.T) {
+	final := &adminv1.TestInvokeStep{Name: "method response", Status: 200, Body: []byte("done")}
+	tests := map[string]struct {
+		resp *adminv1.TestInvokeRouteResponse
+		want string
+	}{
+		"binary body, final method response": {
+			resp: &adminv1.TestInvokeRouteResponse{
+				Status: 200, Body: []byte("done"), LatencyMs: 3,
+				Steps: []*adminv1.TestInvokeStep{
+					{Name: "endpoint response", Status: 200, Body: []byte{0xff, 0x00, 0x01}, Detail: "one\ntwo"},
+					final,
+				},
+			},
+			want: "=== endpoint response\nstatus 200\n# one\n# two\n\n(3 bytes of binary data)\n\n" +
+				"=== method response\nstatus 200\n(the response below)\n\n" +
+				"=== response: status 200, latency 3 ms\n\ndone\n\n",
+		},
+		"method response that is not the response": {
+			resp: &adminv1.TestInvokeRouteResponse{
+				Status: 500, Body: []byte("failed"),
+				Steps: []*adminv1.TestInvokeStep{final},
+			},
+			want: "=== method response\nstatus 200\n\ndone\n\n=== response: status 500, latency 0 ms\n\nfailed\n\n",
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			var b strings.Builder
+			if err := printTestInvoke(&b, tc.resp); err != nil {
+				t.Fatal(err)
+			}
+			if b.String() != tc.want {
+				t.Errorf("printed\n%s\nwant\n%s", b.String(), tc.want)
 			}
 		})
 	}

@@ -132,6 +132,8 @@ func parseExpr(s string) (expr, error) {
 	return expr{}, fmt.Errorf("%q is not a mapping expression: want a 'static value', method.request.*, stageVariables.* or context.*", s)
 }
 
+// isStageVariableName reports whether s is a stage variable's name:
+// letters, digits and underscores.
 func isStageVariableName(s string) bool {
 	if s == "" {
 		return false
@@ -171,6 +173,8 @@ func (e expr) eval(r *mapping.Request, ctx *vtl.Map) (string, bool) {
 	return "", false
 }
 
+// equal compares parameter names case-sensitively, as API Gateway does
+// for query strings and path parameters.
 func equal(a, b string) bool { return a == b }
 
 // last returns the last value of the parameter called name, as API

@@ -86,7 +86,7 @@ func compileTemplates(id string, requestTemplates map[string]string, pt model.Pa
 		} else if cr.pattern, cr.err = regexp.Compile("^(?:" + r.Pattern + ")$"); cr.err != nil {
 			cr.err = fmt.Errorf("integration response %d: selection pattern: %w", i, cr.err)
 		}
-		for _, ct := range sortedKeys(r.Templates) {
+		for _, ct := range slices.Sorted(maps.Keys(r.Templates)) {
 			name := fmt.Sprintf("%s response %d template %s", id, i, ct)
 			cr.templates = append(cr.templates, parseTemplate(name, ct, r.Templates[ct]))
 		}
@@ -147,7 +147,7 @@ func parseTemplate(name, contentType, src string) *template {
 // map to nothing and are left out, as on API Gateway.
 func staticHeaders(h map[string]string) []header {
 	out := make([]header, 0, len(h))
-	for _, name := range sortedKeys(h) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		if v, ok := staticValue(h[name]); ok {
 			out = append(out, header{name: strings.ToLower(name), value: v})
 		}
@@ -178,16 +178,6 @@ func mediaType(ct string) string {
 	}
 	mt, _, _ := strings.Cut(ct, ";")
 	return strings.ToLower(strings.TrimSpace(mt))
-}
-
-// sortedKeys returns the keys of m in order.
-func sortedKeys(m map[string]string) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 // selectResponse returns the integration response for status: the first,

@@ -217,9 +217,9 @@ func (p *functionProcessor) failed(ctx context.Context, x *extproc.Exchange, err
 	}
 	if p.rr.responses.Customized(gatewayresponse.Default5XX) {
 		req := p.l.mappingRequest(x, p.rr)
-		resp, rerr := p.rr.responses.RenderAs(gatewayresponse.Default5XX, status, req, mapping.ErrorInfo{}, x.Headers.Get(headerAccept))
+		d, rerr := p.rr.gatewayReply(gatewayresponse.Default5XX, status, req, mapping.ErrorInfo{}, x.Headers.Get(headerAccept))
 		if rerr == nil {
-			return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body)
+			return d
 		}
 		p.l.opts.Logger.LogAttrs(ctx, slog.LevelError, "gateway response DEFAULT_5XX does not render; answering with the default",
 			slog.String("api_id", p.rr.api.ID), slog.Any("error", rerr))

@@ -32,21 +32,46 @@ func (h *configHolder) current() *model.Config { return h.p.Load() }
 // and returns a client of it.
 func serve(t *testing.T, cfg func() *model.Config, o Options) extprocv3.ExternalProcessorClient {
 	t.Helper()
-	srv := extproc.New(extproc.Options{Lookup: NewLookup(cfg, o)})
-	g := grpc.NewServer(srv.ServerOptions()...)
+	return dial(t, listen(t, NewLookup(cfg, o)))
+}
+
+// listen runs the ext_proc Server with lookup on 127.0.0.1:0, its gRPC
+// server made with the Server's options and opts, until tb's cleanup, and
+// returns its address.
+func listen(tb testing.TB, lookup func(extproc.RouteMetadata) extproc.Processor, opts ...grpc.ServerOption) string {
+	tb.Helper()
+	srv := extproc.New(extproc.Options{Lookup: lookup})
+	g := grpc.NewServer(append(srv.ServerOptions(), opts...)...)
 	srv.Register(g)
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(g.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
+	tb.Cleanup(g.Stop)
+	return lis.Addr().String()
+}
+
+// dial returns a client of the ext_proc server at addr, closed with tb.
+func dial(tb testing.TB, addr string) extprocv3.ExternalProcessorClient {
+	tb.Helper()
+	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
 	if err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
-	t.Cleanup(func() { _ = conn.Close() })
+	tb.Cleanup(func() { _ = conn.Close() })
 	return extprocv3.NewExternalProcessorClient(conn)
+}
+
+// routeContext is ctx with the metadata Envoy gives the stream of the
+// route md names: its IDs.
+func routeContext(ctx context.Context, md extproc.RouteMetadata) context.Context {
+	ids := md.GRPCInitialMetadata()
+	kv := make([]string, 0, 2*len(ids))
+	for _, h := range ids {
+		kv = append(kv, h.GetKey(), h.GetValue())
+	}
+	return metadata.AppendToOutgoingContext(ctx, kv...)
 }
 
 // openStream opens an ext_proc stream the way Envoy does for a route md
@@ -54,11 +79,7 @@ func serve(t *testing.T, cfg func() *model.Config, o Options) extprocv3.External
 // sends one message and returns the answer. The stream ends with the test.
 func openStream(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.RouteMetadata) func(*extprocv3.ProcessingRequest) *extprocv3.ProcessingResponse {
 	t.Helper()
-	var kv []string
-	for _, h := range md.GRPCInitialMetadata() {
-		kv = append(kv, h.GetKey(), h.GetValue())
-	}
-	ctx, cancel := context.WithCancel(metadata.AppendToOutgoingContext(context.Background(), kv...))
+	ctx, cancel := context.WithCancel(routeContext(context.Background(), md))
 	t.Cleanup(cancel)
 	st, err := c.Process(ctx)
 	if err != nil {
@@ -79,7 +100,7 @@ func openStream(t *testing.T, c extprocv3.ExternalProcessorClient, md extproc.Ro
 
 // apiConfig is a Config of one API, api1 ("pets") of protocol p, with the
 // given stages.
-func apiConfig(t *testing.T, p model.Protocol, stages ...*model.Stage) *model.Config {
+func apiConfig(t testing.TB, p model.Protocol, stages ...*model.Stage) *model.Config {
 	t.Helper()
 	api, err := model.NewAPI("api1", "pets", p, stages)
 	if err != nil {

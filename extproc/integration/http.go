@@ -133,6 +133,8 @@ func (p *httpProcessor) sourceValue(req *mapping.Request, s source) (string, boo
 	return "", false
 }
 
+// equal compares parameter names case-sensitively, as API Gateway does
+// for query strings and path parameters.
 func equal(a, b string) bool { return a == b }
 
 // lastParam returns the last value of the parameter name.

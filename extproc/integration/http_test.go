@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"maps"
 	"net/http"
 	"reflect"
 	"slices"
@@ -206,7 +207,7 @@ func TestURIPath(t *testing.T) {
 				rr: routeRequest{stage: &model.Stage{Variables: map[string]string{"color": "blue"}}},
 			}
 			var ir integrationRequest
-			for _, k := range sortedKeys(tc.params) {
+			for _, k := range slices.Sorted(maps.Keys(tc.params)) {
 				ir.path = append(ir.path, mapping.Param{Name: k, Value: tc.params[k]})
 			}
 			if got := p.upstreamPath(&mapping.Request{}, ir); got != tc.want {

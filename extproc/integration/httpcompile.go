@@ -1,6 +1,7 @@
 package integration
 
 import (
+	"maps"
 	"slices"
 	"strings"
 
@@ -186,7 +187,7 @@ func parseURIPath(p string) []uriPart {
 // parseParams turns requestParameters into mappings in order of target.
 func parseParams(m map[string]string) []paramMapping {
 	out := make([]paramMapping, 0, len(m))
-	for _, key := range sortedKeys(m) {
+	for _, key := range slices.Sorted(maps.Keys(m)) {
 		pm, ok := parseParam(key, m[key])
 		if ok {
 			out = append(out, pm)
@@ -235,7 +236,7 @@ const responseHeaderPrefix = "integration.response.header."
 // are left out.
 func responseHeaders(h map[string]string) []header {
 	out := make([]header, 0, len(h))
-	for _, name := range sortedKeys(h) {
+	for _, name := range slices.Sorted(maps.Keys(h)) {
 		if from, ok := strings.CutPrefix(h[name], responseHeaderPrefix); ok && from != "" {
 			out = append(out, header{name: strings.ToLower(name), from: strings.ToLower(from)})
 		} else if v, ok := staticValue(h[name]); ok {

@@ -1,7 +1,6 @@
 package integration
 
 import (
-	"errors"
 	"fmt"
 	"log/slog"
 	"slices"
@@ -209,7 +208,6 @@ func (l *lookup) compile(cfg *model.Config, prev *generation) *generation {
 					g.processors[routeKey{api.ID, st.Name, r.ID}] = p
 				}
 			}
-
 		}
 	}
 	return g
@@ -362,9 +360,5 @@ func dropHeaders(h extproc.Headers, keep func(name string) bool) []string {
 // unsupportedMediaType answers with API Gateway's UNSUPPORTED_MEDIA_TYPE
 // gateway response: 415 {"message":"Unsupported Media Type"}.
 func (rr routeRequest) unsupportedMediaType(req *mapping.Request, accept string) (*extproc.Decision, error) {
-	resp, err := rr.responses.Render(gatewayresponse.UnsupportedMediaType, req, mapping.ErrorInfo{}, accept)
-	if err != nil {
-		return nil, errors.Join(errors.New("rendering the UNSUPPORTED_MEDIA_TYPE gateway response"), err)
-	}
-	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
+	return rr.gatewayReply(gatewayresponse.UnsupportedMediaType, 0, req, mapping.ErrorInfo{}, accept)
 }

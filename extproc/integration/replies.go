@@ -12,9 +12,10 @@ import (
 )
 
 // envoyReply answers Envoy's own reply (x.LocalReply: the backend timed
-// out or could not be reached, the body was over the limit) with the
-// API's gateway response of its type. A reply of no particular type keeps
-// Envoy's status unless the API's DEFAULT_4XX or DEFAULT_5XX sets one.
+// out or could not be reached, the body was over the limit, a throttle's
+// 429) with the API's gateway response of its type. A reply of no
+// particular type keeps Envoy's status unless the API's DEFAULT_4XX or
+// DEFAULT_5XX sets one.
 func (l *lookup) envoyReply(x *extproc.Exchange, rr routeRequest) (*extproc.Decision, error) {
 	t := extproc.LocalReplyType(x.LocalReply, x.Status)
 	status := 0
@@ -22,19 +23,31 @@ func (l *lookup) envoyReply(x *extproc.Exchange, rr routeRequest) (*extproc.Deci
 		status = x.Status
 	}
 	info := mapping.ErrorInfo{Message: extproc.LocalReplyMessage(x.LocalReply)}
-	resp, err := rr.responses.RenderAs(t, status, l.mappingRequest(x, rr), info, x.Headers.Get(headerAccept))
+	d, err := rr.gatewayReply(t, status, l.mappingRequest(x, rr), info, x.Headers.Get(headerAccept))
+	if err != nil {
+		return nil, err
+	}
+	// A throttle's 429 keeps what it tells the client about its limit,
+	// unless the override maps those headers itself.
+	set := d.Reply.Headers
+	for _, h := range x.ResponseHeaders {
+		if rateLimitHeader(h.Name) && set.Get(h.Name) == "" {
+			d.Reply.Headers = append(d.Reply.Headers, h)
+		}
+	}
+	return d, nil
+}
+
+// gatewayReply answers the client with the API's gateway response of type
+// t, rendered for req with the error info and the request's accept
+// header; status is t's status unless the override names one (zero: t's
+// own, see gatewayresponse.Set.RenderAs).
+func (rr routeRequest) gatewayReply(t gatewayresponse.Type, status int, req *mapping.Request, info mapping.ErrorInfo, accept string) (*extproc.Decision, error) {
+	resp, err := rr.responses.RenderAs(t, status, req, info, accept)
 	if err != nil {
 		return nil, fmt.Errorf("rendering the %s gateway response: %w", t, err)
 	}
-	headers := fromHTTPHeader(resp.Headers)
-	// A throttle's 429 keeps what it tells the client about its limit,
-	// unless the override maps those headers itself.
-	for _, h := range x.ResponseHeaders {
-		if rateLimitHeader(h.Name) && resp.Headers.Get(h.Name) == "" {
-			headers = append(headers, h)
-		}
-	}
-	return extproc.Respond(resp.Status, headers, resp.Body), nil
+	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
 }
 
 // rateLimitHeader reports whether name is one of the headers Envoy's
@@ -46,9 +59,10 @@ func rateLimitHeader(name string) bool {
 // proxyProcessor serves a route Envoy proxies, for what Envoy cannot do
 // by configuration: the integration's method override (method, set as
 // :method on the request), and, for an API that customizes the gateway
-// responses of Envoy's replies (replies; model.API.CustomizesEnvoyReplies),
-// answering Envoy's own replies with the API's gateway response; the
-// backend's responses pass unchanged.
+// responses of Envoy's replies on the route (replies;
+// model.API.CustomizesRouteReplies: a timeout, a failure, a body over the
+// limit, the route's throttle), answering Envoy's own replies with the
+// API's gateway response; the backend's responses pass unchanged.
 //
 // Without a method override Envoy opens the stream at the response, so it
 // costs one round trip per request, and the request is known only by
@@ -109,7 +123,7 @@ type notFoundProcessor struct {
 // newNotFoundProcessor returns the not-found processor of a stage of api.
 func (l *lookup) newNotFoundProcessor(api *model.API, st *model.Stage, responses *gatewayresponse.Set) *notFoundProcessor {
 	route := &model.Route{ID: model.NotFoundRouteID}
-	return &notFoundProcessor{l: l, rr: routeRequest{api: api, stage: st, route: route, responses: responses}}
+	return &notFoundProcessor{l: l, rr: newRouteRequest(api, st, route, responses)}
 }
 
 // Mode asks for the request headers only.
@@ -118,11 +132,7 @@ func (p *notFoundProcessor) Mode() extproc.Mode { return extproc.Mode{} }
 // Request answers with the API's not-found gateway response.
 func (p *notFoundProcessor) Request(_ context.Context, x *extproc.Exchange) (*extproc.Decision, error) {
 	t := gatewayresponse.Type(p.rr.api.NotFoundType())
-	resp, err := p.rr.responses.Render(t, p.l.mappingRequest(x, p.rr), mapping.ErrorInfo{}, x.Headers.Get(headerAccept))
-	if err != nil {
-		return nil, fmt.Errorf("rendering the %s gateway response: %w", t, err)
-	}
-	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
+	return p.rr.gatewayReply(t, 0, p.l.mappingRequest(x, p.rr), mapping.ErrorInfo{}, x.Headers.Get(headerAccept))
 }
 
 // Response lets the response through; the request never reaches a backend.

@@ -37,12 +37,21 @@ type routeRequest struct {
 	route *model.Route
 	// resourcePath is route.Path's text, made once with the processor.
 	resourcePath string
+	// prefixes are the path prefixes that may address the API and stage,
+	// in the order apiPath tries them, made once with the processor.
+	prefixes [4]string
 	// responses are the API's gateway responses.
 	responses *gatewayresponse.Set
 }
 
+// newRouteRequest describes route of stage of api, whose gateway responses
+// are responses, once per configuration change rather than per request.
 func newRouteRequest(api *model.API, stage *model.Stage, route *model.Route, responses *gatewayresponse.Set) routeRequest {
-	return routeRequest{api: api, stage: stage, route: route, resourcePath: route.Path.String(), responses: responses}
+	st := "/" + stage.Name
+	return routeRequest{
+		api: api, stage: stage, route: route, resourcePath: route.Path.String(), responses: responses,
+		prefixes: [...]string{"/" + api.ID + st, st, "/" + api.ID, ""},
+	}
 }
 
 // caller is what both descriptions of a request, the mapping templates'
@@ -145,8 +154,7 @@ func pathParams(path string, rr routeRequest) []mapping.Param {
 // The prefix is the one after which the rest matches the route's template;
 // a path none fits is returned whole, without parameters.
 func apiPath(path string, rr routeRequest) (string, []mapping.Param) {
-	stage := "/" + rr.stage.Name
-	for _, prefix := range [...]string{"/" + rr.api.ID + stage, stage, "/" + rr.api.ID, ""} {
+	for _, prefix := range rr.prefixes {
 		rest, ok := strings.CutPrefix(path, prefix)
 		if !ok || rest != "" && rest[0] != '/' {
 			continue
@@ -174,6 +182,8 @@ func matchTemplate(t model.PathTemplate, path string) ([]mapping.Param, bool) {
 	return out, true
 }
 
+// unescapePath percent-decodes a path segment, or returns it as it is
+// when it is not valid percent-encoding.
 func unescapePath(s string) string {
 	if u, err := url.PathUnescape(s); err == nil {
 		return u

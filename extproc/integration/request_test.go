@@ -65,7 +65,7 @@ func TestPathParams(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rr := routeRequest{api: &model.API{ID: "api1"}, stage: &model.Stage{Name: tc.stage}, route: &model.Route{Path: tpl}}
+			rr := newRouteRequest(&model.API{ID: "api1"}, &model.Stage{Name: tc.stage}, &model.Route{Path: tpl}, nil)
 			if got := pathParams(tc.path, rr); !reflect.DeepEqual(got, tc.want) {
 				t.Errorf("pathParams(%q) = %v, want %v", tc.path, got, tc.want)
 			}

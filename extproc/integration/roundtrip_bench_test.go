@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"runtime"
 	"slices"
 	"strconv"
@@ -19,11 +18,9 @@ import (
 	extprocfilterv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/http/ext_proc/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
 	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/encoding"
 	encodingproto "google.golang.org/grpc/encoding/proto"
 	"google.golang.org/grpc/mem"
-	"google.golang.org/grpc/metadata"
 
 	"github.com/archway-gateway/archway/extproc"
 	"github.com/archway-gateway/archway/extproc/mapping"
@@ -138,16 +135,7 @@ func benchConfig(b testing.TB, h *model.HTTP) *model.Config {
 	if err != nil {
 		b.Fatal(err)
 	}
-	stage := &model.Stage{Name: "prod", Deployment: dep}
-	api, err := model.NewAPI("api1", "orders", model.ProtocolREST, []*model.Stage{stage})
-	if err != nil {
-		b.Fatal(err)
-	}
-	cfg, err := model.NewConfig(1, []*model.API{api})
-	if err != nil {
-		b.Fatal(err)
-	}
-	return cfg
+	return apiConfig(b, model.ProtocolREST, &model.Stage{Name: "prod", Deployment: dep})
 }
 
 // benchRequestHeaders are the request headers Envoy sends for a client's
@@ -349,7 +337,7 @@ func reportPercentiles(b *testing.B, prefix string, ds []time.Duration) {
 // server timed by clock, and returns a client of it.
 func serveBench(b *testing.B, lookup func(extproc.RouteMetadata) extproc.Processor, clock *serviceClock) extprocv3.ExternalProcessorClient {
 	b.Helper()
-	return dialBench(b, listenBench(b, lookup, clock))
+	return dial(b, listenBench(b, lookup, clock))
 }
 
 // listenBench runs the ext_proc Server with lookup on 127.0.0.1:0, its
@@ -359,40 +347,15 @@ func serveBench(b *testing.B, lookup func(extproc.RouteMetadata) extproc.Process
 // the stacks a rendering grows.
 func listenBench(tb testing.TB, lookup func(extproc.RouteMetadata) extproc.Processor, clock *serviceClock) string {
 	tb.Helper()
-	srv := extproc.New(extproc.Options{Lookup: lookup})
-	opts := append(srv.ServerOptions(),
+	return listen(tb, lookup,
 		grpc.NumStreamWorkers(uint32(8*runtime.GOMAXPROCS(0))),
 		grpc.StreamInterceptor(clock.intercept), grpc.ForceServerCodecV2(clock.codec()))
-	g := grpc.NewServer(opts...)
-	srv.Register(g)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		tb.Fatal(err)
-	}
-	go func() { _ = g.Serve(lis) }()
-	tb.Cleanup(g.Stop)
-	return lis.Addr().String()
-}
-
-// dialBench returns a client of the ext_proc server at addr.
-func dialBench(b *testing.B, addr string) extprocv3.ExternalProcessorClient {
-	b.Helper()
-	conn, err := grpc.NewClient(addr, grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		b.Fatal(err)
-	}
-	b.Cleanup(func() { _ = conn.Close() })
-	return extprocv3.NewExternalProcessorClient(conn)
 }
 
 // exchange sends msgs on a new stream of route md as Envoy does, each
 // after the answer to the one before, and returns the answers.
 func exchange(ctx context.Context, c extprocv3.ExternalProcessorClient, md extproc.RouteMetadata, msgs []*extprocv3.ProcessingRequest) ([]*extprocv3.ProcessingResponse, error) {
-	kv := make([]string, 0, 8)
-	for _, h := range md.GRPCInitialMetadata() {
-		kv = append(kv, h.GetKey(), h.GetValue())
-	}
-	st, err := c.Process(metadata.AppendToOutgoingContext(ctx, kv...))
+	st, err := c.Process(routeContext(ctx, md))
 	if err != nil {
 		return nil, err
 	}
@@ -467,7 +430,7 @@ func BenchmarkExtProcRoundTrip(b *testing.B) {
 	}
 	b.Run("template-process", func(b *testing.B) {
 		p := startServerProcess(b)
-		runExchanges(b, dialBench(b, p.addr), msgs, true, func() { p.reset(b) })
+		runExchanges(b, dial(b, p.addr), msgs, true, func() { p.reset(b) })
 		reportPercentiles(b, "svc", p.stop(b))
 	})
 }

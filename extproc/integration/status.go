@@ -18,6 +18,7 @@ var errNoStatusCode = errors.New("unable to parse statusCode: it should be an in
 // template output.
 type relaxedStatus struct{ re *regexp.Regexp }
 
+// newRelaxedStatus compiles the expression, once per lookup.
 func newRelaxedStatus() relaxedStatus {
 	return relaxedStatus{re: regexp.MustCompile(`^\s*\{(?:[^{}]*[,\s])?["']?statusCode["']?\s*:\s*(-?[0-9]+)\s*[,}]`)}
 }

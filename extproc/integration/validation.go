@@ -202,9 +202,5 @@ func (p *validatingProcessor) refuse(ctx context.Context, x *extproc.Exchange, f
 		slog.String("validation_error", f.ValidationErrorString))
 	req := p.l.mappingRequest(x, p.rr)
 	info := mapping.ErrorInfo{Message: f.Message, ValidationErrorString: f.ValidationErrorString}
-	resp, err := p.rr.responses.Render(t, req, info, x.Headers.Get(headerAccept))
-	if err != nil {
-		return nil, fmt.Errorf("rendering the %s gateway response: %w", t, err)
-	}
-	return extproc.Respond(resp.Status, fromHTTPHeader(resp.Headers), resp.Body), nil
+	return p.rr.gatewayReply(t, 0, req, info, x.Headers.Get(headerAccept))
 }

@@ -4,14 +4,11 @@ import (
 	"context"
 	"encoding/json"
 	"log/slog"
-	"net"
 	"testing"
 	"time"
 
 	corev3 "github.com/envoyproxy/go-control-plane/envoy/config/core/v3"
 	extprocv3 "github.com/envoyproxy/go-control-plane/envoy/service/ext_proc/v3"
-	"google.golang.org/grpc"
-	"google.golang.org/grpc/credentials/insecure"
 	"google.golang.org/grpc/metadata"
 
 	"github.com/archway-gateway/archway/extproc"
@@ -147,21 +144,7 @@ func validateExchangeAt(t *testing.T, c extprocv3.ExternalProcessorClient, md ex
 // a lookup NewLookup does not make (other gateway responses).
 func serveLookup(t *testing.T, l *lookup) extprocv3.ExternalProcessorClient {
 	t.Helper()
-	srv := extproc.New(extproc.Options{Lookup: l.processor})
-	g := grpc.NewServer(srv.ServerOptions()...)
-	srv.Register(g)
-	lis, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	go func() { _ = g.Serve(lis) }()
-	t.Cleanup(g.Stop)
-	conn, err := grpc.NewClient(lis.Addr().String(), grpc.WithTransportCredentials(insecure.NewCredentials()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = conn.Close() })
-	return extprocv3.NewExternalProcessorClient(conn)
+	return dial(t, listen(t, l.processor))
 }
 
 func TestValidation(t *testing.T) {

@@ -24,6 +24,11 @@ type input struct {
 	// it; until then $input.params(x) reads the request's parameters.
 	params *vtl.Map
 
+	// body is $input.body, the payload as a string, copied from r.Body the
+	// first time a template reads it rather than on every read.
+	body    string
+	hasBody bool
+
 	decoded bool
 	doc     any
 	// paths caches compiled paths: a template often evaluates the same
@@ -51,7 +56,10 @@ func (in *input) allParams() *vtl.Map {
 // Property resolves $input.body.
 func (in *input) Property(name string) (any, bool) {
 	if name == "body" {
-		return string(in.r.Body), true
+		if !in.hasBody {
+			in.body, in.hasBody = string(in.r.Body), true
+		}
+		return in.body, true
 	}
 	return nil, false
 }

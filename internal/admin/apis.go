@@ -120,12 +120,18 @@ func (s *Server) GetApi(ctx context.Context, req *adminv1.GetApiRequest) (*admin
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	get := func(ctx context.Context, _, id string) (*adminv1.Api, error) { return s.store.GetAPI(ctx, id) }
-	api, err := getResource(ctx, s, get, "api", "", req.GetId())
+	api, err := s.getAPI(ctx, req.GetId())
 	if err != nil {
 		return nil, err
 	}
 	return api, s.fillStatus(ctx, api)
+}
+
+// getAPI reads one API as stored, without its status; a missing one is
+// NOT_FOUND.
+func (s *Server) getAPI(ctx context.Context, id string) (*adminv1.Api, error) {
+	get := func(ctx context.Context, _, id string) (*adminv1.Api, error) { return s.store.GetAPI(ctx, id) }
+	return getResource(ctx, s, get, "api", "", id)
 }
 
 // ListApis returns one page of APIs in id order, or the API with the given

@@ -14,9 +14,8 @@ import (
 func deploymentMutable() []string { return []string{"description", "tags"} }
 
 // CreateDeployment snapshots an API's current routes, integrations and
-// models. With
-// stage_name set, the stage (created if missing) serves the new deployment
-// in the same transaction.
+// models. With stage_name set, the stage (created if missing) serves the
+// new deployment in the same transaction.
 func (s *Server) CreateDeployment(ctx context.Context, req *adminv1.CreateDeploymentRequest) (*adminv1.Deployment, error) {
 	v := newViolations(req)
 	v.id("api_id", req.GetApiId())

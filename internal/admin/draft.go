@@ -52,7 +52,7 @@ type draft struct {
 	// models, which auto-deploying stages must follow.
 	contentChanged bool
 	// forceDeploy records that a stage started to auto-deploy, so it must
-	// serve the current routes and integrations at once.
+	// serve the current routes, integrations and models at once.
 	forceDeploy bool
 	// read counts the collections as read, for checkLimits.
 	read struct{ routes, integrations, stages int }

@@ -2,9 +2,7 @@ package admin
 
 import (
 	"context"
-	"errors"
 	"maps"
-	"mime"
 	"slices"
 	"strings"
 
@@ -12,7 +10,6 @@ import (
 	"google.golang.org/protobuf/types/known/emptypb"
 
 	"github.com/archway-gateway/archway/extproc/gatewayresponse"
-	"github.com/archway-gateway/archway/internal/store"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
@@ -97,18 +94,19 @@ func (v *violations) binaryMediaTypes(field string, ts []string) {
 }
 
 // validMediaRange reports whether t is type/subtype in lower case with no
-// parameters, where either part may be "*".
+// parameters, where the subtype, or both parts, may be "*".
 func validMediaRange(t string) bool {
 	typ, sub, ok := strings.Cut(t, "/")
-	if !ok || typ == "" || sub == "" || strings.ToLower(t) != t {
+	switch {
+	case !ok:
 		return false
+	case typ == "*":
+		return sub == "*"
+	case sub == "*":
+		return plainMediaType(typ + "/x")
+	default:
+		return plainMediaType(t)
 	}
-	// Replace stars with a token character so that mime checks the rest.
-	probe := strings.ReplaceAll(typ, "*", "x") + "/" + strings.ReplaceAll(sub, "*", "x")
-	mt, params, err := mime.ParseMediaType(probe)
-	return err == nil && mt == probe && len(params) == 0 &&
-		(typ == "*" || !strings.Contains(typ, "*")) && (sub == "*" || !strings.Contains(sub, "*")) &&
-		(typ != "*" || sub == "*")
 }
 
 // withGatewayResponse returns rs with r in place of the response of the
@@ -182,7 +180,7 @@ func (s *Server) GetGatewayResponse(ctx context.Context, req *adminv1.GetGateway
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	api, err := s.gatewayResponseAPI(ctx, req.GetApiId())
+	api, err := s.getAPI(ctx, req.GetApiId())
 	if err != nil {
 		return nil, err
 	}
@@ -202,7 +200,7 @@ func (s *Server) ListGatewayResponses(ctx context.Context, req *adminv1.ListGate
 	if err := v.err(); err != nil {
 		return nil, err
 	}
-	api, err := s.gatewayResponseAPI(ctx, req.GetApiId())
+	api, err := s.getAPI(ctx, req.GetApiId())
 	if err != nil {
 		return nil, err
 	}
@@ -248,16 +246,4 @@ func (s *Server) DeleteGatewayResponse(ctx context.Context, req *adminv1.DeleteG
 		d.putAPI(api)
 		return nil
 	})
-}
-
-// gatewayResponseAPI reads the API whose gateway responses are asked for.
-func (s *Server) gatewayResponseAPI(ctx context.Context, id string) (*adminv1.Api, error) {
-	api, err := s.store.GetAPI(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		return nil, notFound("api", id, "")
-	}
-	if err != nil {
-		return nil, s.storeError(ctx, err)
-	}
-	return api, nil
 }

@@ -139,9 +139,15 @@ func TestGatewayResponseViolations(t *testing.T) {
 		}},
 		"template": {put(&adminv1.GatewayResponse{ResponseType: "DEFAULT_5XX", ResponseTemplates: map[string]string{
 			"application/json": `#if($x`, "Text/Plain": "ok",
+			// The data plane keys templates by a response's content type:
+			// it refuses, and the API would lose every override, keys
+			// that no response can have.
+			"text": "ok", "text/*": "ok",
 		}}), []string{
 			`gateway_response.response_templates["Text/Plain"]`,
 			`gateway_response.response_templates["application/json"]`,
+			`gateway_response.response_templates["text"]`,
+			`gateway_response.response_templates["text/*"]`,
 		}},
 		"missing": {put(nil), []string{"gateway_response"}},
 		"bad api id": {func() error {
@@ -167,12 +173,16 @@ func TestGatewayResponseViolations(t *testing.T) {
 		}, []string{"api.gateway_responses[1].response_type"}},
 		"binary media types": {func() error {
 			_, err := e.CreateApi(e.ctx, &adminv1.CreateApiRequest{Api: &adminv1.Api{
-				Name: "bin", BinaryMediaTypes: []string{"image/png", "image", "*/png", "Image/PNG", "image/png; q=1", "image/png", strings.Repeat("a", 130) + "/b"},
+				Name: "bin", BinaryMediaTypes: []string{
+					"image/png", "image", "*/png", "Image/PNG", "image/png; q=1", "image/png", strings.Repeat("a", 130) + "/b",
+					"*/*", "image/*", "image/*x", "im*/png", "image/",
+				},
 			}})
 			return err
 		}, []string{
 			"api.binary_media_types[1]", "api.binary_media_types[2]", "api.binary_media_types[3]",
 			"api.binary_media_types[4]", "api.binary_media_types[5]", "api.binary_media_types[6]",
+			"api.binary_media_types[9]", "api.binary_media_types[10]", "api.binary_media_types[11]",
 		}},
 	}.run(t, e)
 }

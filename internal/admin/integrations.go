@@ -236,7 +236,7 @@ func (v *violations) mock(field string, m *adminv1.MockIntegration) {
 }
 
 // integrationMutable lists the fields of an Integration that updates may
-// change. Naming either kind in a mask replaces the kind as a whole.
+// change. Naming any kind in a mask replaces the kind as a whole.
 func integrationMutable() []string {
 	return []string{"name", "description", "tags", "http_proxy", "mock", "function", "http"}
 }

@@ -130,11 +130,13 @@ func validModelName(s string) bool {
 	return true
 }
 
-// plainMediaType reports whether ct is a media type in lower case without
-// parameters.
+// plainMediaType reports whether ct is a media type, type/subtype, in lower
+// case without parameters or wildcards: a content type that a request or a
+// response can have, as the data plane keys templates and models by. (The
+// mime package alone also takes "text" and "text/*".)
 func plainMediaType(ct string) bool {
 	mt, _, err := mime.ParseMediaType(ct)
-	return err == nil && mt == ct
+	return err == nil && mt == ct && strings.Contains(ct, "/") && !strings.Contains(ct, "*")
 }
 
 // normalizeModels puts valid models in their stored form: in order of

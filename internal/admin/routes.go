@@ -28,8 +28,9 @@ func validateRoute(v *violations, field string, r *adminv1.Route) {
 }
 
 // checkRoute checks a route against the rest of the API: its integration
-// and the models its validation names must exist, and no other route may have the same method and path shape,
-// since two such routes would match exactly the same requests.
+// and the models its validation names must exist, and no other route may
+// have the same method and path shape, since two such routes would match
+// exactly the same requests.
 func (d *draft) checkRoute(v *violations, field string, r *adminv1.Route) error {
 	if id := r.GetIntegrationId(); id != "" && d.integration(id) == nil {
 		v.add(field+".integration_id", "no integration %s in api %s", id, d.apiID())

@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"maps"
-	"mime"
 	"regexp"
 	"slices"
 	"strings"
@@ -208,7 +207,7 @@ func (v *violations) templates(field string, ts map[string]string) {
 	}
 	for _, ct := range slices.Sorted(maps.Keys(ts)) {
 		f := mapField(field, ct)
-		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != ct {
+		if !plainMediaType(ct) {
 			v.add(f, "the key must be a media type such as application/json, in lower case without parameters")
 			continue
 		}

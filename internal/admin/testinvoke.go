@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 
+	"golang.org/x/net/http/httpguts"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
 
@@ -23,6 +24,13 @@ const (
 	maxTestBody        = 10 << 20
 	maxTestPath        = 8 << 10
 )
+
+// MaxRequestBytes is the largest request message the admin API takes: a
+// TestInvokeRoute request with a body of maxTestBody, and a MiB for its
+// headers (at most maxTestHeaderBytes), path and other fields. A server of
+// the admin API raises gRPC's default of 4 MiB to it; every other call is
+// small.
+const MaxRequestBytes = maxTestBody + 1<<20
 
 // TestInvokeStageName is the stage a test invocation without a stage
 // names, as AWS's TestInvokeMethod does in $context.stage and the
@@ -133,31 +141,18 @@ func (v *violations) testHeaders(field string, hs []*adminv1.HeaderValue) {
 		name := strings.ToLower(h.GetName())
 		size += len(h.GetName()) + len(h.GetValue())
 		switch {
-		case !isFieldName(name):
+		case !httpguts.ValidHeaderFieldName(name):
 			v.add(f+".name", "must be an HTTP field name (letters, digits and !#$%%&'*+-.^_`|~), got %q", h.GetName())
 		case name == "content-length" || name == "transfer-encoding":
 			v.add(f+".name", "%s is set from the body", name)
 		}
-		if strings.ContainsFunc(h.GetValue(), func(r rune) bool { return r < ' ' && r != '\t' || r == 0x7f }) {
+		if !httpguts.ValidHeaderFieldValue(h.GetValue()) {
 			v.add(f+".value", "must not contain control characters")
 		}
 	}
 	if size > maxTestHeaderBytes {
 		v.add(field, "must be at most %d bytes in all, got %d", maxTestHeaderBytes, size)
 	}
-}
-
-// isFieldName reports whether s is an HTTP field name: a token.
-func isFieldName(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; !isAlnum(c) && !strings.ContainsRune("!#$%&'*+-.^_`|~", rune(c)) {
-			return false
-		}
-	}
-	return true
 }
 
 // validRequestTarget reports whether p is an origin-form request target:

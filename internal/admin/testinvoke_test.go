@@ -1,10 +1,12 @@
 package admin
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
 	"google.golang.org/grpc/codes"
+	"google.golang.org/protobuf/proto"
 
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
@@ -137,8 +139,8 @@ func TestMatchesTemplate(t *testing.T) {
 }
 
 // TestTestInvokeBodyLimit checks the body's limit directly: a request
-// that large is over gRPC's default message size, which the admin API's
-// server keeps.
+// that large is over gRPC's default message size, which this package's
+// test server keeps (archway serve's admin API takes MaxRequestBytes).
 func TestTestInvokeBodyLimit(t *testing.T) {
 	v := newViolations(&adminv1.TestInvokeRouteRequest{})
 	validateTestInvoke(v, &adminv1.TestInvokeRouteRequest{
@@ -148,5 +150,36 @@ func TestTestInvokeBodyLimit(t *testing.T) {
 	wantViolations(t, err, "api_id", "body")
 	if !strings.Contains(err.Error(), "invalid TestInvokeRouteRequest: api_id") {
 		t.Errorf("error %v, want one naming api_id first", err)
+	}
+}
+
+// TestTestInvokeLargestRequest checks that the largest request
+// validateTestInvoke accepts (body, headers, path and stage variables all
+// at their limits) fits in MaxRequestBytes, the message size servers of
+// the admin API take.
+func TestTestInvokeLargestRequest(t *testing.T) {
+	req := &adminv1.TestInvokeRouteRequest{
+		ApiId: "abcdefghij", RouteId: "abcdefghij", Method: "POST",
+		PathWithQueryString: "/" + strings.Repeat("p", maxTestPath-1),
+		Body:                make([]byte, maxTestBody),
+		Stage:               "prod", StageVariables: map[string]string{},
+	}
+	for i := range maxTestHeaders {
+		name := fmt.Sprintf("x-h%03d", i)
+		req.Headers = append(req.Headers, &adminv1.HeaderValue{
+			Name: name, Value: strings.Repeat("v", maxTestHeaderBytes/maxTestHeaders-len(name)),
+		})
+	}
+	for i := range maxVariables {
+		name := fmt.Sprintf("v%0*d", maxVariableName-1, i)
+		req.StageVariables[name] = strings.Repeat("a", maxVariableValue)
+	}
+	v := newViolations(req)
+	validateTestInvoke(v, req)
+	if err := v.err(); err != nil {
+		t.Fatalf("the largest request is refused: %v", err)
+	}
+	if n := proto.Size(req); n > MaxRequestBytes {
+		t.Errorf("the largest request is %d bytes, over MaxRequestBytes (%d)", n, MaxRequestBytes)
 	}
 }

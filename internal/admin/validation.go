@@ -3,7 +3,6 @@ package admin
 import (
 	"errors"
 	"maps"
-	"mime"
 	"slices"
 	"strings"
 
@@ -62,6 +61,10 @@ func (v *violations) requestModels(field string, names, inline map[string]string
 	}
 }
 
+// checkRequiredParameter returns what is wrong with one required
+// parameter, or "" if nothing is: a query string or header parameter
+// needs a name, and a path parameter must be one of t's (checked only when
+// the path is valid, pathOK).
 func checkRequiredParameter(p string, t model.PathTemplate, pathOK bool) string {
 	const query, header, path = "method.request.querystring.", "method.request.header.", "method.request.path."
 	if prefix, valid := prefixedName(p, query, header); prefix != "" {
@@ -86,7 +89,7 @@ func (v *violations) bodyModels(field string, models map[string]string) {
 	}
 	for _, ct := range slices.Sorted(maps.Keys(models)) {
 		f := mapField(field, ct)
-		if mt, _, err := mime.ParseMediaType(ct); ct != validate.DefaultModelKey && (err != nil || mt != ct) {
+		if ct != validate.DefaultModelKey && !plainMediaType(ct) {
 			v.add(f, "the key must be a media type such as application/json, in lower case without parameters, or $default")
 			continue
 		}

@@ -14,8 +14,9 @@ import (
 // checks each answer the gateway gives itself: from a request validator
 // (ext_proc), from the API-key check (ext_authz), from Envoy when the
 // backend is unreachable (ext_proc on Envoy's local reply) and for a path
-// no route matches (ext_proc on the not-found route). A change to a
-// gateway response applies without a deploy. A route of the API whose
+// no route matches (ext_proc on the not-found route). test-invoke gives
+// the unreachable backend's answer as Envoy does. A change to a gateway
+// response applies without a deploy. A route of the API whose
 // integration overrides the method reaches the backend with it.
 func TestGatewayResponses(t *testing.T) {
 	g := startGateway(t, gatewayOptions{})
@@ -87,6 +88,22 @@ func TestGatewayResponses(t *testing.T) {
 				}
 			}
 		})
+	}
+
+	// test-invoke plays Envoy's part for the unreachable backend (Envoy's
+	// own reply, which ext_proc renders with the API's
+	// INTEGRATION_FAILURE): the client's answer either way.
+	viaEnvoy := g.send(t, at(hostStyle, api, "test", "GET", "/down"))
+	tested := g.testInvoke(t, api, g.routeID(t, api, "GET", "/down"), invokeCase{method: "GET", target: "/down"})
+	testedHeader := http.Header{}
+	for _, h := range tested.GetHeaders() {
+		testedHeader.Add(h.GetName(), h.GetValue())
+	}
+	if int(tested.GetStatus()) != viaEnvoy.status || string(tested.GetBody()) != viaEnvoy.body ||
+		testedHeader.Get("Content-Type") != viaEnvoy.header.Get("Content-Type") ||
+		testedHeader.Get("X-Amzn-Errortype") != viaEnvoy.header.Get("X-Amzn-Errortype") {
+		t.Errorf("test-invoke of GET /down answered %d %v %s\nEnvoy answered %s %v",
+			tested.GetStatus(), testedHeader, tested.GetBody(), describe(viaEnvoy), viaEnvoy.header)
 	}
 
 	// The integration's method override: the backend gets a POST.

@@ -89,3 +89,19 @@ func (g *gateway) testInvoke(t *testing.T, api, route string, tc invokeCase) *ad
 	}
 	return resp
 }
+
+// routeID is the id of api's route method path.
+func (g *gateway) routeID(t *testing.T, api, method, path string) string {
+	t.Helper()
+	routes, err := g.admin.ListRoutes(t.Context(), &adminv1.ListRoutesRequest{ApiId: api})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range routes.GetRoutes() {
+		if r.GetMethod() == method && r.GetPath() == path {
+			return r.GetId()
+		}
+	}
+	t.Fatalf("api %s has no route %s %s", api, method, path)
+	return ""
+}

@@ -57,23 +57,26 @@ func TestNewDeploymentWithModels(t *testing.T) {
 
 func TestValidationNeedsBody(t *testing.T) {
 	tests := map[string]struct {
-		v    *Validation
-		want bool
+		v            *Validation
+		want, active bool
 	}{
-		"nil":                  {nil, false},
-		"inline":               {&Validation{Body: true, Models: map[string]string{"$default": "{}"}}, true},
-		"named":                {&Validation{Body: true, RequestModels: map[string]string{"$default": "Pet"}}, true},
-		"named, body off":      {&Validation{RequestModels: map[string]string{"$default": "Pet"}}, false},
-		"body on, no models":   {&Validation{Body: true}, false},
-		"parameters and named": {&Validation{Parameters: true, Body: true, RequestModels: map[string]string{"a/b": "Pet"}}, true},
+		"nil":                  {nil, false, false},
+		"inline":               {&Validation{Body: true, Models: map[string]string{"$default": "{}"}}, true, true},
+		"named":                {&Validation{Body: true, RequestModels: map[string]string{"$default": "Pet"}}, true, true},
+		"named, body off":      {&Validation{RequestModels: map[string]string{"$default": "Pet"}}, false, false},
+		"body on, no models":   {&Validation{Body: true}, false, false},
+		"parameters and named": {&Validation{Parameters: true, Body: true, RequestModels: map[string]string{"a/b": "Pet"}}, true, true},
+		"parameters only":      {&Validation{Parameters: true, Header: []string{"x-a"}}, false, true},
+		"parameters off":       {&Validation{Query: []string{"q"}, Path: []string{"id"}}, false, false},
+		"parameters, none":     {&Validation{Parameters: true}, false, false},
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
 			if got := tc.v.NeedsBody(); got != tc.want {
 				t.Errorf("NeedsBody = %v, want %v", got, tc.want)
 			}
-			if got := tc.v.Active(); got != tc.want {
-				t.Errorf("Active = %v, want %v", got, tc.want)
+			if got := tc.v.Active(); got != tc.active {
+				t.Errorf("Active = %v, want %v", got, tc.active)
 			}
 		})
 	}

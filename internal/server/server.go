@@ -334,18 +334,14 @@ func (s *Server) listen(cfg Config) error {
 	return nil
 }
 
-// maxAdminMessage is the largest message the admin API takes: a
-// TestInvokeRoute request with a 10 MB body, and room for its headers.
-const maxAdminMessage = 11 << 20
-
 // adminSecurity reads the admin API's token and TLS files and refuses to
 // expose it beyond loopback without either.
 func adminSecurity(cfg Config) (GRPCOptions, error) {
 	opts := GRPCOptions{
 		Logger: cfg.Logger.With("server", ComponentAdmin),
 		// TestInvokeRoute carries a request body of up to API Gateway's
-		// 10 MB, past gRPC's default 4 MiB; every other call is small.
-		ServerOptions: []grpc.ServerOption{grpc.MaxRecvMsgSize(maxAdminMessage)},
+		// 10 MB, past gRPC's default 4 MiB.
+		ServerOptions: []grpc.ServerOption{grpc.MaxRecvMsgSize(admin.MaxRequestBytes)},
 	}
 	if cfg.AdminTokenFile != "" {
 		tok, err := ReadToken(cfg.AdminTokenFile)

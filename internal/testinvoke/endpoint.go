@@ -18,7 +18,6 @@ import (
 	"time"
 
 	"github.com/archway-gateway/archway/extproc"
-	"github.com/archway-gateway/archway/extproc/gatewayresponse"
 	"github.com/archway-gateway/archway/extproc/mapping"
 	"github.com/archway-gateway/archway/internal/model"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
@@ -231,27 +230,26 @@ func (iv *Invoker) send(ctx context.Context, method, url string, headers extproc
 	case err != nil:
 		return iv.envoyReply(detailsFailure), "Envoy's reply: the endpoint failed: " + err.Error()
 	}
-	out := response{status: resp.StatusCode, headers: responseHeaders(resp)}
+	out := response{status: resp.StatusCode, headers: fromHTTPHeader(resp.Header)}
+	if !out.headers.Has(headerContentLength) && resp.ContentLength >= 0 {
+		out.headers = append(out.headers, extproc.Header{Name: headerContentLength, Value: strconv.FormatInt(resp.ContentLength, 10)})
+	}
 	detail := ""
 	if len(data) > iv.opts.MaxBody {
-		data = data[:iv.opts.MaxBody]
+		data, out.cut = data[:iv.opts.MaxBody], true
 		detail = fmt.Sprintf("the body is cut at %d bytes", iv.opts.MaxBody)
 	}
 	out.body = data
 	return out, detail
 }
 
-// responseHeaders are an endpoint's response headers in lower case, sorted
-// by name, values in order, with its content-length when it sent one.
-func responseHeaders(resp *http.Response) extproc.Headers {
-	var out extproc.Headers
-	for _, name := range slices.Sorted(maps.Keys(resp.Header)) {
-		for _, v := range resp.Header[name] {
+// fromHTTPHeader is h in lower case, sorted by name, values in order.
+func fromHTTPHeader(h http.Header) extproc.Headers {
+	out := make(extproc.Headers, 0, len(h))
+	for _, name := range slices.Sorted(maps.Keys(h)) {
+		for _, v := range h[name] {
 			out = append(out, extproc.Header{Name: strings.ToLower(name), Value: v})
 		}
-	}
-	if !out.Has(headerContentLength) && resp.ContentLength >= 0 {
-		out = append(out, extproc.Header{Name: headerContentLength, Value: strconv.FormatInt(resp.ContentLength, 10)})
 	}
 	return out
 }
@@ -261,31 +259,21 @@ func responseHeaders(resp *http.Response) extproc.Headers {
 const (
 	detailsTimeout = "response_timeout"
 	detailsFailure = "upstream_reset_before_response_started{remote_connection_failure}"
-	// messageNetworkError is $context.error.message of the
-	// INTEGRATION_FAILURE Envoy's reply stands for.
-	messageNetworkError = "Network error communicating with endpoint"
 )
 
 // envoyReply is Envoy's own reply with the response code details: its
 // local reply mappers (the translator's) make it API Gateway's default
-// INTEGRATION_TIMEOUT or INTEGRATION_FAILURE gateway response; a processor
-// that sees the response may render the API's own in its place.
+// gateway response of the type extproc.LocalReplyType gives the details
+// (INTEGRATION_TIMEOUT or INTEGRATION_FAILURE); a processor that sees the
+// response may render the API's own in its place.
 func (iv *Invoker) envoyReply(details string) response {
-	t, info := gatewayresponse.IntegrationTimeout, mapping.ErrorInfo{}
-	if details == detailsFailure {
-		t, info = gatewayresponse.IntegrationFailure, mapping.ErrorInfo{Message: messageNetworkError}
-	}
 	resp := response{status: http.StatusGatewayTimeout, localReply: details}
-	r, err := iv.defaults.Render(t, nil, info, "")
+	info := mapping.ErrorInfo{Message: extproc.LocalReplyMessage(details)}
+	r, err := iv.defaults.Render(extproc.LocalReplyType(details, resp.status), nil, info, "")
 	if err != nil { // the defaults always render; keep Envoy's status
 		return resp
 	}
-	resp.status, resp.body = r.Status, r.Body
-	for _, name := range slices.Sorted(maps.Keys(r.Headers)) {
-		for _, v := range r.Headers[name] {
-			resp.headers = append(resp.headers, extproc.Header{Name: strings.ToLower(name), Value: v})
-		}
-	}
+	resp.status, resp.body, resp.headers = r.Status, r.Body, fromHTTPHeader(r.Headers)
 	fixLength(&resp.headers, len(resp.body), true)
 	return resp
 }

@@ -31,10 +31,11 @@ const DefaultBaseDomain = "execute-api.localhost"
 
 // Options configure an Invoker.
 type Options struct {
-	// Logger receives one line per invocation that fails inside Archway;
-	// nil discards. The processors' own log lines (a function that failed,
-	// a template that does not compile) go into the steps' details
-	// instead.
+	// Logger receives an error line for each processor that fails (or
+	// makes a decision the ext_proc Server could not carry out) during
+	// an invocation, as the ext_proc Server logs it; nil discards. The
+	// processors' own log lines (a function that failed, a template that
+	// does not compile) go into the steps' details instead.
 	Logger *slog.Logger
 	// Now is the clock of $context.requestTime and of the latency; nil
 	// means time.Now.
@@ -206,6 +207,9 @@ type response struct {
 	// localReply is the response code details of Envoy's own reply; empty
 	// for an endpoint's response.
 	localReply string
+	// cut is set when the endpoint's body was over Options.MaxBody and
+	// body holds its first MaxBody bytes.
+	cut bool
 }
 
 // fromReply is the response an immediate reply sends.

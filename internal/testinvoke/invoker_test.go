@@ -3,6 +3,7 @@ package testinvoke_test
 import (
 	"encoding/json"
 	"io"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"slices"
@@ -275,7 +276,7 @@ func TestInvokeHTTPIntegration(t *testing.T) {
 			if er := step(t, resp, "endpoint request"); string(er.GetBody()) != want || er.GetUrl() != url+tc.wantBackend {
 				t.Errorf("endpoint request %s %s, want the template's output to %s", er.GetUrl(), er.GetBody(), tc.wantBackend)
 			}
-			if ep := step(t, resp, "endpoint response"); ep.GetStatus() != int32(map[int]int{200: 200, 404: 404}[tc.wantStatus]) {
+			if ep := step(t, resp, "endpoint response"); ep.GetStatus() != int32(tc.wantStatus) {
 				t.Errorf("endpoint response status %d", ep.GetStatus())
 			}
 			if resp.GetStatus() != int32(tc.wantStatus) || string(resp.GetBody()) != tc.wantBody {
@@ -483,5 +484,83 @@ func TestInvokeUnservableRoute(t *testing.T) {
 				t.Errorf("error %v, want FAILED_PRECONDITION", err)
 			}
 		})
+	}
+}
+
+// TestInvokeResponseOverLimit answers with a body over the invoker's
+// MaxBody: a processor that buffers the response (a non-proxy HTTP
+// integration) gets none, and the client API Gateway's 500, as from the
+// ext_proc Server; a proxied response, which no processor reads, is shown
+// cut at the limit.
+func TestInvokeResponseOverLimit(t *testing.T) {
+	const limit = 16
+	_, url := startBackend(t, func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = io.WriteString(w, `{"pet": {"name": "a name longer than the limit"}}`)
+	})
+	tests := map[string]struct {
+		in         *adminv1.Integration
+		wantStatus int32
+		wantBody   string
+	}{
+		"response buffered by the processor": {
+			in: &adminv1.Integration{Kind: &adminv1.Integration_Http{Http: &adminv1.HttpIntegration{
+				Uri: url + "/pets", Method: "GET",
+				IntegrationResponses: []*adminv1.IntegrationResponse{{StatusCode: 200}},
+			}}},
+			wantStatus: 500, wantBody: `{"message":"Internal server error"}`,
+		},
+		"proxied response": {
+			in:         &adminv1.Integration{Kind: &adminv1.Integration_HttpProxy{HttpProxy: &adminv1.HttpProxyIntegration{Uri: url + "/pets"}}},
+			wantStatus: 200, wantBody: `{"pet": {"name":`,
+		},
+	}
+	for name, tc := range tests {
+		t.Run(name, func(t *testing.T) {
+			iv := testinvoke.New(testinvoke.Options{MaxBody: limit})
+			resp, err := iv.TestInvoke(t.Context(), invocation(tc.in, "/pets/1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			if ep := step(t, resp, "endpoint response"); len(ep.GetBody()) != limit || !strings.Contains(ep.GetDetail(), "cut at 16 bytes") {
+				t.Errorf("endpoint response %q (%s), want the body cut at %d bytes", ep.GetBody(), ep.GetDetail(), limit)
+			}
+			if resp.GetStatus() != tc.wantStatus || string(resp.GetBody()) != tc.wantBody {
+				t.Errorf("response %d %s, want %d %s", resp.GetStatus(), resp.GetBody(), tc.wantStatus, tc.wantBody)
+			}
+		})
+	}
+}
+
+// TestInvokeProcessorFailure runs a template mock whose request template
+// gives no statusCode: the processor fails, the client gets API Gateway's
+// 500, the step says why, and the invoker's logger gets one error line
+// naming the route and phase, without the query string.
+func TestInvokeProcessorFailure(t *testing.T) {
+	var logs strings.Builder
+	iv := testinvoke.New(testinvoke.Options{Logger: slog.New(slog.NewJSONHandler(&logs, nil))})
+	in := &adminv1.Integration{Kind: &adminv1.Integration_Mock{Mock: &adminv1.MockIntegration{
+		RequestTemplates:     map[string]string{"application/json": `{"noStatus": true}`},
+		IntegrationResponses: []*adminv1.IntegrationResponse{{StatusCode: 200}},
+	}}}
+	resp, err := iv.TestInvoke(t.Context(), invocation(in, "/pets/1?secret=s3"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.GetStatus() != 500 || string(resp.GetBody()) != `{"message":"Internal server error"}` {
+		t.Errorf("response %d %s, want API Gateway's 500", resp.GetStatus(), resp.GetBody())
+	}
+	if d := step(t, resp, "integration request").GetDetail(); !strings.Contains(d, "failed in Archway's ext_proc service") {
+		t.Errorf("integration request detail %q, want the failure", d)
+	}
+	var line struct {
+		Level, Msg, Path, Phase string
+		RouteID                 string `json:"route_id"`
+	}
+	lines := strings.Split(strings.TrimSpace(logs.String()), "\n")
+	if len(lines) != 1 || json.Unmarshal([]byte(lines[0]), &line) != nil || line.Level != "ERROR" ||
+		line.RouteID != "rte0000001" || line.Phase != "integration request" || line.Path != "/pets/1" ||
+		strings.Contains(lines[0], "s3") {
+		t.Errorf("log %q, want one error line naming route rte0000001, its phase and path, not the query", logs.String())
 	}
 }

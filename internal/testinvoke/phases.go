@@ -3,6 +3,7 @@ package testinvoke
 import (
 	"context"
 	"fmt"
+	"log/slog"
 
 	"github.com/archway-gateway/archway/extproc"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
@@ -32,7 +33,7 @@ func (r *run) validate(ctx context.Context) (response, bool) {
 	defer func() { r.steps = append(r.steps, step) }()
 	switch {
 	case err != nil:
-		resp := internalError()
+		resp := r.failed(ctx, "request validation", err)
 		fillStep(step, resp)
 		step.Detail = joinDetail("the validator failed: "+err.Error(), r.drainLogs())
 		return resp, true
@@ -59,8 +60,9 @@ func (r *run) integrationRequest(ctx context.Context) (response, bool) {
 	}
 	switch {
 	case err != nil:
+		resp := r.failed(ctx, "integration request", err)
 		r.note("the integration request failed in Archway's ext_proc service: " + err.Error())
-		return internalError(), true
+		return resp, true
 	case d != nil && d.Reply != nil:
 		return fromReply(d.Reply), true
 	}
@@ -89,7 +91,7 @@ func (r *run) integrationResponse(ctx context.Context, resp response) response {
 	if !m.ResponseHeaders && !m.ResponseBody {
 		return r.methodResponse(resp, "the endpoint's response, unchanged")
 	}
-	if m.ResponseBody && len(resp.body) > r.iv.opts.MaxBody {
+	if m.ResponseBody && resp.cut {
 		return r.methodResponse(internalError(), fmt.Sprintf(
 			"the endpoint's response body is over the limit of %d bytes", r.iv.opts.MaxBody))
 	}
@@ -105,7 +107,8 @@ func (r *run) integrationResponse(ctx context.Context, resp response) response {
 	}
 	switch {
 	case err != nil:
-		return r.methodResponse(internalError(), "the integration response failed in Archway's ext_proc service: "+err.Error())
+		return r.methodResponse(r.failed(ctx, "integration response", err),
+			"the integration response failed in Archway's ext_proc service: "+err.Error())
 	case d == nil:
 		return r.methodResponse(resp, "the response passed Archway's ext_proc service unchanged")
 	case d.Reply != nil:
@@ -114,6 +117,17 @@ func (r *run) integrationResponse(ctx context.Context, resp response) response {
 	out := response{status: resp.status, headers: x.ResponseHeaders, body: resp.body}
 	apply(d, message{status: &out.status, headers: &out.headers, body: &out.body})
 	return r.methodResponse(out, "after the integration response")
+}
+
+// failed logs a processor's failure in phase, with what the ext_proc
+// Server's line names (never the query, headers or body), and returns
+// API Gateway's 500, with which the Server answers it.
+func (r *run) failed(ctx context.Context, phase string, err error) response {
+	r.iv.opts.Logger.LogAttrs(ctx, slog.LevelError, "test invocation: ext_proc processor failed",
+		slog.String("api_id", r.api.ID), slog.String("route_id", r.route.ID), slog.String("phase", phase),
+		slog.String("method", r.inv.Method), slog.String("path", pathOnly(r.inv.PathWithQueryString)),
+		slog.Any("error", err))
+	return internalError()
 }
 
 // fillStep copies resp into a step.

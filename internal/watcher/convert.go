@@ -27,11 +27,6 @@ func buildAPI(log *slog.Logger, id string, r *apiRecords) *model.API {
 		return nil
 	}
 	log = log.With("api", id, "api_name", r.api.GetName())
-	protocol, err := convertProtocol(r.api.GetProtocol())
-	if err != nil {
-		log.Warn("skipping API", "err", err)
-		return nil
-	}
 	stages := make([]*model.Stage, 0, len(r.stages))
 	for name, st := range r.stages {
 		d, err := r.deployment(st.GetDeploymentId())
@@ -46,17 +41,32 @@ func buildAPI(log *slog.Logger, id string, r *apiRecords) *model.API {
 		}
 		stages = append(stages, ms)
 	}
-	api, err := model.NewAPI(id, r.api.GetName(), protocol, stages)
+	api, err := convertAPI(id, r.api, stages)
 	if err != nil {
 		log.Warn("skipping API", "err", err)
 		return nil
 	}
-	if r.api.GetApiKeySource() == adminv1.ApiKeySource_API_KEY_SOURCE_AUTHORIZER {
+	return api
+}
+
+// convertAPI converts the record of the API id around its converted
+// stages: the one conversion of an API's own settings, for the watcher's
+// configurations and test invocations alike.
+func convertAPI(id string, rec *adminv1.Api, stages []*model.Stage) (*model.API, error) {
+	protocol, err := convertProtocol(rec.GetProtocol())
+	if err != nil {
+		return nil, err
+	}
+	api, err := model.NewAPI(id, rec.GetName(), protocol, stages)
+	if err != nil {
+		return nil, err
+	}
+	if rec.GetApiKeySource() == adminv1.ApiKeySource_API_KEY_SOURCE_AUTHORIZER {
 		api.KeySource = model.KeySourceAuthorizer
 	}
-	api.GatewayResponses = convertGatewayResponses(r.api.GetGatewayResponses())
-	api.BinaryMediaTypes = slices.Clone(r.api.GetBinaryMediaTypes())
-	return api
+	api.GatewayResponses = convertGatewayResponses(rec.GetGatewayResponses())
+	api.BinaryMediaTypes = slices.Clone(rec.GetBinaryMediaTypes())
+	return api, nil
 }
 
 // convertGatewayResponses converts an API's customized gateway responses,
@@ -69,8 +79,8 @@ func convertGatewayResponses(rs []*adminv1.GatewayResponse) map[string]*model.Ga
 	for _, r := range rs {
 		out[r.GetResponseType()] = &model.GatewayResponse{
 			StatusCode: int(r.GetStatusCode()),
-			Headers:    r.GetResponseParameters(),
-			Templates:  r.GetResponseTemplates(),
+			Headers:    cloneMap(r.GetResponseParameters()),
+			Templates:  cloneMap(r.GetResponseTemplates()),
 		}
 	}
 	return out

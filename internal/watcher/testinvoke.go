@@ -2,7 +2,6 @@ package watcher
 
 import (
 	"fmt"
-	"slices"
 
 	"github.com/archway-gateway/archway/internal/model"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
@@ -15,10 +14,6 @@ import (
 // invocation runs a request through: converted exactly as a deployment of
 // the same records would be.
 func RouteAPI(api *adminv1.Api, route *adminv1.Route, in *adminv1.Integration, stage string, vars map[string]string, deploymentID string) (*model.API, error) {
-	protocol, err := convertProtocol(api.GetProtocol())
-	if err != nil {
-		return nil, err
-	}
 	d, err := convertDeployment(deploymentID, &adminv1.Deployment{
 		Routes: []*adminv1.Route{route}, Integrations: []*adminv1.Integration{in}, Models: api.GetModels(),
 	})
@@ -26,14 +21,9 @@ func RouteAPI(api *adminv1.Api, route *adminv1.Route, in *adminv1.Integration, s
 		return nil, err
 	}
 	st := &model.Stage{Name: stage, Variables: cloneMap(vars), Deployment: d}
-	m, err := model.NewAPI(api.GetId(), api.GetName(), protocol, []*model.Stage{st})
+	m, err := convertAPI(api.GetId(), api, []*model.Stage{st})
 	if err != nil {
 		return nil, fmt.Errorf("api %q: %w", api.GetId(), err)
 	}
-	if api.GetApiKeySource() == adminv1.ApiKeySource_API_KEY_SOURCE_AUTHORIZER {
-		m.KeySource = model.KeySourceAuthorizer
-	}
-	m.GatewayResponses = convertGatewayResponses(api.GetGatewayResponses())
-	m.BinaryMediaTypes = slices.Clone(api.GetBinaryMediaTypes())
 	return m, nil
 }

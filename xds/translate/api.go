@@ -56,25 +56,25 @@ func translateAPI(s settings, api *model.API) *apiUnit {
 			}
 		}
 		if guard && st.Name != defaultStage && isStageName(st.Name) {
-			host = append(host, stageNotFound(api, st.Name, ""))
-			if s.PathStyle {
-				path = append(path, stageNotFound(api, st.Name, pathStylePrefix(api.ID)))
+			h, p, err := notFoundRoutes(s, api, st.Name)
+			if err != nil {
+				u.problems = append(u.problems, Problem{APIID: api.ID, Stage: st.Name, Err: err})
+				return u
 			}
+			host, path = append(host, h), append(path, p...)
 		}
 	}
-	host = append(host, apiNotFound(api, "", prefixMatch("/")))
-	if s.PathStyle {
-		path = append(path, apiNotFound(api, "", segmentPrefixMatch(pathStylePrefix(api.ID))))
-	}
-	if err := checkRoutes(host, path); err != nil {
+	notFound, p, err := notFoundRoutes(s, api, "")
+	if err != nil {
 		u.problems = append(u.problems, Problem{APIID: api.ID, Err: err})
 		return u
 	}
+	host, path = append(host, notFound), append(path, p...)
 	u.vhost = apiVirtualHost(api.ID, s.BaseDomain, host)
 	if s.PathStyle {
 		u.pathRoutes = path
 	} else {
-		u.routes, u.scope = apiRouteConfiguration(api, u.vhost, u.maxBody), apiScope(api.ID)
+		u.routes, u.scope = apiRouteConfiguration(api.ID, u.vhost, notFound, u.maxBody), apiScope(api.ID)
 	}
 	u.clusters = sortedClusters(slices.Collect(maps.Values(clusters)))
 	return u
@@ -91,38 +91,31 @@ func stagesInOrder(stages []*model.Stage) []*model.Stage {
 	return append(out, stages[i])
 }
 
-// stageNotFound answers a stage's requests that none of its routes match.
-func stageNotFound(api *model.API, stage, prefix string) *routev3.Route {
-	return apiNotFound(api, stage, segmentPrefixMatch(prefix+stagePrefix(stage)))
-}
-
-// apiNotFound answers the requests of api (of stage, unless it is empty)
-// that m matches and no route of the API does: API Gateway's default
-// answer, or, when the API customizes it, the ext_proc service's (see
-// notFoundExtProc). A route that cannot be built is left without its
-// action, which checkRoutes reports.
-func apiNotFound(api *model.API, stage string, m *routev3.RouteMatch) *routev3.Route {
+// notFoundRoutes returns the routes that answer the requests of stage, or
+// of the whole API when stage is empty, that none of its routes match:
+// API Gateway's default answer, or, when the API customizes it, the
+// ext_proc service's (see notFoundExtProc). host is the route on the API's
+// host; path, path-style only, the route under /{apiId}.
+func notFoundRoutes(s settings, api *model.API, stage string) (host *routev3.Route, path []*routev3.Route, err error) {
 	ids := map[string]string{envoy.MetadataAPIID: api.ID}
+	hostMatch, pathPrefix := prefixMatch("/"), pathStylePrefix(api.ID)
 	if stage != "" {
 		ids[envoy.MetadataStage] = stage
+		hostMatch, pathPrefix = segmentPrefixMatch(stagePrefix(stage)), pathPrefix+stagePrefix(stage)
 	}
-	r := notFoundRoute(notFoundRouteName(api.ID, stage), m, api.Protocol, routeMetadata(ids))
-	if err := notFoundExtProc(r, api, stage); err != nil {
-		r.Action = nil
+	matches := []*routev3.RouteMatch{hostMatch}
+	if s.PathStyle {
+		matches = append(matches, segmentPrefixMatch(pathPrefix))
 	}
-	return r
-}
-
-// checkRoutes validates the routes of an API that are not a stage's.
-func checkRoutes(lists ...[]*routev3.Route) error {
-	for _, list := range lists {
-		for _, r := range list {
-			if err := r.ValidateAll(); err != nil {
-				return fmt.Errorf("route %s: %w", r.GetName(), err)
-			}
+	meta := routeMetadata(ids)
+	routes := make([]*routev3.Route, len(matches))
+	for i, m := range matches {
+		routes[i] = notFoundRoute(notFoundRouteName(api.ID, stage), m, api.Protocol, meta)
+		if err := notFoundExtProc(routes[i], api, stage); err != nil {
+			return nil, nil, fmt.Errorf("route %s: %w", routes[i].GetName(), err)
 		}
 	}
-	return nil
+	return routes[0], routes[1:], nil
 }
 
 // isStageName reports whether name is a stage name API Gateway accepts:

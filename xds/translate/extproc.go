@@ -220,75 +220,54 @@ func isTemplateMock(r *model.Route) bool {
 	return r.Integration.Mock != nil && r.Integration.Mock.Templates != nil
 }
 
-// validation enables ext_proc on a route whose request validator checks
-// something (model.Validation.Active) and whose integration did not
-// already enable it: an HTTP proxy, or a mock Envoy answers itself. API
-// Gateway validates before any integration runs, and Envoy cannot check
-// required parameters or JSON Schema models by itself, so the service
-// sees the request first and either answers AWS's 400 or lets it go on
-// unchanged.
+// envoyRouteProcessing enables ext_proc on a route whose integration
+// Envoy carries out by itself (an HTTP proxy, or a mock it answers
+// directly) for what Envoy cannot do by configuration:
 //
-// Only the request is processed: the headers always, the body only when a
-// model checks it (model.Validation.NeedsBody), so that a route that only
-// requires parameters costs one round trip and buffers nothing. A proxy
-// route that buffers takes bodies up to API Gateway's 10 MB, as function
-// and HTTP routes do; a mock's direct response cannot raise the listener's
-// limit (see templateMock).
+//   - the request validator (model.Validation.Active): API Gateway
+//     validates before any integration runs, and Envoy cannot check
+//     required parameters or JSON Schema models, so the service sees the
+//     request first and either answers AWS's 400 or lets it go on
+//     unchanged. Envoy sends the headers always, the whole body only when
+//     a model checks it (model.Validation.NeedsBody), so that a route that
+//     only requires parameters costs one round trip and buffers nothing. A
+//     proxy route that buffers takes bodies up to API Gateway's 10 MB, as
+//     function and HTTP routes do; a mock's direct response cannot raise
+//     the listener's limit (see templateMock);
+//   - a proxy's method override (HTTPProxy.Method): the service sets
+//     :method from the request headers, which allowedRoutingMutations lets
+//     it change;
+//   - on a proxy route, the API's overrides of what Envoy's own replies
+//     stand for (model.API.CustomizesRouteReplies): the service answers a
+//     timeout, a refused connection or the route's throttle with them, as
+//     Envoy's local reply mappers (localReplyConfig) know only API
+//     Gateway's defaults. When nothing else needs the request the stream
+//     opens at the response (responseHeadersMode), so the backend's
+//     answers cost one round trip to the service and requests none.
 //
-// Routes whose integration already uses ext_proc keep their mode: their
-// processors buffer the request body whatever the validator needs, and
-// validate before they run.
-func (b *targetBuilder) validation(t *routeTarget, r *model.Route, ids map[string]string) error {
-	if !r.Validation.Active() {
-		return nil
-	}
-	if _, ok := t.perFilter[envoy.FilterExtProc]; ok {
-		return nil
-	}
-	pm := requestHeadersMode()
-	if r.Validation.NeedsBody() {
+// Routes whose integration is the service's own (template mocks,
+// functions, non-proxy HTTP) never come here: their processors buffer the
+// request body whatever a validator needs, validate before they run, and
+// see every response.
+func (b *targetBuilder) envoyRouteProcessing(t *routeTarget, r *model.Route, ids map[string]string) error {
+	proxy := r.Integration.HTTPProxy
+	replies := proxy != nil && b.api.CustomizesRouteReplies(b.stage, r)
+	var pm *extprocv3.ProcessingMode
+	switch {
+	case r.Validation.NeedsBody():
 		pm = requestBodyMode()
-		if t.proxy != nil {
+		if proxy != nil {
 			t.bodyLimit = maxRequestBody
 		}
-	}
-	if t.proxy != nil && b.api.CustomizesRouteReplies(b.stage, r) {
-		pm.ResponseHeaderMode = extprocv3.ProcessingMode_SEND
-	}
-	return t.enableExtProc(pm, ids)
-}
-
-// proxyProcessing enables ext_proc on a proxy route for what Envoy cannot
-// do by configuration:
-//
-//   - the integration's method override (HTTPProxy.Method): the service
-//     sets :method from the request headers (requestHeadersMode, which
-//     allowedRoutingMutations lets it change);
-//   - the API's overrides of what Envoy's own replies stand for (see
-//     model.API.CustomizesRouteReplies): the service answers a timeout, a
-//     refused connection or the route's throttle with them, as Envoy's local reply mappers
-//     (localReplyConfig) know only API Gateway's defaults. Without a
-//     method override the stream opens at the response
-//     (responseHeadersMode), so the backend's answers cost one round trip
-//     to the service and requests none.
-//
-// A route whose validator already sends ext_proc its request keeps that
-// mode, with the response added for the overrides (see validation).
-func (b *targetBuilder) proxyProcessing(t *routeTarget, r *model.Route, ids map[string]string) error {
-	h := r.Integration.HTTPProxy
-	replies := b.api.CustomizesRouteReplies(b.stage, r)
-	if h.Method == "" && !replies {
-		return nil
-	}
-	if _, ok := t.perFilter[envoy.FilterExtProc]; ok {
-		return nil
-	}
-	pm := responseHeadersMode()
-	if h.Method != "" {
+	case r.Validation.Active() || proxy != nil && proxy.Method != "":
 		pm = requestHeadersMode()
-		if replies {
-			pm.ResponseHeaderMode = extprocv3.ProcessingMode_SEND
-		}
+	case replies:
+		return t.enableExtProc(responseHeadersMode(), ids)
+	default:
+		return nil
+	}
+	if replies {
+		pm.ResponseHeaderMode = extprocv3.ProcessingMode_SEND
 	}
 	return t.enableExtProc(pm, ids)
 }

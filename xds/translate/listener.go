@@ -48,8 +48,8 @@ func httpListener(s settings) (*listenerv3.Listener, error) {
 //     X-Forwarded-For for the backend;
 //   - a fresh x-request-id on every external request;
 //   - the backend's Server header passed through, as API Gateway does;
-//   - Envoy's own replies for a failed integration in API Gateway's form
-//     (see localReplyConfig);
+//   - Envoy's own replies for a failed integration or a request body over
+//     the limit in API Gateway's form (see localReplyConfig);
 //   - routes over the ADS stream: one route configuration per API, chosen
 //     by the Host through scoped RDS (see scoped.go), or, path-style, the
 //     one route configuration of the whole gateway through RDS.

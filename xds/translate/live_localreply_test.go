@@ -31,8 +31,7 @@ import (
 // sees Envoy's reply on a stream opened at the response and the not-found
 // request before the route's direct response. (The path the service reads
 // at the response is the backend's: the router rewrote it.) Envoy's
-// /config_dump shows
-// it took the local reply configuration.
+// /config_dump shows it took the local reply configuration.
 func TestEnvoyAnswersLikeAPIGateway(t *testing.T) {
 	bin := testenvoy.Binary(t)
 	backend := httptest.NewServer(http.HandlerFunc(echoHandler))

@@ -26,15 +26,14 @@ const messageNetworkError = "Network error communicating with endpoint"
 
 // timeoutFlags are Envoy's response flags of its replies when the backend
 // did not answer in time (UT, the route's timeout; UMSDR, a stream's
-// maximum duration). failureFlags are those of its replies when the
-// backend could not be reached or failed before answering (UF connection
-// failure, UH no healthy endpoint, URX retries or connect attempts used
-// up, UC connection terminated, UR remote reset, UO circuit breaker open,
-// UPE protocol error, DF DNS resolution failed).
+// maximum duration).
 func timeoutFlags() []string { return []string{"UT", "UMSDR"} }
 
-// failureFlags are the flags of Envoy's replies when the backend could not
-// be reached or failed before answering (see timeoutFlags).
+// failureFlags are Envoy's response flags of its replies when the backend
+// could not be reached or failed before answering (UF connection failure,
+// UH no healthy endpoint, URX retries or connect attempts used up, UC
+// connection terminated, UR remote reset, UO circuit breaker open, UPE
+// protocol error, DF DNS resolution failed).
 func failureFlags() []string { return []string{"UF", "UH", "URX", "UC", "UR", "UO", "UPE", "DF"} }
 
 // codeDetailsTooLarge are Envoy's response code details of its 413 for a

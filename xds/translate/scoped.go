@@ -5,7 +5,6 @@ import (
 	hcmv3 "github.com/envoyproxy/go-control-plane/envoy/extensions/filters/network/http_connection_manager/v3"
 
 	"github.com/archway-gateway/archway/envoy"
-	"github.com/archway-gateway/archway/internal/model"
 )
 
 // Host-style layout: one route configuration per API, selected by scoped
@@ -68,12 +67,13 @@ func apiScope(apiID string) *routev3.ScopedRouteConfiguration {
 // apiRouteConfiguration returns the route configuration of one API: its
 // virtual host, then a catch-all for Hosts that start with the API's id
 // but do not end in the base domain, which get the API's not-found answer
-// rather than Envoy's empty one.
-func apiRouteConfiguration(api *model.API, vhost *routev3.VirtualHost, maxBody int) *routev3.RouteConfiguration {
+// (notFound, the route that ends the virtual host too) rather than
+// Envoy's empty one.
+func apiRouteConfiguration(apiID string, vhost *routev3.VirtualHost, notFound *routev3.Route, maxBody int) *routev3.RouteConfiguration {
 	other := &routev3.VirtualHost{
 		Name:    defaultVirtualHostName,
 		Domains: []string{"*"},
-		Routes:  []*routev3.Route{apiNotFound(api, "", prefixMatch("/"))},
+		Routes:  []*routev3.Route{notFound},
 	}
-	return routeConfiguration(apiRouteConfigName(api.ID), []*routev3.VirtualHost{vhost, other}, maxBody)
+	return routeConfiguration(apiRouteConfigName(apiID), []*routev3.VirtualHost{vhost, other}, maxBody)
 }

@@ -212,7 +212,9 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 	var err error
 	switch in := r.Integration; {
 	case in.HTTPProxy != nil:
-		err = b.proxy(t, r, in.HTTPProxy)
+		if err = b.proxy(t, r, in.HTTPProxy); err == nil {
+			err = b.envoyRouteProcessing(t, r, ids)
+		}
 	case in.Function != nil:
 		err = b.function(t, r, ids, in.Function)
 	case in.HTTP != nil:
@@ -220,15 +222,11 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 	case isTemplateMock(r):
 		err = b.templateMock(t, ids)
 	case in.Mock != nil:
-		err = b.mock(t, in.Mock)
+		if err = b.mock(t, in.Mock); err == nil {
+			err = b.envoyRouteProcessing(t, r, ids)
+		}
 	default:
 		err = errors.New("integration has no kind Envoy can serve")
-	}
-	if err == nil {
-		err = b.validation(t, r, ids)
-	}
-	if err == nil && r.Integration.HTTPProxy != nil {
-		err = b.proxyProcessing(t, r, ids)
 	}
 	if err != nil {
 		return nil, err
@@ -244,7 +242,7 @@ func (b *targetBuilder) build(r *model.Route) (*routeTarget, error) {
 //
 // HTTPProxy.Method is not applied here: Envoy cannot rewrite :method in
 // configuration, so the method override belongs to ext_proc (see
-// proxyProcessing).
+// envoyRouteProcessing).
 func (b *targetBuilder) proxy(t *routeTarget, r *model.Route, h *model.HTTPProxy) error {
 	u, err := resolveUpstream(h.URI, b.stage.Variables)
 	if err != nil {

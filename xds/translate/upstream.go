@@ -7,7 +7,6 @@ import (
 	"strings"
 
 	"github.com/archway-gateway/archway/envoy"
-
 	"github.com/archway-gateway/archway/internal/model"
 )
 
