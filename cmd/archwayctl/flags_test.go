@@ -45,17 +45,7 @@ func TestKeysAndPlansUsageErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			args := append([]string{"--addr", testnet.ClosedAddr(t)}, tc.args...)
-			r := runCLI(t, nil, "", args...)
-			if r.code != exitUsage {
-				t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, exitUsage, r.err)
-			}
-			if !strings.HasPrefix(r.err, "archwayctl: ") || !strings.Contains(r.err, tc.want) {
-				t.Errorf("stderr = %q, want it to start with \"archwayctl: \" and contain %q", r.err, tc.want)
-			}
-			if r.out != "" {
-				t.Errorf("stdout = %q, want nothing", r.out)
-			}
+			wantUsageError(t, tc.args, tc.want)
 		})
 	}
 }
@@ -117,5 +107,22 @@ func TestUsageRange(t *testing.T) {
 				t.Errorf("usageRange(%q, %q) = %s..%s, want %s..%s", tc.from, tc.to, start, end, tc.start, tc.end)
 			}
 		})
+	}
+}
+
+// wantUsageError runs the CLI with args against a closed port and checks
+// it fails on the command line alone: exit code 2, stderr starting with
+// "archwayctl: " and holding want, nothing on stdout.
+func wantUsageError(t *testing.T, args []string, want string) {
+	t.Helper()
+	r := runCLI(t, nil, "", append([]string{"--addr", testnet.ClosedAddr(t)}, args...)...)
+	if r.code != exitUsage {
+		t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, exitUsage, r.err)
+	}
+	if !strings.HasPrefix(r.err, "archwayctl: ") || !strings.Contains(r.err, want) {
+		t.Errorf("stderr = %q, want it to start with \"archwayctl: \" and contain %q", r.err, want)
+	}
+	if r.out != "" {
+		t.Errorf("stdout = %q, want nothing", r.out)
 	}
 }

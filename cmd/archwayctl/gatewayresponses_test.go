@@ -10,7 +10,6 @@ import (
 
 	"google.golang.org/protobuf/proto"
 
-	"github.com/archway-gateway/archway/internal/testutil/testnet"
 	adminv1 "github.com/archway-gateway/archway/proto/archway/admin/v1"
 )
 
@@ -296,17 +295,7 @@ func TestGatewayResponseUsageErrors(t *testing.T) {
 	}
 	for name, tc := range tests {
 		t.Run(name, func(t *testing.T) {
-			args := append([]string{"--addr", testnet.ClosedAddr(t)}, tc.args...)
-			r := runCLI(t, nil, "", args...)
-			if r.code != exitUsage {
-				t.Fatalf("exit code %d, want %d; stderr:\n%s", r.code, exitUsage, r.err)
-			}
-			if !strings.HasPrefix(r.err, "archwayctl: ") || !strings.Contains(r.err, tc.want) {
-				t.Errorf("stderr = %q, want it to start with \"archwayctl: \" and contain %q", r.err, tc.want)
-			}
-			if r.out != "" {
-				t.Errorf("stdout = %q, want nothing", r.out)
-			}
+			wantUsageError(t, tc.args, tc.want)
 		})
 	}
 }
